@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { jobInputSchema, samplingSchema, usageSchema } from "@rung/shared/protocol";
+
+/**
+ * The request the Worker hands its pool's Durable Object, already validated
+ * and translated from OpenAI's shape, so the fabric never sees HTTP details.
+ */
+export const fabricJobSchema = z.object({
+  requestId: z.string().min(1),
+  model: z.string().min(1),
+  input: jobInputSchema,
+  sampling: samplingSchema,
+  promptTokens: z.number().int().nonnegative(),
+  /**
+   * Streams commit at the first token: after that the client has bytes and the
+   * answer cannot move to another node. Whole answers commit only when done, so
+   * a node that fails halfway is replaced without the client noticing.
+   */
+  stream: z.boolean(),
+});
+export type FabricJob = z.infer<typeof fabricJobSchema>;
+
+export const attemptSchema = z.object({
+  model: z.string(),
+  node: z.string(),
+  outcome: z.string(),
+  ms: z.number(),
+});
+
+export const traceSchema = z.object({
+  model: z.string(),
+  node: z.string(),
+  attempts: z.array(attemptSchema),
+});
+
+/** Lines of the NDJSON body the Durable Object streams back after it commits. */
+export const jobEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("delta"), text: z.string() }),
+  z.object({
+    type: z.literal("end"),
+    finishReason: z.enum(["stop", "length"]),
+    usage: usageSchema,
+    trace: traceSchema,
+  }),
+  /** The answer broke after the client had part of it: the stream ends with an error event. */
+  z.object({ type: z.literal("fail"), code: z.string(), message: z.string() }),
+]);
+export type JobEvent = z.infer<typeof jobEventSchema>;
+
+/** Headers of the Durable Object's committed response; the Worker copies them to the client. */
+export const RungHeader = {
+  model: "x-rung-model",
+  node: "x-rung-node",
+  attempts: "x-rung-attempts",
+} as const;

@@ -1,0 +1,183 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  PING_FRAME,
+  PONG_FRAME,
+  PROTOCOL_VERSION,
+  WireErrorCode,
+  isCompatibleProtocol,
+  nodeMessageSchema,
+  parseFrame,
+  wireError,
+  type EdgeMessage,
+  type Hello,
+  type Job,
+  type ModelInfo,
+  type WireError,
+} from "@rung/shared/protocol";
+import { catalogModels, planLadder } from "@rung/shared/routing";
+import type { Env } from "../env.ts";
+import { ApiError } from "../middleware/api-error.ts";
+import { fabricJobSchema } from "./fabric-job.ts";
+import { JobRun, type JobRunHost } from "./job-run.ts";
+import { NodeRegistry, type NodeAttachment } from "./node-registry.ts";
+
+/** A node that keeps sending frames we cannot parse is broken or hostile: drop it after this many. */
+const MAX_BAD_FRAMES = 5;
+const CLOSE_POLICY = 1008;
+
+/**
+ * One pool of nodes. A thin shell over the hibernation API: node sockets and
+ * their attachments are the registry, routing is `planLadder`, and each
+ * request's walk through its candidates is a `JobRun`.
+ */
+export class Fabric extends DurableObject<Env> {
+  readonly #nodes: NodeRegistry;
+  /** Running attempts by their wire job id. */
+  readonly #runs = new Map<string, JobRun>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#nodes = new NodeRegistry(ctx);
+    // Keep-alives are answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path === "/connect") return this.#connect(request);
+    if (path === "/jobs" && request.method === "POST") return this.#submit(request);
+    return new ApiError({ status: 404, message: `fabric has no route ${path}` }).toResponse();
+  }
+
+  /** The merged catalog of models that connected nodes serve. */
+  catalog(): ModelInfo[] {
+    return [...catalogModels(this.#nodes.views()).values()];
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const attachment = this.#nodes.attachmentOf(socket);
+    if (!attachment) return;
+    const parsed = parseFrame(nodeMessageSchema, message);
+    if (!parsed.ok) return this.#badFrame(socket, attachment, parsed.error);
+
+    const frame = parsed.value;
+    if (frame.type === "hello") return this.#hello(socket, attachment, frame);
+    if (!attachment.joined) {
+      return this.#badFrame(socket, attachment, wireError(WireErrorCode.badFrame, "send hello first", false));
+    }
+    if (frame.type === "draining") {
+      this.#nodes.update(socket, { ...attachment, draining: true });
+      return;
+    }
+    const run = this.#runs.get(frame.jobId);
+    // Late frames of an attempt the edge already gave up on are expected, not errors.
+    if (run?.nodeId === attachment.nodeId) run.onFrame(frame);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    this.#forget(socket);
+    // Answer the close handshake; the socket may already be closed on our side.
+    try {
+      socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {}
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    this.#forget(socket);
+  }
+
+  #connect(request: Request): Response {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new ApiError({ status: 400, message: "This endpoint expects a WebSocket upgrade." }).toResponse();
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.#nodes.accept(server, `node_${crypto.randomUUID().slice(0, 8)}`);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async #submit(request: Request): Promise<Response> {
+    const job = fabricJobSchema.parse(await request.json());
+    const plan = planLadder(
+      { model: job.model, promptTokens: job.promptTokens, maxTokens: job.sampling.maxTokens },
+      this.#nodes.views(),
+    );
+    if (!plan.ok) {
+      const headers: Record<string, string> = plan.status === 429 ? { "retry-after": "1" } : {};
+      return new ApiError({ status: plan.status, message: plan.message, code: plan.code, headers }).toResponse();
+    }
+    const run: JobRun = new JobRun(job, plan.candidates, this.#host(() => run));
+    run.start();
+    return run.response;
+  }
+
+  #host(run: () => JobRun): JobRunHost {
+    return {
+      dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
+      cancel: (nodeId, attemptId) => this.#send(nodeId, { type: "cancel", jobId: attemptId }),
+      release: (nodeId, attemptId) => {
+        if (this.#runs.delete(attemptId)) this.#nodes.release(nodeId);
+      },
+      nodeName: (nodeId) => this.#nodes.nameOf(nodeId),
+      firstTokenTimeoutMs: msFrom(this.env.RUNG_FIRST_TOKEN_TIMEOUT_MS, 30_000),
+      requestTimeoutMs: msFrom(this.env.RUNG_REQUEST_TIMEOUT_MS, 120_000),
+      gapTimeoutMs: 2_000,
+    };
+  }
+
+  #dispatch(nodeId: string, job: Job, run: JobRun): boolean {
+    const view = this.#nodes.views().find((n) => n.id === nodeId);
+    if (!view || view.draining || view.active >= view.slots) return false;
+    if (!this.#send(nodeId, job)) return false;
+    this.#nodes.take(nodeId);
+    this.#runs.set(job.jobId, run);
+    return true;
+  }
+
+  #send(nodeId: string, frame: EdgeMessage): boolean {
+    const socket = this.#nodes.socketOf(nodeId);
+    if (!socket) return false;
+    try {
+      socket.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #hello(socket: WebSocket, attachment: NodeAttachment, hello: Hello): void {
+    if (!isCompatibleProtocol(hello.protocol)) {
+      const message = `This edge speaks protocol ${PROTOCOL_VERSION}; the node speaks ${hello.protocol}. Upgrade the node (or the edge) so their major versions match.`;
+      socket.send(
+        JSON.stringify({ type: "error", error: wireError(WireErrorCode.protocolVersionUnsupported, message, false), fatal: true }),
+      );
+      socket.close(CLOSE_POLICY, "protocol version unsupported");
+      return;
+    }
+    this.#nodes.join(socket, attachment, { node: hello.node, models: hello.models });
+    socket.send(JSON.stringify({ type: "welcome", nodeId: attachment.nodeId, protocol: PROTOCOL_VERSION }));
+  }
+
+  #badFrame(socket: WebSocket, attachment: NodeAttachment, error: WireError): void {
+    const badFrames = attachment.badFrames + 1;
+    const fatal = badFrames >= MAX_BAD_FRAMES;
+    this.#nodes.update(socket, { ...attachment, badFrames });
+    socket.send(JSON.stringify({ type: "error", error, fatal }));
+    if (fatal) {
+      socket.close(CLOSE_POLICY, "too many bad frames");
+      this.#forget(socket);
+    }
+  }
+
+  /** A node left: every attempt it held moves on to the next candidate. */
+  #forget(socket: WebSocket): void {
+    const nodeId = this.#nodes.attachmentOf(socket)?.nodeId;
+    if (!nodeId) return;
+    for (const run of new Set(this.#runs.values())) run.onNodeGone(nodeId);
+    this.#nodes.leave(nodeId);
+  }
+}
+
+function msFrom(value: string | undefined, fallback: number): number {
+  const ms = Number(value);
+  return Number.isFinite(ms) && ms > 0 ? ms : fallback;
+}

@@ -1,0 +1,103 @@
+import type { Hello } from "@rung/shared/protocol";
+import type { NodeView } from "@rung/shared/routing";
+
+/**
+ * What the edge keeps on a node's socket, so it survives the Durable Object
+ * hibernating. Attachments are capped at 2 KB, so the node's announcement
+ * (which lists its models) lives in storage under the same id.
+ */
+export interface NodeAttachment {
+  nodeId: string;
+  connectedAt: number;
+  badFrames: number;
+  draining: boolean;
+  /** Set once the node's `hello` was accepted; until then it gets no jobs. */
+  joined: boolean;
+}
+
+export type Announcement = Pick<Hello, "node" | "models">;
+
+const announcementKey = (nodeId: string) => `node:${nodeId}`;
+
+/**
+ * Nodes as the router sees them: the set of open sockets is the registry.
+ * Slot use is in memory only: jobs never outlive the object, so neither does it.
+ */
+export class NodeRegistry {
+  readonly #active = new Map<string, number>();
+  readonly #announcements = new Map<string, Announcement>();
+
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  accept(socket: WebSocket, nodeId: string): void {
+    this.ctx.acceptWebSocket(socket, [nodeId]);
+    this.update(socket, { nodeId, connectedAt: Date.now(), badFrames: 0, draining: false, joined: false });
+  }
+
+  attachmentOf(socket: WebSocket): NodeAttachment | null {
+    return (socket.deserializeAttachment() as NodeAttachment | null) ?? null;
+  }
+
+  update(socket: WebSocket, attachment: NodeAttachment): void {
+    socket.serializeAttachment(attachment);
+  }
+
+  join(socket: WebSocket, attachment: NodeAttachment, announcement: Announcement): void {
+    this.ctx.storage.kv.put(announcementKey(attachment.nodeId), announcement);
+    this.#announcements.set(attachment.nodeId, announcement);
+    this.update(socket, { ...attachment, joined: true });
+  }
+
+  leave(nodeId: string): void {
+    this.ctx.storage.kv.delete(announcementKey(nodeId));
+    this.#announcements.delete(nodeId);
+    this.#active.delete(nodeId);
+  }
+
+  socketOf(nodeId: string): WebSocket | undefined {
+    return this.ctx.getWebSockets(nodeId).find((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
+  nameOf(nodeId: string): string {
+    return this.#announcementOf(nodeId)?.node.name ?? nodeId;
+  }
+
+  views(): NodeView[] {
+    const views: NodeView[] = [];
+    for (const socket of this.ctx.getWebSockets()) {
+      const attachment = this.attachmentOf(socket);
+      if (!attachment?.joined || socket.readyState !== WebSocket.OPEN) continue;
+      const announcement = this.#announcementOf(attachment.nodeId);
+      if (!announcement) continue;
+      views.push({
+        id: attachment.nodeId,
+        name: announcement.node.name,
+        slots: announcement.node.slots,
+        active: this.#active.get(attachment.nodeId) ?? 0,
+        draining: attachment.draining,
+        models: announcement.models,
+      });
+    }
+    return views;
+  }
+
+  take(nodeId: string): void {
+    this.#active.set(nodeId, (this.#active.get(nodeId) ?? 0) + 1);
+  }
+
+  release(nodeId: string): void {
+    const left = (this.#active.get(nodeId) ?? 1) - 1;
+    if (left > 0) this.#active.set(nodeId, left);
+    else this.#active.delete(nodeId);
+  }
+
+  /** After hibernation the memory cache is empty; storage still has every joined node. */
+  #announcementOf(nodeId: string): Announcement | undefined {
+    let announcement = this.#announcements.get(nodeId);
+    if (!announcement) {
+      announcement = this.ctx.storage.kv.get<Announcement>(announcementKey(nodeId));
+      if (announcement) this.#announcements.set(nodeId, announcement);
+    }
+    return announcement;
+  }
+}

@@ -1,0 +1,19 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./env.ts";
+import { onError, onNotFound } from "./middleware/error-handler.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { nodeRoutes } from "./routes/nodes.ts";
+import { openaiRoutes } from "./routes/openai.ts";
+
+const app = new Hono<AppEnv>()
+  .use("*", requestId)
+  .route("/health", healthRoutes)
+  .route("/v1/nodes", nodeRoutes)
+  .route("/v1", openaiRoutes)
+  .onError(onError)
+  .notFound(onNotFound);
+
+export type AppType = typeof app;
+export default app;
+export { Fabric } from "./fabric/fabric.ts";

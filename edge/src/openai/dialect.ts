@@ -1,0 +1,42 @@
+import {
+  chatCompletion,
+  chatCompletionChunk,
+  chatUsageChunk,
+  textCompletion,
+  type FinishReasonValue,
+  type Meta,
+  type OpenAiUsage,
+  type RungTrace,
+} from "@rung/shared/openai";
+
+/**
+ * The two OpenAI endpoints differ only in the shape of their bodies; the relay
+ * logic is shared and asks a dialect for each body.
+ */
+export interface Dialect {
+  idPrefix: string;
+  /** The first stream chunk, before any text (chat announces the role there). */
+  opening(meta: Meta): unknown | undefined;
+  piece(meta: Meta, text: string): unknown;
+  closing(meta: Meta, finishReason: FinishReasonValue): unknown;
+  usage(meta: Meta, usage: OpenAiUsage, rung: RungTrace): unknown;
+  whole(meta: Meta, text: string, finishReason: FinishReasonValue, usage: OpenAiUsage, rung: RungTrace): unknown;
+}
+
+export const chatDialect: Dialect = {
+  idPrefix: "chatcmpl-",
+  opening: (meta) => chatCompletionChunk(meta, { role: "assistant", content: "" }, null),
+  piece: (meta, text) => chatCompletionChunk(meta, { content: text }, null),
+  closing: (meta, finishReason) => chatCompletionChunk(meta, {}, finishReason),
+  usage: chatUsageChunk,
+  whole: chatCompletion,
+};
+
+export const completionDialect: Dialect = {
+  idPrefix: "cmpl-",
+  opening: () => undefined,
+  piece: (meta, text) => textCompletion(meta, text, null),
+  closing: (meta, finishReason) => textCompletion(meta, "", finishReason),
+  usage: (meta, usage, rung) => ({ ...textCompletion(meta, "", null, usage, rung), choices: [] }),
+  whole: textCompletion,
+};

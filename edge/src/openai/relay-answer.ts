@@ -1,0 +1,88 @@
+import { errorBody, usageOf, type Meta } from "@rung/shared/openai";
+import { RungHeader, type JobEvent } from "../fabric/fabric-job.ts";
+import { ApiError } from "../middleware/api-error.ts";
+import type { Dialect } from "./dialect.ts";
+import { readJobEvents } from "./read-job-events.ts";
+
+export interface RelayOptions {
+  dialect: Dialect;
+  requestId: string;
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+/**
+ * Turns the fabric's committed answer into OpenAI's body: one JSON object, or
+ * server-sent events ending in `[DONE]`. Refusals from the fabric are already
+ * OpenAI-shaped errors and pass through untouched.
+ */
+export async function relayAnswer(fabricResponse: Response, options: RelayOptions): Promise<Response> {
+  if (!fabricResponse.ok || !fabricResponse.body) return fabricResponse;
+  const model = fabricResponse.headers.get(RungHeader.model) ?? "unknown";
+  const meta: Meta = {
+    id: `${options.dialect.idPrefix}${options.requestId.replace(/^req_/, "")}`,
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
+  const headers = new Headers();
+  for (const name of Object.values(RungHeader)) headers.set(name, fabricResponse.headers.get(name) ?? "");
+  if (options.stream) return streamEvents(fabricResponse.body, meta, headers, options);
+  return wholeAnswer(readJobEvents(fabricResponse.body), meta, headers, options.dialect);
+}
+
+async function wholeAnswer(events: AsyncIterable<JobEvent>, meta: Meta, headers: Headers, dialect: Dialect) {
+  let text = "";
+  for await (const event of events) {
+    if (event.type === "delta") text += event.text;
+    else if (event.type === "fail") throw new ApiError({ status: 502, message: event.message, code: event.code });
+    else {
+      const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
+      return Response.json(dialect.whole(meta, text, event.finishReason, usage, event.trace), { headers });
+    }
+  }
+  throw new ApiError({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" });
+}
+
+function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, headers: Headers, options: RelayOptions) {
+  const { dialect, includeUsage } = options;
+  const clientGone = new AbortController();
+  const events = readJobEvents(fabricBody, clientGone.signal);
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const emit = (data: unknown) => {
+        if (clientGone.signal.aborted) return;
+        controller.enqueue(encoder.encode(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`));
+      };
+      const opening = dialect.opening(meta);
+      if (opening) emit(opening);
+      let ended = false;
+      try {
+        for await (const event of events) {
+          if (event.type === "delta") emit(dialect.piece(meta, event.text));
+          else if (event.type === "fail") {
+            emit(errorBody({ status: 502, message: event.message, code: event.code }));
+            ended = true;
+          } else {
+            emit(dialect.closing(meta, event.finishReason));
+            const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
+            if (includeUsage) emit(dialect.usage(meta, usage, event.trace));
+            ended = true;
+          }
+        }
+      } catch (error) {
+        console.error(JSON.stringify({ level: "error", requestId: options.requestId, error: String(error) }));
+      }
+      // Every stream ends the same way, even when the fabric's body broke off: an error event, then [DONE].
+      if (!ended) emit(errorBody({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" }));
+      emit("[DONE]");
+      if (!clientGone.signal.aborted) controller.close();
+    },
+    cancel() {
+      clientGone.abort();
+    },
+  });
+  headers.set("content-type", "text/event-stream; charset=utf-8");
+  headers.set("cache-control", "no-cache");
+  return new Response(body, { headers });
+}

@@ -1,0 +1,109 @@
+import { Hono } from "hono";
+import {
+  chatCompletionRequestSchema,
+  completionRequestSchema,
+  contentText,
+  modelList,
+} from "@rung/shared/openai";
+import type { JobInput, Sampling } from "@rung/shared/protocol";
+import { AUTO_MODEL, estimateTokens } from "@rung/shared/routing";
+import type { AppEnv } from "../env.ts";
+import type { FabricJob } from "../fabric/fabric-job.ts";
+import { fabricFor } from "../fabric/fabric-stub.ts";
+import { ApiError } from "../middleware/api-error.ts";
+import { apiKeyAuth } from "../middleware/auth.ts";
+import { parseBody } from "../middleware/parse-body.ts";
+import { chatDialect, completionDialect, type Dialect } from "../openai/dialect.ts";
+import { relayAnswer } from "../openai/relay-answer.ts";
+
+/** OpenAI's completions default when the client names no limit. */
+const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+interface Submission {
+  dialect: Dialect;
+  model: string;
+  input: JobInput;
+  sampling: Sampling;
+  texts: string[];
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+export const openaiRoutes = new Hono<AppEnv>()
+  .use("*", apiKeyAuth)
+  .post("/chat/completions", async (c) => {
+    const body = await parseBody(c, chatCompletionRequestSchema);
+    const messages = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
+    return submit(c.env, c.get("requestId"), {
+      dialect: chatDialect,
+      model: body.model,
+      input: { kind: "chat", messages },
+      sampling: samplingOf(body, body.max_completion_tokens ?? body.max_tokens ?? undefined),
+      texts: messages.map((m) => m.content),
+      stream: body.stream ?? false,
+      includeUsage: body.stream_options?.include_usage ?? false,
+    });
+  })
+  .post("/completions", async (c) => {
+    const body = await parseBody(c, completionRequestSchema);
+    const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
+    return submit(c.env, c.get("requestId"), {
+      dialect: completionDialect,
+      model: body.model,
+      input: { kind: "completion", prompt },
+      sampling: samplingOf(body, body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
+      texts: [prompt],
+      stream: body.stream ?? false,
+      includeUsage: body.stream_options?.include_usage ?? false,
+    });
+  })
+  .get("/models", async (c) => {
+    const models = await fabricFor(c.env).catalog();
+    return c.json(listing([AUTO_MODEL, ...models.map((m) => m.id)]));
+  })
+  .get("/models/:model{.+}", async (c) => {
+    const wanted = c.req.param("model");
+    const models = await fabricFor(c.env).catalog();
+    if (wanted !== AUTO_MODEL && !models.some((m) => m.id === wanted)) {
+      throw new ApiError({ status: 404, message: `The model '${wanted}' does not exist or no node serves it.`, code: "model_not_found", param: "model" });
+    }
+    return c.json(listing([wanted]).data[0]);
+  });
+
+async function submit(env: AppEnv["Bindings"], requestId: string, submission: Submission): Promise<Response> {
+  const job: FabricJob = {
+    requestId,
+    model: submission.model,
+    input: submission.input,
+    sampling: submission.sampling,
+    promptTokens: estimateTokens(submission.texts),
+    stream: submission.stream,
+  };
+  const answer = await fabricFor(env).fetch("https://fabric/jobs", { method: "POST", body: JSON.stringify(job) });
+  return relayAnswer(answer, {
+    dialect: submission.dialect,
+    requestId,
+    stream: submission.stream,
+    includeUsage: submission.includeUsage,
+  });
+}
+
+function samplingOf(
+  body: { temperature?: number | null; top_p?: number | null; stop?: string | string[] | null; seed?: number | null },
+  maxTokens: number | undefined,
+): Sampling {
+  const stop = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
+  return {
+    maxTokens,
+    // OpenAI's defaults, so a client gets the behaviour its documentation describes.
+    temperature: body.temperature ?? 1,
+    topP: body.top_p ?? 1,
+    stop,
+    ...(body.seed == null ? {} : { seed: body.seed }),
+  };
+}
+
+function listing(ids: string[]) {
+  const created = Math.floor(Date.now() / 1000);
+  return modelList(ids.map((id) => ({ id, created, ownedBy: "rung" })));
+}

@@ -1,0 +1,62 @@
+import type { ModelInfo } from "../protocol/messages.ts";
+import { EngineError } from "./engine-error.ts";
+import type { GenerationOptions, GenerationRequest, GenerationResult, InferenceEngine } from "./inference-engine.ts";
+
+export interface EchoEngineOptions {
+  models: ModelInfo[];
+  /** Default 1. */
+  slots?: number;
+  /** Delay before each piece, in ms, so tests can act mid-stream. Default 0. */
+  pieceDelayMs?: number;
+  /** Confidence reported for every piece. Default 0.9. */
+  confidence?: number;
+}
+
+/**
+ * A model-free engine that answers with the last user message (or the prompt),
+ * one word a piece. It lets tests exercise links and the edge without loading
+ * weights; it is never a stand-in for a model in end-to-end tests.
+ */
+export class EchoEngine implements InferenceEngine {
+  readonly name = "echo";
+  readonly models: readonly ModelInfo[];
+  readonly slots: number;
+  readonly #delayMs: number;
+  readonly #confidence: number;
+
+  constructor(options: EchoEngineOptions) {
+    this.models = options.models;
+    this.slots = options.slots ?? 1;
+    this.#delayMs = options.pieceDelayMs ?? 0;
+    this.#confidence = options.confidence ?? 0.9;
+  }
+
+  async generate(request: GenerationRequest, { signal, onPiece }: GenerationOptions): Promise<GenerationResult> {
+    const text =
+      request.input.kind === "chat" ? (request.input.messages.at(-1)?.content ?? "") : request.input.prompt;
+    const words = text.split(/(?<=\s)/).filter(Boolean);
+    const limit = request.sampling.maxTokens ?? Number.POSITIVE_INFINITY;
+    const pieces = words.slice(0, limit);
+    for (const piece of pieces) {
+      if (this.#delayMs > 0) await sleep(this.#delayMs, signal);
+      if (signal.aborted) throw new EngineError("cancelled", "aborted", false);
+      onPiece({ text: piece, confidence: this.#confidence });
+    }
+    return {
+      finishReason: pieces.length < words.length ? "length" : "stop",
+      usage: { promptTokens: words.length, completionTokens: pieces.length },
+    };
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,38 @@
+import type { EngineName, JobInput, ModelInfo, Sampling, Usage } from "../protocol/messages.ts";
+
+export interface GeneratedPiece {
+  text: string;
+  /** Probability of the chosen token(s), 0..1, or null where the engine cannot tell. */
+  confidence: number | null;
+}
+
+export interface GenerationRequest {
+  model: string;
+  input: JobInput;
+  sampling: Sampling;
+}
+
+export interface GenerationOptions {
+  signal: AbortSignal;
+  onPiece(piece: GeneratedPiece): void;
+}
+
+export interface GenerationResult {
+  finishReason: "stop" | "length";
+  usage: Usage;
+}
+
+/**
+ * What every node runtime implements: llama-cpp on native agents, wllama and
+ * WebLLM in browser tabs, echo in tests. The node session speaks the wire
+ * protocol; engines only turn a request into pieces of text.
+ */
+export interface InferenceEngine {
+  readonly name: (typeof EngineName)[keyof typeof EngineName];
+  readonly models: readonly ModelInfo[];
+  /** Jobs the engine can run at once. */
+  readonly slots: number;
+  /** Resolves when generation ends; rejects with EngineError (or anything, treated as retryable). */
+  generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult>;
+  dispose(): Promise<void>;
+}

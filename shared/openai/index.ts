@@ -1,0 +1,3 @@
+export * from "./requests.ts";
+export * from "./errors.ts";
+export * from "./responses.ts";

@@ -1,0 +1,121 @@
+import type { FinishReason } from "../protocol/messages.ts";
+
+/**
+ * Builders for the bodies Rung emits. They follow OpenAI's published schemas
+ * (CreateChatCompletionResponse, CreateChatCompletionStreamResponse,
+ * CreateCompletionResponse, ListModelsResponse); a test validates them against
+ * OpenAI's own OpenAPI description. `rung` is our extension: OpenAI clients ignore it.
+ */
+
+export type FinishReasonValue = (typeof FinishReason)[keyof typeof FinishReason];
+
+export interface OpenAiUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface Attempt {
+  model: string;
+  node: string;
+  /** Why this attempt ended: `answered`, or the error code that moved the request on. */
+  outcome: string;
+  ms: number;
+}
+
+export interface RungTrace {
+  model: string;
+  node: string;
+  attempts: Attempt[];
+}
+
+export interface Meta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+export function usageOf(promptTokens: number, completionTokens: number): OpenAiUsage {
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
+}
+
+export function chatCompletion(
+  meta: Meta,
+  content: string,
+  finishReason: FinishReasonValue,
+  usage: OpenAiUsage,
+  rung: RungTrace,
+) {
+  return {
+    id: meta.id,
+    object: "chat.completion" as const,
+    created: meta.created,
+    model: meta.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant" as const, content, refusal: null },
+        logprobs: null,
+        finish_reason: finishReason,
+      },
+    ],
+    usage,
+    rung,
+  };
+}
+
+export function chatCompletionChunk(
+  meta: Meta,
+  delta: { role?: "assistant"; content?: string },
+  finishReason: FinishReasonValue | null,
+) {
+  return {
+    id: meta.id,
+    object: "chat.completion.chunk" as const,
+    created: meta.created,
+    model: meta.model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+  };
+}
+
+/** The extra last chunk of `stream_options.include_usage`: no choices, only usage. */
+export function chatUsageChunk(meta: Meta, usage: OpenAiUsage, rung: RungTrace) {
+  return {
+    id: meta.id,
+    object: "chat.completion.chunk" as const,
+    created: meta.created,
+    model: meta.model,
+    choices: [],
+    usage,
+    rung,
+  };
+}
+
+export function textCompletion(
+  meta: Meta,
+  text: string,
+  finishReason: FinishReasonValue | null,
+  usage?: OpenAiUsage,
+  rung?: RungTrace,
+) {
+  return {
+    id: meta.id,
+    object: "text_completion" as const,
+    created: meta.created,
+    model: meta.model,
+    choices: [{ index: 0, text, logprobs: null, finish_reason: finishReason }],
+    ...(usage ? { usage } : {}),
+    ...(rung ? { rung } : {}),
+  };
+}
+
+export function modelList(models: { id: string; created: number; ownedBy: string }[]) {
+  return {
+    object: "list" as const,
+    data: models.map((m) => ({ id: m.id, object: "model" as const, created: m.created, owned_by: m.ownedBy })),
+  };
+}

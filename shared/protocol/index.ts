@@ -1,0 +1,4 @@
+export * from "./messages.ts";
+export * from "./wire-error.ts";
+export * from "./parse-frame.ts";
+export * from "./chunk-sequencer.ts";

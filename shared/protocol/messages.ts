@@ -1,0 +1,164 @@
+import { z } from "zod";
+import { wireErrorSchema } from "./wire-error.ts";
+
+/**
+ * The wire protocol between a node (browser tab or native agent) and the edge.
+ * Every frame is one JSON object whose `type` selects its schema.
+ * Major versions are incompatible; minor versions only add optional fields.
+ */
+export const PROTOCOL_VERSION = "1.0";
+
+export const NodeKind = { native: "native", browser: "browser" } as const;
+export const EngineName = {
+  llamaCpp: "llama-cpp",
+  wllama: "wllama",
+  webllm: "webllm",
+  echo: "echo",
+} as const;
+
+const id = z.string().min(1).max(128);
+
+export const modelInfoSchema = z.object({
+  /** The id clients name in `model`, e.g. `qwen2.5-0.5b-instruct-q4_k_m`. */
+  id,
+  /** Number of weights; the ladder orders rungs by it. */
+  parameters: z.number().int().positive(),
+  /** e.g. `F16`, `Q4_K_M`. */
+  quantization: z.string().max(32),
+  /** Context window the node actually allocated, in tokens. */
+  contextLength: z.number().int().positive(),
+  /** Measured decoding speed on this node at load time. */
+  tokensPerSecond: z.number().nonnegative(),
+});
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
+
+export const chatMessageSchema = z.object({
+  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+  content: z.string(),
+});
+export type WireChatMessage = z.infer<typeof chatMessageSchema>;
+
+export const samplingSchema = z.object({
+  /** Absent: until the model stops or its context is full. */
+  maxTokens: z.number().int().positive().optional(),
+  /** 0 means greedy. */
+  temperature: z.number().min(0).max(2),
+  topP: z.number().gt(0).max(1),
+  stop: z.array(z.string().min(1)).max(4),
+  seed: z.number().int().optional(),
+});
+export type Sampling = z.infer<typeof samplingSchema>;
+
+export const jobInputSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("chat"), messages: z.array(chatMessageSchema).min(1) }),
+  z.object({ kind: z.literal("completion"), prompt: z.string() }),
+]);
+export type JobInput = z.infer<typeof jobInputSchema>;
+
+// ---- node -> edge ----
+
+export const helloSchema = z.object({
+  type: z.literal("hello"),
+  protocol: z.string().regex(/^\d+\.\d+$/),
+  node: z.object({
+    name: z.string().min(1).max(64),
+    kind: z.enum([NodeKind.native, NodeKind.browser]),
+    engine: z.enum([EngineName.llamaCpp, EngineName.wllama, EngineName.webllm, EngineName.echo]),
+    /** Jobs the node runs at once (its context sequences). */
+    slots: z.number().int().positive().max(256),
+  }),
+  models: z.array(modelInfoSchema).min(1).max(32),
+});
+
+export const chunkSchema = z.object({
+  type: z.literal("chunk"),
+  jobId: id,
+  /** 0-based; the edge reorders by it and fails the job on a gap. */
+  seq: z.number().int().nonnegative(),
+  text: z.string(),
+  /** Probability the model gave the token(s) it chose, 0..1; null where the engine cannot tell. */
+  confidence: z.number().min(0).max(1).nullable(),
+});
+
+export const usageSchema = z.object({
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export const FinishReason = { stop: "stop", length: "length" } as const;
+
+export const doneSchema = z.object({
+  type: z.literal("done"),
+  jobId: id,
+  /** How many chunks were sent, so the edge can tell a gap from the end. */
+  chunks: z.number().int().nonnegative(),
+  finishReason: z.enum([FinishReason.stop, FinishReason.length]),
+  usage: usageSchema,
+});
+
+export const jobErrorSchema = z.object({
+  type: z.literal("job-error"),
+  jobId: id,
+  error: wireErrorSchema,
+});
+
+/** The node takes no new jobs (shutting down); jobs in flight still finish. */
+export const drainingSchema = z.object({ type: z.literal("draining") });
+
+export const nodeMessageSchema = z.discriminatedUnion("type", [
+  helloSchema,
+  chunkSchema,
+  doneSchema,
+  jobErrorSchema,
+  drainingSchema,
+]);
+export type NodeMessage = z.infer<typeof nodeMessageSchema>;
+export type Hello = z.infer<typeof helloSchema>;
+export type Chunk = z.infer<typeof chunkSchema>;
+export type Done = z.infer<typeof doneSchema>;
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+// ---- edge -> node ----
+
+export const welcomeSchema = z.object({
+  type: z.literal("welcome"),
+  nodeId: id,
+  protocol: z.string(),
+});
+
+export const jobSchema = z.object({
+  type: z.literal("job"),
+  jobId: id,
+  model: id,
+  input: jobInputSchema,
+  sampling: samplingSchema,
+});
+export type Job = z.infer<typeof jobSchema>;
+
+export const cancelSchema = z.object({ type: z.literal("cancel"), jobId: id });
+
+/** A problem with the node's own frames or registration; `fatal` means the edge closes the socket next. */
+export const edgeErrorSchema = z.object({
+  type: z.literal("error"),
+  error: wireErrorSchema,
+  fatal: z.boolean(),
+});
+
+export const edgeMessageSchema = z.discriminatedUnion("type", [
+  welcomeSchema,
+  jobSchema,
+  cancelSchema,
+  edgeErrorSchema,
+]);
+export type EdgeMessage = z.infer<typeof edgeMessageSchema>;
+export type Welcome = z.infer<typeof welcomeSchema>;
+export type Cancel = z.infer<typeof cancelSchema>;
+export type EdgeError = z.infer<typeof edgeErrorSchema>;
+
+/**
+ * Keep-alive frames answered by the edge's hibernation auto-response,
+ * so a ping never wakes the Durable Object. Exact strings, not parsed.
+ */
+export const PING_FRAME = '{"type":"ping"}';
+export const PONG_FRAME = '{"type":"pong"}';

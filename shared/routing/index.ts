@@ -1,0 +1,2 @@
+export * from "./plan-ladder.ts";
+export * from "./estimate-tokens.ts";
