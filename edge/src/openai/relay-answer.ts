@@ -48,35 +48,37 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
   const clientGone = new AbortController();
   const events = readJobEvents(fabricBody, clientGone.signal);
   const encoder = new TextEncoder();
+  const frame = (data: unknown) => encoder.encode(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+  let ended = false;
+  let opened = false;
+  // Pull-driven, so a client that leaves stops the reads and cancels the fabric's body.
   const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const emit = (data: unknown) => {
-        if (clientGone.signal.aborted) return;
-        controller.enqueue(encoder.encode(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`));
-      };
-      const opening = dialect.opening(meta);
-      if (opening) emit(opening);
-      let ended = false;
+    async pull(controller) {
+      if (!opened) {
+        opened = true;
+        const opening = dialect.opening(meta);
+        if (opening) return controller.enqueue(frame(opening));
+      }
+      let next: IteratorResult<JobEvent>;
       try {
-        for await (const event of events) {
-          if (event.type === "delta") emit(dialect.piece(meta, event.text));
-          else if (event.type === "fail") {
-            emit(errorBody({ status: 502, message: event.message, code: event.code }));
-            ended = true;
-          } else {
-            emit(dialect.closing(meta, event.finishReason));
-            const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
-            if (includeUsage) emit(dialect.usage(meta, usage, event.trace));
-            ended = true;
-          }
-        }
+        next = await events.next();
       } catch (error) {
         console.error(JSON.stringify({ level: "error", requestId: options.requestId, error: String(error) }));
+        next = { done: true, value: undefined };
       }
-      // Every stream ends the same way, even when the fabric's body broke off: an error event, then [DONE].
-      if (!ended) emit(errorBody({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" }));
-      emit("[DONE]");
-      if (!clientGone.signal.aborted) controller.close();
+      if (next.done) {
+        // Every stream ends the same way, even when the fabric's body broke off: an error event, then [DONE].
+        if (!ended) controller.enqueue(frame(errorBody({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" })));
+        controller.enqueue(frame("[DONE]"));
+        return controller.close();
+      }
+      const event = next.value;
+      if (event.type === "delta") return controller.enqueue(frame(dialect.piece(meta, event.text)));
+      ended = true;
+      if (event.type === "fail") return controller.enqueue(frame(errorBody({ status: 502, message: event.message, code: event.code })));
+      controller.enqueue(frame(dialect.closing(meta, event.finishReason)));
+      const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
+      if (includeUsage) controller.enqueue(frame(dialect.usage(meta, usage, event.trace)));
     },
     cancel() {
       clientGone.abort();

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { TestNode, chat, model } from "./test-node.ts";
+
+afterEach(() => TestNode.closeAll());
+
+const small = model("rung-small", 1_000_000, 512);
+const large = model("rung-large", 9_000_000, 8192);
+
+describe("routing", () => {
+  it("sends auto to the smallest model and names it in the response", async () => {
+    const big = await TestNode.join("big", [large]);
+    const little = await TestNode.join("little", [small]);
+    const pending = chat({ model: "auto" });
+    const job = await little.next("job");
+    expect(job.model).toBe("rung-small");
+    little.answer(job, ["Hel", "lo"]);
+    const response = await pending;
+    expect(response.headers.get("x-rung-model")).toBe("rung-small");
+    expect(response.headers.get("x-rung-node")).toBe("little");
+    const body = (await response.json()) as Record<string, any>;
+    expect(body).toMatchObject({
+      object: "chat.completion",
+      model: "rung-small",
+      choices: [{ message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+      rung: { model: "rung-small", node: "little", attempts: [{ outcome: "answered" }] },
+    });
+    expect(big.received.filter((m) => m.type === "job")).toHaveLength(0);
+  });
+
+  it("skips models whose context cannot hold the request", async () => {
+    await TestNode.join("little", [small]);
+    const big = await TestNode.join("big", [large]);
+    const pending = chat({ model: "auto", messages: [{ role: "user", content: "x".repeat(4_000) }] });
+    big.answer(await big.next("job"), ["ok"]);
+    expect((await pending).headers.get("x-rung-model")).toBe("rung-large");
+    const tooLong = await chat({ model: "auto", messages: [{ role: "user", content: "x".repeat(40_000) }] });
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.json()).toMatchObject({ error: { code: "context_length_exceeded" } });
+  });
+
+  it("pins a concrete model id, without climbing", async () => {
+    const little = await TestNode.join("little", [small]);
+    const big = await TestNode.join("big", [large]);
+    const pending = chat({ model: "rung-large" });
+    big.answer(await big.next("job"), ["big"]);
+    expect(((await (await pending).json()) as { model: string }).model).toBe("rung-large");
+    expect(little.received.some((m) => m.type === "job")).toBe(false);
+  });
+
+  it("prefers the less loaded node of a model", async () => {
+    const first = await TestNode.join("first", [small], 2);
+    const second = await TestNode.join("second", [small], 2);
+    const one = chat({ model: "auto" });
+    const two = chat({ model: "auto" });
+    // Two requests, two equal nodes: each node gets one job instead of one node getting both.
+    const [a, b] = await Promise.all([first.next("job"), second.next("job")]);
+    first.answer(a, ["a"]);
+    second.answer(b, ["b"]);
+    const nodes = await Promise.all([one, two].map(async (r) => (await r).headers.get("x-rung-node")));
+    expect(nodes.sort()).toEqual(["first", "second"]);
+  });
+
+  it("answers 429 with Retry-After when every capable node is busy", async () => {
+    const node = await TestNode.join("single", [small], 1);
+    const first = chat({ model: "auto" });
+    const job = await node.next("job");
+    const second = await chat({ model: "auto" });
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toBe("1");
+    expect(await second.json()).toMatchObject({ error: { type: "rate_limit_error", code: "nodes_busy" } });
+    node.answer(job, ["done"]);
+    expect((await first).status).toBe(200);
+  });
+
+  it("routes around a draining node", async () => {
+    const leaving = await TestNode.join("leaving", [small]);
+    const staying = await TestNode.join("staying", [large]);
+    leaving.send({ type: "draining" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const pending = chat({ model: "auto" });
+    staying.answer(await staying.next("job"), ["ok"]);
+    expect((await pending).headers.get("x-rung-node")).toBe("staying");
+  });
+});

@@ -1,0 +1,131 @@
+import { SELF } from "cloudflare:test";
+import {
+  PROTOCOL_VERSION,
+  edgeMessageSchema,
+  parseFrame,
+  type EdgeMessage,
+  type Hello,
+  type Job,
+  type ModelInfo,
+  type NodeMessage,
+} from "@rung/shared/protocol";
+
+/** A model as a test node announces it; sizes decide the ladder's order. */
+export function model(id: string, parameters: number, contextLength = 2048): ModelInfo {
+  return { id, parameters, quantization: "F32", contextLength, tokensPerSecond: 100 };
+}
+
+/**
+ * A WebSocket client inside workerd playing a node: it speaks the shared
+ * protocol by hand so tests decide exactly what the edge receives.
+ */
+export class TestNode {
+  static readonly #open = new Set<TestNode>();
+  readonly received: EdgeMessage[] = [];
+  readonly #waiters = new Set<() => void>();
+  closed = false;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.addEventListener("message", (event) => {
+      const parsed = parseFrame(edgeMessageSchema, event.data as string);
+      if (!parsed.ok) throw new Error(`edge sent a bad frame: ${parsed.error.message}`);
+      this.received.push(parsed.value);
+      for (const wake of this.#waiters) wake();
+    });
+    socket.addEventListener("close", () => {
+      this.closed = true;
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  static async connect(query = ""): Promise<TestNode> {
+    const response = await SELF.fetch(`http://edge/v1/nodes/connect${query}`, { headers: { upgrade: "websocket" } });
+    const socket = response.webSocket;
+    if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
+    socket.accept();
+    const node = new TestNode(socket);
+    TestNode.#open.add(node);
+    return node;
+  }
+
+  /** Connect and join with the given models; resolves once the edge welcomed the node. */
+  static async join(name: string, models: ModelInfo[], slots = 2): Promise<TestNode> {
+    const node = await TestNode.connect();
+    node.send(helloOf(name, models, slots));
+    await node.next("welcome");
+    return node;
+  }
+
+  send(frame: NodeMessage | Record<string, unknown>): void {
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  sendRaw(data: string): void {
+    this.socket.send(data);
+  }
+
+  /** The next frame of a type not yet taken by an earlier call. */
+  async next<T extends EdgeMessage["type"]>(type: T, timeoutMs = 3_000): Promise<Extract<EdgeMessage, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.received.findIndex((m) => m.type === type);
+      if (index >= 0) return this.received.splice(index, 1)[0] as Extract<EdgeMessage, { type: T }>;
+      if (this.closed) throw new Error(`socket closed while waiting for ${type}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${type} frame within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.#waiters.clear();
+    }
+  }
+
+  /** Answer a job with the given pieces, numbered from 0, then `done`. */
+  answer(job: Job, pieces: string[], confidence = 0.9): void {
+    pieces.forEach((text, seq) => this.send({ type: "chunk", jobId: job.jobId, seq, text, confidence }));
+    this.send({
+      type: "done",
+      jobId: job.jobId,
+      chunks: pieces.length,
+      finishReason: "stop",
+      usage: { promptTokens: 5, completionTokens: pieces.length },
+    });
+  }
+
+  close(): void {
+    TestNode.#open.delete(this);
+    if (!this.closed) this.socket.close(1000, "test over");
+  }
+
+  /** Disconnect every node a test made, so the next test starts with an empty pool. */
+  static async closeAll(): Promise<void> {
+    for (const node of TestNode.#open) node.close();
+    // Let the Durable Object process the closes before the next test plans a ladder.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export function helloOf(name: string, models: ModelInfo[], slots = 2, protocol = PROTOCOL_VERSION): Hello {
+  return { type: "hello", protocol, node: { name, kind: "native", engine: "echo", slots }, models };
+}
+
+export function chat(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch("http://edge/v1/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ messages: [{ role: "user", content: "Say hi" }], ...body }),
+  });
+}
+
+/** Parse a server-sent-events body into its `data:` payloads. */
+export async function sseData(response: Response): Promise<string[]> {
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .filter((block) => block.startsWith("data: "))
+    .map((block) => block.slice("data: ".length));
+}

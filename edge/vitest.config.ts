@@ -1,0 +1,16 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/** Edge tests run inside workerd with the real Worker and Durable Object from wrangler.toml. */
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "../wrangler.toml" },
+      miniflare: {
+        // Short timeouts so timeout paths are tested in milliseconds, not minutes.
+        bindings: { RUNG_FIRST_TOKEN_TIMEOUT_MS: "400", RUNG_REQUEST_TIMEOUT_MS: "3000" },
+      },
+    }),
+  ],
+  test: { include: ["test/**/*.test.ts"], testTimeout: 15_000 },
+});
