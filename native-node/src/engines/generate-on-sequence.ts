@@ -65,7 +65,6 @@ export async function generateOnSequence(
     if (stopped) finishReason = FinishReason.stop;
     else for (const piece of filter.flush()) onPiece(piece);
   }
-  if (stoppedByText) finishReason = FinishReason.stop;
   return { finishReason, usage: { promptTokens: prompt.tokens.length, completionTokens: generated.length } };
 }
 

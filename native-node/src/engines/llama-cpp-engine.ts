@@ -1,0 +1,118 @@
+import { availableParallelism } from "node:os";
+import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import {
+  EngineError,
+  type GenerationOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceEngine,
+} from "@rung/shared/node";
+import { EngineName, WireErrorCode, type ModelInfo } from "@rung/shared/protocol";
+import { buildPrompt } from "./build-prompt.ts";
+import { generateOnSequence } from "./generate-on-sequence.ts";
+import { loadModel, type LoadedModel, type ModelSource } from "./load-model.ts";
+
+export type GpuOption = "auto" | "cuda" | "vulkan" | "metal" | false;
+
+export interface LlamaCppEngineOptions {
+  /** Models to serve, each under its own id. At least one. */
+  models: readonly ModelSource[];
+  /** Compute backend; `false` forces CPU. Default `"auto"` (the best one that works here). */
+  gpu?: GpuOption;
+  /**
+   * CPU threads per context. Default `min(4, available cores)`: more threads than
+   * cores makes decoding far slower, not faster (about 1 token/s on 2 cores with 4).
+   */
+  threads?: number;
+  /** Context sequences per model, i.e. jobs each model runs at once. Default 2. */
+  slots?: number;
+  /** Context tokens per sequence. Default: the smaller of the model's trained context and 4096. */
+  contextSize?: number;
+  /** Time a short generation at load to report tokens/s. Default true; tests turn it off. */
+  measureSpeed?: boolean;
+}
+
+/** Runs GGUF models with node-llama-cpp; one context per model, one sequence per job. */
+export class LlamaCppEngine implements InferenceEngine {
+  readonly name = EngineName.llamaCpp;
+  readonly models: readonly ModelInfo[];
+  readonly slots: number;
+  readonly #llama: Llama;
+  readonly #loaded: ReadonlyMap<string, LoadedModel>;
+  #disposed = false;
+
+  private constructor(llama: Llama, loaded: readonly LoadedModel[]) {
+    this.#llama = llama;
+    this.#loaded = new Map(loaded.map((m) => [m.info.id, m]));
+    this.models = loaded.map((m) => m.info);
+    this.slots = loaded.reduce((sum, m) => sum + m.context.totalSequences, 0);
+  }
+
+  static async load(options: LlamaCppEngineOptions): Promise<LlamaCppEngine> {
+    const llama = await getLlama({ gpu: options.gpu ?? "auto", logLevel: LlamaLogLevel.warn });
+    const loaded: LoadedModel[] = [];
+    try {
+      for (const source of options.models) {
+        loaded.push(
+          await loadModel(llama, source, {
+            slots: options.slots ?? 2,
+            threads: options.threads ?? Math.min(4, availableParallelism()),
+            contextSize: options.contextSize,
+            measureSpeed: options.measureSpeed ?? true,
+          }),
+        );
+      }
+    } catch (error) {
+      for (const m of loaded) await m.model.dispose();
+      await llama.dispose();
+      throw error;
+    }
+    return new LlamaCppEngine(llama, loaded);
+  }
+
+  /** The compute backend in use, e.g. `cuda`, or `false` for CPU. */
+  get gpu(): Llama["gpu"] {
+    return this.#llama.gpu;
+  }
+
+  async generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult> {
+    if (this.#disposed) throw new EngineError(WireErrorCode.engineFailure, "engine is shut down", true);
+    const loaded = this.#loaded.get(request.model);
+    if (!loaded) throw new EngineError(WireErrorCode.unknownModel, `this node does not serve ${request.model}`, true);
+    const { context, model, chatWrapper } = loaded;
+
+    const prompt = buildPrompt(model, chatWrapper, request.input);
+    const needed = prompt.tokens.length + (request.sampling.maxTokens ?? 1);
+    if (needed > context.contextSize) {
+      // Retryable: a node with a longer context may well fit it.
+      throw new EngineError(
+        WireErrorCode.contextLengthExceeded,
+        `prompt of ${prompt.tokens.length} tokens plus ${request.sampling.maxTokens ?? 1} to generate exceeds ${request.model}'s context of ${context.contextSize} tokens on this node`,
+        true,
+      );
+    }
+    // The session counts slots across models; one model can still be full while another is idle.
+    if (context.sequencesLeft === 0) {
+      throw new EngineError(WireErrorCode.busy, `every sequence of ${request.model} is busy`, true);
+    }
+    if (options.signal.aborted) throw new EngineError(WireErrorCode.cancelled, "generation was aborted", false);
+
+    const sequence = context.getSequence();
+    try {
+      return await generateOnSequence(sequence, prompt, request.sampling, options);
+    } finally {
+      // Frees the sequence's cache cells and returns it to the pool for the next job.
+      await sequence.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const { context, model } of this.#loaded.values()) {
+      await context.dispose();
+      await model.dispose();
+    }
+    await this.#llama.dispose();
+  }
+}
