@@ -1,0 +1,224 @@
+import type { IncomingMessage } from "node:http";
+import WebSocket, { type RawData } from "ws";
+import { NodeSession, type InferenceEngine, type NodeIdentity } from "@rung/shared/node";
+import {
+  edgeMessageSchema,
+  parseFrame,
+  PING_FRAME,
+  PONG_FRAME,
+  WireErrorCode,
+  wireError,
+  type EdgeMessage,
+  type NodeMessage,
+  type WireError,
+} from "@rung/shared/protocol";
+import { silentLogger, type Logger } from "../log/logger.ts";
+import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { connectUrl, redactedUrl } from "./connect-url.ts";
+import { readRefusal } from "./read-refusal.ts";
+
+export interface EdgeLinkOptions {
+  /** The edge's base URL, e.g. `http://127.0.0.1:8787`. */
+  edge: string;
+  /** Join token; none when the edge runs without one (local dev). */
+  token?: string;
+  engine: InferenceEngine;
+  identity: NodeIdentity;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Keep-alive period in ms. Default 15000. */
+  pingIntervalMs?: number;
+  /** Reconnect waits. Default 0.5 s growing to 30 s, full jitter. */
+  backoff?: BackoffOptions;
+}
+
+/** Why the link stopped for good. */
+export type LinkEnd = { reason: "closed" } | { reason: "fatal"; error: WireError };
+
+/** Missed keep-alives before a silent socket counts as dead (NAT boxes drop idle flows quietly). */
+const DEAD_AFTER_PINGS = 3;
+const CLOSE_NORMAL = 1000;
+/** How long `close()` waits for the edge to answer the close handshake. */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * The agent's one WebSocket to the edge: joins with `hello`, feeds `job` and
+ * `cancel` frames to a NodeSession, keeps the socket alive, and reconnects
+ * with backoff until closed or told by the edge that retrying cannot help.
+ *
+ * Built on `ws` rather than partysocket: partysocket's reconnect delay has no
+ * jitter, and it queues frames sent while disconnected and replays them on the
+ * next socket, where they belong to jobs the edge has already moved elsewhere.
+ */
+export class EdgeLink {
+  readonly session: NodeSession;
+  /** Resolves once, when the link stops reconnecting. */
+  readonly ended: Promise<LinkEnd>;
+  readonly #options: EdgeLinkOptions;
+  readonly #url: URL;
+  readonly #log: Logger;
+  #socket: WebSocket | undefined;
+  #attempt = 0;
+  #nodeId: string | undefined;
+  #end: LinkEnd | undefined;
+  #resolveEnded!: (end: LinkEnd) => void;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #lastHeardAt = 0;
+  /** Sockets this side aborted on purpose, whose resulting error is not news. */
+  readonly #quiet = new WeakSet<WebSocket>();
+
+  constructor(options: EdgeLinkOptions) {
+    this.#options = options;
+    this.#url = connectUrl(options.edge, options.token);
+    this.#log = options.logger ?? silentLogger;
+    this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame));
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+  }
+
+  /** The id the edge gave this node in its last `welcome`; undefined until joined. */
+  get nodeId(): string | undefined {
+    return this.#nodeId;
+  }
+
+  get connected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    if (!this.#socket && !this.#end) this.#connect();
+  }
+
+  /** Stop for good: close the socket (after the edge acknowledges, or a short grace) and stop reconnecting. */
+  async close(): Promise<void> {
+    const socket = this.#socket;
+    this.#finish({ reason: "closed" });
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const grace = setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      socket.once("close", () => {
+        clearTimeout(grace);
+        resolve();
+      });
+      this.#quiet.add(socket);
+      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+      else socket.close(CLOSE_NORMAL, "node shutting down");
+    });
+  }
+
+  #connect(): void {
+    this.#log.info(`connecting to ${redactedUrl(this.#url)}`);
+    const socket = new WebSocket(this.#url, { handshakeTimeout: 10_000 });
+    this.#socket = socket;
+    socket.on("open", () => this.#onOpen(socket));
+    socket.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on("unexpected-response", (_request, response) => void this.#onRefused(socket, response));
+    socket.on("error", (error) => {
+      if (!this.#quiet.has(socket)) this.#log.warn(`edge connection error: ${error.message}`);
+    });
+    socket.on("close", (code, reason) => this.#onClose(socket, code, reason.toString()));
+  }
+
+  #onOpen(socket: WebSocket): void {
+    this.#lastHeardAt = Date.now();
+    socket.send(JSON.stringify(this.session.hello()));
+    // Rejoining mid-shutdown: the edge must not hand this node new jobs.
+    if (this.session.draining) this.#send({ type: "draining" });
+    const interval = this.#options.pingIntervalMs ?? 15_000;
+    this.#pingTimer = setInterval(() => {
+      if (Date.now() - this.#lastHeardAt > interval * DEAD_AFTER_PINGS) {
+        this.#log.warn("edge stopped answering keep-alives; reconnecting");
+        socket.terminate();
+      } else if (socket.readyState === WebSocket.OPEN) socket.send(PING_FRAME);
+    }, interval);
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    this.#lastHeardAt = Date.now();
+    const text = rawText(data);
+    if (!isBinary && text === PONG_FRAME) return;
+    const parsed = parseFrame(edgeMessageSchema, text);
+    if (!parsed.ok) {
+      this.#log.warn(`ignoring a frame from the edge: ${parsed.error.message}`);
+      return;
+    }
+    this.#onFrame(parsed.value);
+  }
+
+  #onFrame(frame: EdgeMessage): void {
+    switch (frame.type) {
+      case "welcome":
+        this.#attempt = 0;
+        this.#nodeId = frame.nodeId;
+        this.#log.info(`joined as ${frame.nodeId} (protocol ${frame.protocol})`);
+        return;
+      case "error":
+        if (frame.fatal) {
+          this.#log.error(`the edge refused this node: ${frame.error.message} [${frame.error.code}]`);
+          this.#finish({ reason: "fatal", error: frame.error });
+          this.#socket?.close(CLOSE_NORMAL, "fatal error from edge");
+        } else {
+          this.#log.warn(`the edge reported: ${frame.error.message} [${frame.error.code}]`);
+        }
+        return;
+      case "job":
+      case "cancel":
+        this.session.handle(frame);
+        return;
+    }
+  }
+
+  /** The edge answered the upgrade with plain HTTP: a wrong token will not fix itself by retrying. */
+  async #onRefused(socket: WebSocket, response: IncomingMessage): Promise<void> {
+    const status = response.statusCode ?? 0;
+    const message = await readRefusal(response);
+    if (status === 401 || status === 403) {
+      const hint = this.#options.token ? "check --token" : "start the node with --token <join token>";
+      this.#log.error(`the edge refused the join token (HTTP ${status}): ${message}; ${hint}`);
+      this.#finish({ reason: "fatal", error: wireError(WireErrorCode.unauthorized, message, false) });
+    } else {
+      this.#log.warn(`the edge answered HTTP ${status} instead of a WebSocket: ${message}`);
+    }
+    // Already explained above; the "closed before the connection was established" error would only repeat it.
+    this.#quiet.add(socket);
+    socket.terminate();
+  }
+
+  #onClose(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.#socket) return;
+    clearInterval(this.#pingTimer);
+    this.#socket = undefined;
+    const wasJoined = this.#nodeId !== undefined;
+    this.#nodeId = undefined;
+    // The edge has already moved this socket's jobs to other nodes.
+    this.session.abortAll();
+    if (this.#end) return;
+    const delay = backoffDelay(this.#attempt++, this.#options.backoff);
+    const why = reason ? `${code} ${reason}` : `${code}`;
+    this.#log.warn(`${wasJoined ? "disconnected from the edge" : "could not join the edge"} (${why}); retrying in ${(delay / 1000).toFixed(1)}s`);
+    this.#retryTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  #finish(end: LinkEnd): void {
+    if (this.#end) return;
+    this.#end = end;
+    clearTimeout(this.#retryTimer);
+    this.#resolveEnded(end);
+  }
+
+  #send(frame: NodeMessage): void {
+    const socket = this.#socket;
+    // Frames for a dropped socket belong to jobs the edge has already given up on: drop them too.
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    else this.#log.debug(`dropped a ${frame.type} frame: not connected`);
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+  return data.toString("utf8");
+}

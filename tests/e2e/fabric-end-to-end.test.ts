@@ -1,0 +1,143 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
+import { AgentProcess } from "./harness/agent-process.ts";
+import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { modelCache } from "./harness/paths.ts";
+
+/**
+ * The whole fabric with real parts: the edge in workerd, two rung-agent
+ * processes on node-llama-cpp serving generated models of two sizes, and the
+ * official openai client. rung-tiny (512-token context) is the smaller rung,
+ * rung-small (4096) the larger.
+ */
+let edge: LocalEdge;
+let tinyAgent: AgentProcess;
+let smallAgent: AgentProcess;
+let client: OpenAI;
+
+beforeAll(async () => {
+  const [tiny, small] = await Promise.all([ensureTestModel("tiny", modelCache), ensureTestModel("small", modelCache)]);
+  edge = await startLocalEdge();
+  tinyAgent = new AgentProcess({ edge: edge.url, name: "agent-tiny", models: [tiny] });
+  smallAgent = new AgentProcess({ edge: edge.url, name: "agent-small", models: [small] });
+  await Promise.all([tinyAgent.joined(["rung-tiny"]), smallAgent.joined(["rung-small"])]);
+  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "not-needed-locally", maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await Promise.all([tinyAgent?.stop(), smallAgent?.stop()]);
+  await edge?.dispose();
+});
+
+const hello = [{ role: "user" as const, content: "Hello there" }];
+
+describe("the fabric, end to end", () => {
+  it("lists auto and both models", async () => {
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids.sort()).toEqual(["auto", "rung-small", "rung-tiny"]);
+  });
+
+  it("answers a chat on the smallest model and says so", async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: "auto", messages: hello, max_tokens: 12, temperature: 0 })
+      .withResponse();
+    expect(data.model).toBe("rung-tiny");
+    expect(response.headers.get("x-rung-model")).toBe("rung-tiny");
+    expect(response.headers.get("x-rung-node")).toBe("agent-tiny");
+    expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(data.choices[0]?.finish_reason).toMatch(/^(stop|length)$/);
+    expect(data.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(data.usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("is deterministic when greedy, and streams the same text it answers whole", async () => {
+    const request = { model: "rung-small", messages: hello, max_tokens: 24, temperature: 0 } as const;
+    const first = await client.chat.completions.create(request);
+    const second = await client.chat.completions.create(request);
+    expect(second.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
+
+    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    let text = "";
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      expect(chunk.model).toBe("rung-small");
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason;
+      usage ??= chunk.usage;
+    }
+    expect(text).toBe(first.choices[0]?.message.content);
+    expect(finish).toBe(first.choices[0]?.finish_reason);
+    expect(usage?.completion_tokens).toBe(first.usage?.completion_tokens);
+  });
+
+  it("serves legacy completions, whole and streamed", async () => {
+    const whole = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0 });
+    expect(whole.model).toBe("rung-tiny");
+    expect(whole.choices[0]?.text.length).toBeGreaterThan(0);
+    expect(whole.usage?.completion_tokens).toBeLessThanOrEqual(8);
+    const stream = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
+    expect(text).toBe(whole.choices[0]?.text);
+  });
+
+  it("climbs to the larger model when only its context fits the prompt", async () => {
+    const longPrompt = "Summarise this. " + "The quick brown fox jumps over the lazy dog. ".repeat(60);
+    const answer = await client.chat.completions.create({
+      model: "auto",
+      messages: [{ role: "user", content: longPrompt }],
+      max_tokens: 8,
+    });
+    expect(answer.model).toBe("rung-small");
+  });
+
+  it("refuses bad input with a 400 the SDK raises as BadRequestError", async () => {
+    const bad = client.chat.completions.create({ model: "auto", messages: hello, temperature: 9 });
+    await expect(bad).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(bad).rejects.toMatchObject({ status: 400, param: "temperature" });
+    const unknown = client.chat.completions.create({ model: "no-such-model", messages: hello });
+    await expect(unknown).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it("answers with the other agent when one dies before its first token", async () => {
+    // Freeze the small rung's agent so the job reaches it but no token can come back, then kill it.
+    tinyAgent.signal("SIGSTOP");
+    const pending = client.chat.completions.create({ model: "auto", messages: hello, max_tokens: 8 }).withResponse();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    tinyAgent.signal("SIGKILL");
+    const { data, response } = await pending;
+    expect(data.model).toBe("rung-small");
+    expect(response.headers.get("x-rung-attempts")).toBe("2");
+    const rung = (data as unknown as { rung: { attempts: { model: string; outcome: string }[] } }).rung;
+    expect(rung.attempts.map((a) => `${a.model}:${a.outcome}`)).toEqual(["rung-tiny:node_disconnected", "rung-small:answered"]);
+  });
+
+  it("finishes a stream in flight when its agent is told to stop, then the agent exits cleanly", async () => {
+    const stream = await client.chat.completions.create({
+      model: "rung-small",
+      messages: hello,
+      max_tokens: 200,
+      stream: true,
+    });
+    let text = "";
+    let finish: string | null | undefined;
+    let signalled = false;
+    for await (const chunk of stream) {
+      if (!signalled) {
+        smallAgent.signal("SIGTERM");
+        signalled = true;
+      }
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason;
+    }
+    expect(finish).toMatch(/^(stop|length)$/);
+    expect(text.length).toBeGreaterThan(0);
+    expect(await smallAgent.exited).toBe(0);
+    // With every agent gone, the edge says so in OpenAI's terms.
+    const none = client.chat.completions.create({ model: "auto", messages: hello });
+    await expect(none).rejects.toMatchObject({ status: 503 });
+  });
+});
