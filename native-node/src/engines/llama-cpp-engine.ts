@@ -91,18 +91,11 @@ export class LlamaCppEngine implements InferenceEngine {
         true,
       );
     }
-    // The session counts slots across models; one model can still be full while another is idle.
-    if (context.sequencesLeft === 0) {
-      throw new EngineError(WireErrorCode.busy, `every sequence of ${request.model} is busy`, true);
-    }
-    if (options.signal.aborted) throw new EngineError(WireErrorCode.cancelled, "generation was aborted", false);
-
-    const sequence = context.getSequence();
+    const sequence = await loaded.sequences.acquire(options.signal);
     try {
       return await generateOnSequence(sequence, prompt, request.sampling, options);
     } finally {
-      // Frees the sequence's cache cells and returns it to the pool for the next job.
-      await sequence.dispose();
+      await loaded.sequences.release(sequence);
     }
   }
 

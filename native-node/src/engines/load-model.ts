@@ -4,6 +4,7 @@ import { measureTokensPerSecond } from "./measure-speed.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { quantizationName } from "./quantization-name.ts";
 import { resolveModelPath } from "./resolve-model-path.ts";
+import { SequencePool } from "./sequence-pool.ts";
 
 /** One model the agent serves: `path` is a file path or a `hf:` URI. */
 export interface ModelSource {
@@ -26,6 +27,7 @@ export interface LoadedModel {
   model: LlamaModel;
   context: LlamaContext;
   chatWrapper: ChatWrapper;
+  sequences: SequencePool;
 }
 
 /** Cap on the default context: more costs memory for every slot and few requests need it. */
@@ -53,7 +55,7 @@ export async function loadModel(llama: Llama, source: ModelSource, options: Load
       contextLength: context.contextSize,
       tokensPerSecond,
     };
-    return { info, model, context, chatWrapper: resolveChatWrapper(model) };
+    return { info, model, context, chatWrapper: resolveChatWrapper(model), sequences: new SequencePool(context) };
   } catch (error) {
     await model.dispose();
     throw new ModelLoadError(source.id, `could not start ${source.id}: ${messageOf(error)}`, { cause: error });

@@ -65,6 +65,7 @@ export class EdgeLink {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = 0;
+  #lastError: string | undefined;
   /** Sockets this side aborted on purpose, whose resulting error is not news. */
   readonly #quiet = new WeakSet<WebSocket>();
 
@@ -117,13 +118,15 @@ export class EdgeLink {
     socket.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
     socket.on("unexpected-response", (_request, response) => void this.#onRefused(socket, response));
     socket.on("error", (error) => {
-      if (!this.#quiet.has(socket)) this.#log.warn(`edge connection error: ${error.message}`);
+      // Reported with the close that always follows, as one line per attempt.
+      if (!this.#quiet.has(socket)) this.#lastError = error.message;
     });
     socket.on("close", (code, reason) => this.#onClose(socket, code, reason.toString()));
   }
 
   #onOpen(socket: WebSocket): void {
     this.#lastHeardAt = Date.now();
+    this.#lastError = undefined;
     socket.send(JSON.stringify(this.session.hello()));
     // Rejoining mid-shutdown: the edge must not hand this node new jobs.
     if (this.session.draining) this.#send({ type: "draining" });
@@ -176,8 +179,8 @@ export class EdgeLink {
     const status = response.statusCode ?? 0;
     const message = await readRefusal(response);
     if (status === 401 || status === 403) {
-      const hint = this.#options.token ? "check --token" : "start the node with --token <join token>";
-      this.#log.error(`the edge refused the join token (HTTP ${status}): ${message}; ${hint}`);
+      const given = this.#options.token ? "--token given" : "no --token given";
+      this.#log.error(`the edge refused this node (HTTP ${status}, ${given}): ${message}`);
       this.#finish({ reason: "fatal", error: wireError(WireErrorCode.unauthorized, message, false) });
     } else {
       this.#log.warn(`the edge answered HTTP ${status} instead of a WebSocket: ${message}`);
@@ -197,7 +200,8 @@ export class EdgeLink {
     this.session.abortAll();
     if (this.#end) return;
     const delay = backoffDelay(this.#attempt++, this.#options.backoff);
-    const why = reason ? `${code} ${reason}` : `${code}`;
+    const why = this.#lastError ?? (reason ? `${code} ${reason}` : `code ${code}`);
+    this.#lastError = undefined;
     this.#log.warn(`${wasJoined ? "disconnected from the edge" : "could not join the edge"} (${why}); retrying in ${(delay / 1000).toFixed(1)}s`);
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }

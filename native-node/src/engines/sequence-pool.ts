@@ -1,0 +1,61 @@
+import type { LlamaContext, LlamaContextSequence } from "node-llama-cpp";
+import { EngineError } from "@rung/shared/node";
+import { WireErrorCode } from "@rung/shared/protocol";
+
+interface Waiter {
+  resolve(sequence: LlamaContextSequence): void;
+  signal: AbortSignal;
+  onAbort(): void;
+}
+
+/**
+ * Hands out a context's sequences, one per job, first come first served.
+ * The hello frame announces slots for the node as a whole, so the edge may
+ * send a model more jobs than it has sequences while another model sits
+ * idle; those jobs wait here for a sequence instead of failing.
+ */
+export class SequencePool {
+  readonly #context: LlamaContext;
+  readonly #waiters: Waiter[] = [];
+
+  constructor(context: LlamaContext) {
+    this.#context = context;
+  }
+
+  /** Jobs waiting for a sequence. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  acquire(signal: AbortSignal): Promise<LlamaContextSequence> {
+    if (signal.aborted) return Promise.reject(aborted());
+    if (this.#context.sequencesLeft > 0 && this.#waiters.length === 0) {
+      return Promise.resolve(this.#context.getSequence());
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        signal,
+        onAbort: () => {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          reject(aborted());
+        },
+      };
+      signal.addEventListener("abort", waiter.onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Frees the sequence's cache cells and gives a sequence to the next waiting job. */
+  async release(sequence: LlamaContextSequence): Promise<void> {
+    await sequence.dispose();
+    const next = this.#waiters.shift();
+    if (!next) return;
+    next.signal.removeEventListener("abort", next.onAbort);
+    next.resolve(this.#context.getSequence());
+  }
+}
+
+function aborted(): EngineError {
+  return new EngineError(WireErrorCode.cancelled, "generation was aborted while waiting for a free sequence", false);
+}

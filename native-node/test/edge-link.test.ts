@@ -1,0 +1,182 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { EchoEngine, type InferenceEngine } from "@rung/shared/node";
+import {
+  PROTOCOL_VERSION,
+  WireErrorCode,
+  type Chunk,
+  type Done,
+  type Hello,
+  type Job,
+  type JobError,
+  type NodeMessage,
+} from "@rung/shared/protocol";
+import { EdgeLink, type EdgeLinkOptions } from "../src/link/edge-link.ts";
+import { ECHO_MODEL } from "./helpers/echo-models.ts";
+import { FakeEdge } from "./helpers/fake-edge.ts";
+import { memoryLogger } from "./helpers/memory-logger.ts";
+
+const isHello = (f: NodeMessage): f is Hello => f.type === "hello";
+const isDone = (f: NodeMessage): f is Done => f.type === "done";
+const isJobError = (f: NodeMessage): f is JobError => f.type === "job-error";
+const isChunk = (f: NodeMessage): f is Chunk => f.type === "chunk";
+
+/** Short waits so reconnect paths run in milliseconds. */
+const FAST_BACKOFF = { minMs: 20, maxMs: 100 };
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(options: { token?: string; engine?: InferenceEngine; link?: Partial<EdgeLinkOptions> } = {}) {
+  const edge = await FakeEdge.start({ token: options.token });
+  const logger = memoryLogger();
+  const link = new EdgeLink({
+    edge: edge.url,
+    token: options.token,
+    engine: options.engine ?? new EchoEngine({ models: [ECHO_MODEL], slots: 2 }),
+    identity: { name: "test-node", kind: "native" },
+    logger,
+    backoff: FAST_BACKOFF,
+    ...options.link,
+  });
+  cleanups.push(() => edge.stop(), () => link.close());
+  link.start();
+  return { edge, link, logger };
+}
+
+const job = (jobId: string, content: string): Job => ({
+  type: "job",
+  jobId,
+  model: ECHO_MODEL.id,
+  input: { kind: "chat", messages: [{ role: "user", content }] },
+  sampling: { temperature: 0, topP: 1, stop: [] },
+});
+
+describe("EdgeLink", () => {
+  it("joins with hello, runs a job and streams numbered chunks then done", async () => {
+    const { edge, link, logger } = await setup({ token: "s3cret" });
+    const conn = await edge.connection(0);
+    expect(new URL(conn.request.url!, "http://x").searchParams.get("token")).toBe("s3cret");
+
+    const hello = await conn.waitFor(isHello);
+    expect(hello).toMatchObject({
+      protocol: PROTOCOL_VERSION,
+      node: { name: "test-node", kind: "native", engine: "echo", slots: 2 },
+      models: [ECHO_MODEL],
+    });
+    conn.send({ type: "welcome", nodeId: "node_abc", protocol: PROTOCOL_VERSION });
+    await expect.poll(() => link.nodeId).toBe("node_abc");
+    expect(logger.lines).toContain("info joined as node_abc (protocol 1.0)");
+
+    conn.send(job("j1", "one two three"));
+    const done = await conn.waitFor(isDone);
+    const chunks = conn.frames.filter(isChunk);
+    expect(chunks.map((c) => [c.seq, c.text])).toEqual([[0, "one "], [1, "two "], [2, "three"]]);
+    expect(chunks.every((c) => c.jobId === "j1" && c.confidence === 0.9)).toBe(true);
+    expect(done).toMatchObject({ jobId: "j1", chunks: 3, finishReason: "stop" });
+    expect(conn.badFrames).toEqual([]);
+  });
+
+  it("ignores frames it cannot parse and keeps serving", async () => {
+    const { edge, logger } = await setup();
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    conn.socket.send("not json");
+    conn.socket.send(JSON.stringify({ type: "job", jobId: "" }));
+    conn.send(job("j2", "still here"));
+    await conn.waitFor(isDone);
+    expect(logger.lines.filter((l) => l.startsWith("warn ignoring a frame"))).toHaveLength(2);
+  });
+
+  it("passes cancel frames to the session", async () => {
+    const engine = new EchoEngine({ models: [ECHO_MODEL], slots: 1, pieceDelayMs: 50 });
+    const { edge } = await setup({ engine });
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    conn.send(job("j3", "a b c d e f g h i j k l"));
+    await conn.waitFor(isChunk);
+    conn.send({ type: "cancel", jobId: "j3" });
+    const error = await conn.waitFor(isJobError);
+    expect(error.error).toMatchObject({ code: WireErrorCode.cancelled, retryable: false });
+  });
+
+  it("reconnects after the edge drops the socket, aborting the jobs it held", async () => {
+    const engine = new EchoEngine({ models: [ECHO_MODEL], slots: 1, pieceDelayMs: 100 });
+    const { edge, link } = await setup({ engine });
+    const first = await edge.connection(0);
+    await first.waitFor(isHello);
+    first.send(job("j4", "a b c d e f g h i j k l m n o p"));
+    await first.waitFor(isChunk);
+    expect(link.session.activeJobs).toBe(1);
+
+    first.socket.terminate();
+    const second = await edge.connection(1);
+    await second.waitFor(isHello);
+    await expect.poll(() => link.session.activeJobs).toBe(0);
+    // The aborted job's frames belonged to the old socket: nothing about it reaches the new one.
+    second.send(job("j5", "fresh job"));
+    await second.waitFor(isDone);
+    expect(second.frames.some((f) => "jobId" in f && f.jobId === "j4")).toBe(false);
+  });
+
+  it("keeps retrying while the edge is unreachable", async () => {
+    const edge = await FakeEdge.start();
+    const url = edge.url;
+    await edge.stop();
+    const logger = memoryLogger();
+    const link = new EdgeLink({
+      edge: url,
+      engine: new EchoEngine({ models: [ECHO_MODEL] }),
+      identity: { name: "test-node", kind: "native" },
+      logger,
+      backoff: FAST_BACKOFF,
+    });
+    cleanups.push(() => link.close());
+    link.start();
+    await expect.poll(() => logger.lines.filter((l) => l.includes("retrying in")).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("stops for good on a fatal error frame", async () => {
+    const { edge, link, logger } = await setup();
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    const message = "This edge speaks protocol 2.0; the node speaks 1.0.";
+    conn.send({
+      type: "error",
+      error: { code: WireErrorCode.protocolVersionUnsupported, message, retryable: false },
+      fatal: true,
+    });
+    conn.socket.close(1008, "protocol version unsupported");
+
+    const end = await link.ended;
+    expect(end).toEqual({ reason: "fatal", error: { code: WireErrorCode.protocolVersionUnsupported, message, retryable: false } });
+    expect(logger.lines.some((l) => l.startsWith("error") && l.includes(message))).toBe(true);
+    await sleep(FAST_BACKOFF.maxMs * 3);
+    expect(edge.connections).toHaveLength(1);
+  });
+
+  it("stops for good when the edge refuses the join token", async () => {
+    const { edge, link, logger } = await setup({ token: "s3cret", link: { token: "wrong" } });
+    const end = await link.ended;
+    expect(end).toMatchObject({ reason: "fatal", error: { code: WireErrorCode.unauthorized } });
+    expect(logger.lines.some((l) => l.includes("HTTP 401, --token given") && l.includes("Invalid node token."))).toBe(true);
+    await sleep(FAST_BACKOFF.maxMs * 3);
+    expect(edge.connections).toHaveLength(0);
+  });
+
+  it("sends keep-alive pings and drains through the socket", async () => {
+    const { edge, link } = await setup({ link: { pingIntervalMs: 30 } });
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    let pings = 0;
+    conn.socket.on("message", (data) => {
+      if (data.toString() === '{"type":"ping"}') pings += 1;
+    });
+    await expect.poll(() => pings).toBeGreaterThanOrEqual(2);
+    await link.session.drain(1_000);
+    await conn.waitFor((f): f is { type: "draining" } => f.type === "draining");
+    expect(link.connected).toBe(true);
+  });
+});

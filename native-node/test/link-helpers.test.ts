@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelay } from "../src/link/backoff.ts";
+import { connectUrl, redactedUrl } from "../src/link/connect-url.ts";
+
+describe("connectUrl", () => {
+  it("turns the edge base URL into the node socket URL with the token as ?token=", () => {
+    expect(connectUrl("http://127.0.0.1:8787").href).toBe("ws://127.0.0.1:8787/v1/nodes/connect");
+    expect(connectUrl("https://edge.example/rung/", "a b").href).toBe("wss://edge.example/rung/v1/nodes/connect?token=a+b");
+    expect(redactedUrl(connectUrl("https://edge.example", "secret"))).toBe("wss://edge.example/v1/nodes/connect");
+  });
+});
+
+describe("backoffDelay", () => {
+  it("grows a random ceiling from 0.5 s to 30 s, never below 0.5 s", () => {
+    const ceiling = (attempt: number) => backoffDelay(attempt, {}, () => 1);
+    expect([0, 1, 2, 3, 4, 5, 6, 20].map(ceiling)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+    expect(backoffDelay(10, {}, () => 0)).toBe(500);
+    expect(backoffDelay(10, {}, () => 0.5)).toBe(15_000);
+  });
+});

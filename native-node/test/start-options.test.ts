@@ -1,0 +1,119 @@
+import { availableParallelism } from "node:os";
+import { describe, expect, it } from "vitest";
+import { defaultModelId, parseModelFlag } from "../src/cli/model-flag.ts";
+import { parseStartOptions, type StartOptions } from "../src/cli/start-options.ts";
+import { UsageError } from "../src/cli/usage-error.ts";
+
+const EDGE = ["--edge", "http://127.0.0.1:8787"];
+
+function parse(args: string[], env: NodeJS.ProcessEnv = {}): StartOptions {
+  const options = parseStartOptions(args, env);
+  if (options === "help") throw new Error("unexpected help");
+  return options;
+}
+
+function usageErrorOf(args: string[], env: NodeJS.ProcessEnv = {}): UsageError {
+  try {
+    parseStartOptions(args, env);
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error("expected a UsageError");
+}
+
+describe("start options", () => {
+  it("fills in documented defaults", () => {
+    const options = parse([...EDGE, "--model", "/models/rung-tiny.gguf"]);
+    expect(options).toMatchObject({
+      edge: "http://127.0.0.1:8787",
+      models: [{ id: "rung-tiny", path: "/models/rung-tiny.gguf" }],
+      token: undefined,
+      threads: Math.min(4, availableParallelism()),
+      gpu: "auto",
+      slots: 2,
+      contextSize: undefined,
+      drainTimeoutMs: 30_000,
+    });
+    expect(options.name.length).toBeGreaterThan(0);
+  });
+
+  it("parses every flag", () => {
+    const options = parse([
+      ...EDGE,
+      "-m", "a.gguf",
+      "--model", "fast=./b.gguf",
+      "--name", "lab-1",
+      "--token", "t0k",
+      "--threads", "1",
+      "--gpu", "false",
+      "--slots", "3",
+      "--context-size", "1024",
+      "--drain-timeout", "2.5",
+    ]);
+    expect(options).toEqual({
+      edge: "http://127.0.0.1:8787",
+      models: [{ id: "a", path: "a.gguf" }, { id: "fast", path: "./b.gguf" }],
+      name: "lab-1",
+      token: "t0k",
+      threads: 1,
+      gpu: false,
+      slots: 3,
+      contextSize: 1024,
+      drainTimeoutMs: 2_500,
+    });
+  });
+
+  it("takes --edge and --token from the environment, flags first", () => {
+    const env = { RUNG_EDGE: "https://edge.example", RUNG_TOKEN: "from-env" };
+    expect(parse(["--model", "m.gguf"], env)).toMatchObject({ edge: "https://edge.example", token: "from-env" });
+    expect(parse([...EDGE, "--model", "m.gguf", "--token", "flag"], env)).toMatchObject({ edge: EDGE[1], token: "flag" });
+  });
+
+  it("names a missing --edge and how to give it", () => {
+    const error = usageErrorOf(["--model", "m.gguf"]);
+    expect(error.message).toMatch(/^--edge is required/);
+    expect(error.message).toContain("RUNG_EDGE");
+  });
+
+  it("rejects a bad --gpu with the valid choices", () => {
+    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--gpu", "tpu"]).message).toBe(
+      '--gpu must be one of auto, cuda, vulkan, metal, false (got "tpu"); e.g. --gpu auto',
+    );
+  });
+
+  it("reports every bad flag at once", () => {
+    const lines = usageErrorOf(["--edge", "ftp://x", "--threads", "two", "--slots", "0"]).message.split("\n");
+    expect(lines.map((l) => l.split(" ")[0])).toEqual(["--edge", "--model", "--threads", "--slots"]);
+  });
+
+  it("rejects duplicate model ids, unknown flags and stray arguments", () => {
+    expect(usageErrorOf([...EDGE, "--model", "x/m.gguf", "--model", "y/m.gguf"]).message).toMatch(/same model id twice/);
+    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--gpus", "auto"]).message).toMatch(/--gpus/);
+    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "extra"]).message).toMatch(/extra/);
+    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--drain-timeout=-1"]).message).toMatch(/^--drain-timeout/);
+  });
+
+  it("caps slots across models at what hello allows", () => {
+    expect(usageErrorOf([...EDGE, "--model", "a.gguf", "--model", "b.gguf", "--slots", "200"]).message).toMatch(/^--slots/);
+  });
+
+  it("returns help for -h", () => {
+    expect(parseStartOptions(["-h"], {})).toBe("help");
+  });
+});
+
+describe("--model values", () => {
+  it("splits id=path only when the id is a bare name", () => {
+    expect(parseModelFlag("tiny=/tmp/a=b/m.gguf")).toEqual({ id: "tiny", path: "/tmp/a=b/m.gguf" });
+    expect(parseModelFlag("/tmp/a=b/m.gguf")).toEqual({ id: "m", path: "/tmp/a=b/m.gguf" });
+    expect(parseModelFlag("q=hf:user/repo:Q4_K_M")).toEqual({ id: "q", path: "hf:user/repo:Q4_K_M" });
+  });
+
+  it("defaults the id to the file or repository name", () => {
+    expect(defaultModelId("./models/Qwen2.5-0.5B.Q4_K_M.gguf")).toBe("Qwen2.5-0.5B.Q4_K_M");
+    expect(defaultModelId("hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M")).toBe("Qwen2.5-0.5B-Instruct-GGUF");
+    expect(defaultModelId("hf:user/repo/model-file.gguf")).toBe("repo");
+    expect(defaultModelId("https://example.com/files/m.gguf?download=1")).toBe("m");
+  });
+});

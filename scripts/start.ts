@@ -1,0 +1,105 @@
+// `npm start`: the local fabric on one machine. The edge runs in workerd via
+// `wrangler dev` (no Cloudflare account needed) and one rung-agent serves a
+// generated default model, or RUNG_MODEL=<path|hf:uri>. Ctrl-C stops both,
+// letting the agent finish what it is answering first.
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureTestModel } from "../tests/fixtures/gguf/make-test-model.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const port = Number(process.env.RUNG_PORT ?? 8787);
+const edge = `http://127.0.0.1:${port}`;
+
+const model = process.env.RUNG_MODEL ?? (await ensureTestModel("small", join(root, ".cache", "models")));
+const children: ChildProcess[] = [];
+
+const wrangler = start("edge", "npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"], {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? join(root, ".cache", "xdg"),
+});
+await waitFor(async () => (await fetch(`${edge}/health`)).ok, "the edge to listen", 60_000);
+
+const agentArgs = [join(root, "native-node", "bin", "rung-agent.js"), "--edge", edge, "--model", model, "--name", "local-agent"];
+const agent = start("agent", process.execPath, agentArgs, {});
+const modelIds = await waitFor(async () => {
+  const list = (await (await fetch(`${edge}/v1/models`)).json()) as { data: { id: string }[] };
+  const ids = list.data.map((m) => m.id).filter((id) => id !== "auto");
+  return ids.length > 0 ? ids : undefined;
+}, "the agent to join", 15 * 60_000);
+
+console.log(`
+Rung is running.
+
+  API base URL   ${edge}/v1
+  models         auto (smallest capable first), ${modelIds.join(", ")}
+  health         ${edge}/health
+
+Try it:
+
+  curl ${edge}/v1/chat/completions \\
+    -H 'content-type: application/json' \\
+    -d '{"model":"auto","messages":[{"role":"user","content":"Hello!"}],"max_tokens":32}'
+
+Or with the OpenAI SDK (npm install openai):
+
+  import OpenAI from "openai";
+  const client = new OpenAI({ baseURL: "${edge}/v1", apiKey: "local" });
+  const answer = await client.chat.completions.create({
+    model: "auto",
+    messages: [{ role: "user", content: "Hello!" }],
+  });
+  console.log(answer.model, answer.choices[0].message.content);
+
+Ctrl-C stops the agent (after its jobs) and the edge.
+`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    agent.kill("SIGTERM");
+    agent.once("exit", () => {
+      wrangler.kill("SIGTERM");
+      process.exit(0);
+    });
+  });
+}
+for (const child of children) {
+  child.once("exit", (code) => {
+    if (stopping) return;
+    console.error(`a part of the local fabric stopped unexpectedly (exit ${code}); stopping the rest.`);
+    for (const other of children) other.kill("SIGTERM");
+    process.exit(1);
+  });
+}
+
+function start(label: string, command: string, args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (data: Buffer) =>
+    data
+      .toString()
+      .split("\n")
+      .filter((line) => line.trim())
+      .map((line) => `[${label}] ${line}\n`)
+      .join("");
+  child.stdout?.on("data", (data: Buffer) => process.stdout.write(prefix(data)));
+  child.stderr?.on("data", (data: Buffer) => process.stderr.write(prefix(data)));
+  children.push(child);
+  return child;
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const child of children) {
+      if (child.exitCode !== null) throw new Error(`gave up waiting for ${what}: a process exited with ${child.exitCode}`);
+    }
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000}s`);
+}
