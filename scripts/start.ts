@@ -23,11 +23,12 @@ await waitFor(async () => (await fetch(`${edge}/health`)).ok, "the edge to liste
 
 const agentArgs = [join(root, "native-node", "bin", "rung-agent.js"), "--edge", edge, "--model", model, "--name", "local-agent"];
 const agent = start("agent", process.execPath, agentArgs, {});
-const modelIds = await waitFor(async () => {
-  const list = (await (await fetch(`${edge}/v1/models`)).json()) as { data: { id: string }[] };
-  const ids = list.data.map((m) => m.id).filter((id) => id !== "auto");
-  return ids.length > 0 ? ids : undefined;
-}, "the agent to join", 15 * 60_000);
+let agentOutput = "";
+agent.stderr?.on("data", (data: Buffer) => (agentOutput += data.toString()));
+// Loading (or first downloading) a model can take minutes: wait for the agent's own word.
+await waitFor(async () => agentOutput.includes("joined as"), "the agent to join", 60 * 60_000);
+const list = (await (await fetch(`${edge}/v1/models`)).json()) as { data: { id: string }[] };
+const modelIds = list.data.map((m) => m.id).filter((id) => id !== "auto");
 
 console.log(`
 Rung is running.
@@ -60,9 +61,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    agent.kill("SIGTERM");
+    stop(agent, "SIGTERM");
     agent.once("exit", () => {
-      wrangler.kill("SIGTERM");
+      stop(wrangler, "SIGTERM");
       process.exit(0);
     });
   });
@@ -71,13 +72,14 @@ for (const child of children) {
   child.once("exit", (code) => {
     if (stopping) return;
     console.error(`a part of the local fabric stopped unexpectedly (exit ${code}); stopping the rest.`);
-    for (const other of children) other.kill("SIGTERM");
+    for (const other of children) stop(other, "SIGTERM");
     process.exit(1);
   });
 }
 
 function start(label: string, command: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // Each child leads its own process group, so stopping it also stops what it started (npx → wrangler → workerd).
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const prefix = (data: Buffer) =>
     data
       .toString()
@@ -89,6 +91,15 @@ function start(label: string, command: string, args: string[], env: Record<strin
   child.stderr?.on("data", (data: Buffer) => process.stderr.write(prefix(data)));
   children.push(child);
   return child;
+}
+
+function stop(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {

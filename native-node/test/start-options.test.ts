@@ -1,5 +1,5 @@
-import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
+import { defaultThreads } from "../src/engines/default-threads.ts";
 import { defaultModelId, parseModelFlag } from "../src/cli/model-flag.ts";
 import { parseStartOptions, type StartOptions } from "../src/cli/start-options.ts";
 import { UsageError } from "../src/cli/usage-error.ts";
@@ -29,7 +29,7 @@ describe("start options", () => {
       edge: "http://127.0.0.1:8787",
       models: [{ id: "rung-tiny", path: "/models/rung-tiny.gguf" }],
       token: undefined,
-      threads: Math.min(4, availableParallelism()),
+      threads: defaultThreads(),
       gpu: "auto",
       slots: 2,
       contextSize: undefined,

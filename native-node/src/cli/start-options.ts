@@ -1,6 +1,7 @@
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { defaultThreads } from "../engines/default-threads.ts";
 import type { GpuOption } from "../engines/llama-cpp-engine.ts";
 import type { ModelSource } from "../engines/load-model.ts";
 import { parseModelFlag } from "./model-flag.ts";
@@ -70,7 +71,7 @@ const schema = z
       .refine((models) => new Set(models.map((m) => m.id)).size === models.length, "gives the same model id twice; name them with id=path"),
     name: z.string().min(1, "must not be empty").max(64, "must be at most 64 characters").default(hostname().slice(0, 64) || "rung-agent"),
     token: z.string().optional().transform((value) => value || undefined),
-    threads: count(1, 1024).default(Math.min(4, availableParallelism())),
+    threads: count(1, 1024).default(defaultThreads()),
     gpu: z
       .enum(GPU_CHOICES, { error: (issue) => `must be one of ${GPU_CHOICES.join(", ")} (got ${JSON.stringify(issue.input)})` })
       .default("auto")

@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import {
   EngineError,
@@ -9,6 +8,7 @@ import {
 } from "@rung/shared/node";
 import { EngineName, WireErrorCode, type ModelInfo } from "@rung/shared/protocol";
 import { buildPrompt } from "./build-prompt.ts";
+import { defaultThreads } from "./default-threads.ts";
 import { generateOnSequence } from "./generate-on-sequence.ts";
 import { loadModel, type LoadedModel, type ModelSource } from "./load-model.ts";
 
@@ -19,10 +19,7 @@ export interface LlamaCppEngineOptions {
   models: readonly ModelSource[];
   /** Compute backend; `false` forces CPU. Default `"auto"` (the best one that works here). */
   gpu?: GpuOption;
-  /**
-   * CPU threads per context. Default `min(4, available cores)`: more threads than
-   * cores makes decoding far slower, not faster (about 1 token/s on 2 cores with 4).
-   */
+  /** CPU threads per context. Default `defaultThreads()`. */
   threads?: number;
   /** Context sequences per model, i.e. jobs each model runs at once. Default 2. */
   slots?: number;
@@ -56,7 +53,7 @@ export class LlamaCppEngine implements InferenceEngine {
         loaded.push(
           await loadModel(llama, source, {
             slots: options.slots ?? 2,
-            threads: options.threads ?? Math.min(4, availableParallelism()),
+            threads: options.threads ?? defaultThreads(),
             contextSize: options.contextSize,
             measureSpeed: options.measureSpeed ?? true,
           }),

@@ -20,8 +20,8 @@ Options:
                          The id clients use is the file (or repo) name; set it with id=<model>.
   --name <name>          How the node shows up at the edge. Default: ${hostname()}.
   --token <token>        The edge's join token. Env: RUNG_TOKEN.
-  --threads <n>          CPU threads per model. Default: min(4, CPU cores). More threads
-                         than cores makes decoding much slower.
+  --threads <n>          CPU threads per model. Default: half the CPU cores. Threads that
+                         compete for cores make decoding much slower.
   --gpu <backend>        auto, cuda, vulkan, metal or false (CPU only). Default: auto.
   --slots <n>            Jobs each model runs at once (context sequences). Default: 2.
   --context-size <n>     Context tokens per slot. Default: the model's trained context, at most 4096.
