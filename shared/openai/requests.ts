@@ -17,7 +17,11 @@ export const chatMessageInputSchema = z.looseObject({
   name: z.string().optional(),
 });
 
-const stopSchema = z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullish();
+// One schema with a refinement rather than a union, so the client reads why, not zod's "Invalid input".
+const stopSchema = z
+  .union([z.string(), z.array(z.string())])
+  .refine((stop) => (typeof stop === "string" ? stop.length > 0 : stop.length <= 4 && stop.every(Boolean)), "stop must be a non-empty string or up to 4 non-empty strings")
+  .nullish();
 
 const samplingFields = {
   model: z.string().min(1, "model is required"),
@@ -41,7 +45,9 @@ export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
 export const completionRequestSchema = z.looseObject({
   ...samplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]),
+  prompt: z
+    .union([z.string(), z.array(z.string())])
+    .refine((prompt) => typeof prompt === "string" || prompt.length === 1, "only one prompt per request is supported"),
   echo: z.literal(false, "echo is not supported").nullish(),
   suffix: z.null("suffix is not supported").optional(),
 });

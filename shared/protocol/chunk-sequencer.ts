@@ -27,7 +27,7 @@ export class ChunkSequencer {
     return this.#early.size > 0 || (this.#done !== undefined && this.#done.chunks > this.#next);
   }
 
-  /** True when `done` said more chunks than could ever fill (a lying or broken node). */
+  /** True when `done` counts fewer chunks than were already released (a lying or broken node). */
   get isInconsistent(): boolean {
     return this.#done !== undefined && this.#done.chunks < this.#next;
   }

@@ -15,10 +15,9 @@ export function parseFrame<S extends z.ZodType>(
   schema: S,
   data: string | ArrayBuffer | Uint8Array,
 ): ParseResult<z.infer<S>> {
+  const bytes = typeof data === "string" ? utf8Length(data) : data.byteLength;
+  if (bytes > MAX_FRAME_BYTES) return bad(`frame of ${bytes} bytes exceeds the limit of ${MAX_FRAME_BYTES}`);
   const text = typeof data === "string" ? data : new TextDecoder().decode(data);
-  if (text.length > MAX_FRAME_BYTES) {
-    return bad(`frame of ${text.length} characters exceeds ${MAX_FRAME_BYTES}`);
-  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -32,6 +31,19 @@ export function parseFrame<S extends z.ZodType>(
     return bad(`invalid frame${where}: ${issue?.message ?? "unknown issue"}`);
   }
   return { ok: true, value: parsed.data };
+}
+
+/** UTF-8 size of a string without encoding it: a frame is measured before anything is allocated for it. */
+function utf8Length(text: string): number {
+  // Every UTF-16 unit is 1 to 3 UTF-8 bytes (a surrogate pair, two units, is 4): decide cheaply when we can.
+  if (text.length > MAX_FRAME_BYTES) return text.length;
+  if (text.length * 3 <= MAX_FRAME_BYTES) return text.length;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    bytes += unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit <= 0xdbff ? 2 : 3;
+  }
+  return bytes;
 }
 
 function bad(message: string): { ok: false; error: WireError } {

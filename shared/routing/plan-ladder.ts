@@ -67,12 +67,13 @@ export function planLadder(request: LadderRequest, nodes: readonly NodeView[]): 
   fitting.sort((a, b) => a.parameters - b.parameters || a.id.localeCompare(b.id));
   const candidates: Candidate[] = [];
   let saturated = false;
-  for (const model of fitting) {
-    const serving = nodes.filter((n) => !n.draining && n.models.some((m) => m.id === model.id));
+  for (const { id } of fitting) {
+    // Nodes size their own contexts: only those whose context for this model holds the request.
+    const serving = nodes.filter((n) => !n.draining && (modelOn(n, id)?.contextLength ?? 0) >= needed);
     const free = serving.filter((n) => n.active < n.slots);
     saturated ||= serving.length > free.length;
-    free.sort((a, b) => a.active / a.slots - b.active / b.slots || speedOf(b, model.id) - speedOf(a, model.id));
-    for (const node of free) candidates.push({ model: modelOn(node, model.id), nodeId: node.id });
+    free.sort((a, b) => a.active / a.slots - b.active / b.slots || speedOf(b, id) - speedOf(a, id));
+    for (const node of free) candidates.push({ model: modelOn(node, id)!, nodeId: node.id });
   }
   if (candidates.length > 0) return { ok: true, candidates };
   if (saturated) return refuse(429, "nodes_busy", "Every node that can serve this request is busy. Retry shortly.");
@@ -92,14 +93,12 @@ export function catalogModels(nodes: readonly NodeView[]): Map<string, ModelInfo
   return models;
 }
 
-function modelOn(node: NodeView, modelId: string): ModelInfo {
-  const model = node.models.find((m) => m.id === modelId);
-  if (!model) throw new Error(`node ${node.id} does not serve ${modelId}`);
-  return model;
+function modelOn(node: NodeView, modelId: string): ModelInfo | undefined {
+  return node.models.find((m) => m.id === modelId);
 }
 
 function speedOf(node: NodeView, modelId: string): number {
-  return node.models.find((m) => m.id === modelId)?.tokensPerSecond ?? 0;
+  return modelOn(node, modelId)?.tokensPerSecond ?? 0;
 }
 
 function refuse(status: PlanRefusal["status"], code: string, message: string): PlanRefusal {
