@@ -58,7 +58,8 @@ describe("EdgeLink", () => {
   it("joins with hello, runs a job and streams numbered chunks then done", async () => {
     const { edge, link, logger } = await setup({ token: "s3cret" });
     const conn = await edge.connection(0);
-    expect(new URL(conn.request.url!, "http://x").searchParams.get("token")).toBe("s3cret");
+    expect(conn.request.headers.authorization).toBe("Bearer s3cret");
+    expect(conn.request.url).not.toMatch(/s3cret/);
 
     const hello = await conn.waitFor(isHello);
     expect(hello).toMatchObject({

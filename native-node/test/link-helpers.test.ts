@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { backoffDelay } from "../src/link/backoff.ts";
-import { connectUrl, redactedUrl } from "../src/link/connect-url.ts";
+import { connectHeaders, connectUrl } from "../src/link/connect-url.ts";
 
 describe("connectUrl", () => {
-  it("turns the edge base URL into the node socket URL with the token as ?token=", () => {
+  it("turns the edge base URL into the node socket URL, keeping a path prefix and dropping any query", () => {
     expect(connectUrl("http://127.0.0.1:8787").href).toBe("ws://127.0.0.1:8787/v1/nodes/connect");
-    expect(connectUrl("https://edge.example/rung/", "a b").href).toBe("wss://edge.example/rung/v1/nodes/connect?token=a+b");
-    expect(redactedUrl(connectUrl("https://edge.example", "secret"))).toBe("wss://edge.example/v1/nodes/connect");
+    expect(connectUrl("https://edge.example/rung/?x=1#y").href).toBe("wss://edge.example/rung/v1/nodes/connect");
+  });
+
+  it("sends the join token as a bearer header, and nothing without one", () => {
+    expect(connectHeaders("s3cret")).toEqual({ authorization: "Bearer s3cret" });
+    expect(connectHeaders(undefined)).toEqual({});
   });
 });
 

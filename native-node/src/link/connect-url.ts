@@ -3,21 +3,20 @@ const CONNECT_PATH = "/v1/nodes/connect";
 
 /**
  * The WebSocket URL for an edge base URL: `http://h:8787` -> `ws://h:8787/v1/nodes/connect`.
- * A path prefix is kept (an edge mounted under `/rung`). The token travels as
- * `?token=`, which the edge accepts from every kind of node.
+ * A path prefix is kept (an edge mounted under `/rung`). The join token travels
+ * in the `Authorization` header (see `connectHeaders`), never in the URL, so it
+ * stays out of access logs.
  */
-export function connectUrl(edge: string, token?: string): URL {
+export function connectUrl(edge: string): URL {
   const url = new URL(edge);
   if (url.protocol === "http:") url.protocol = "ws:";
   else if (url.protocol === "https:") url.protocol = "wss:";
   url.pathname = url.pathname.replace(/\/+$/, "") + CONNECT_PATH;
   url.search = "";
   url.hash = "";
-  if (token) url.searchParams.set("token", token);
   return url;
 }
 
-/** The URL as it may appear in logs: never with the join token. */
-export function redactedUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
+export function connectHeaders(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
 }

@@ -14,7 +14,7 @@ import {
 } from "@rung/shared/protocol";
 import { silentLogger, type Logger } from "../log/logger.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import { connectUrl, redactedUrl } from "./connect-url.ts";
+import { connectHeaders, connectUrl } from "./connect-url.ts";
 import { readRefusal } from "./read-refusal.ts";
 
 export interface EdgeLinkOptions {
@@ -71,7 +71,7 @@ export class EdgeLink {
 
   constructor(options: EdgeLinkOptions) {
     this.#options = options;
-    this.#url = connectUrl(options.edge, options.token);
+    this.#url = connectUrl(options.edge);
     this.#log = options.logger ?? silentLogger;
     this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame));
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
@@ -111,8 +111,8 @@ export class EdgeLink {
   }
 
   #connect(): void {
-    this.#log.info(`connecting to ${redactedUrl(this.#url)}`);
-    const socket = new WebSocket(this.#url, { handshakeTimeout: 10_000 });
+    this.#log.info(`connecting to ${this.#url.href}`);
+    const socket = new WebSocket(this.#url, { handshakeTimeout: 10_000, headers: connectHeaders(this.#options.token) });
     this.#socket = socket;
     socket.on("open", () => this.#onOpen(socket));
     socket.on("message", (data, isBinary) => this.#onMessage(data, isBinary));

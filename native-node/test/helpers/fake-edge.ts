@@ -18,7 +18,7 @@ export interface EdgeConnection {
 }
 
 export interface FakeEdgeOptions {
-  /** When set, upgrades without `?token=<token>` get HTTP 401 like the real edge. */
+  /** When set, upgrades without `Authorization: Bearer <token>` get HTTP 401 like the real edge. */
   token?: string;
 }
 
@@ -45,7 +45,7 @@ export class FakeEdge {
         socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
         return;
       }
-      if (options.token && url.searchParams.get("token") !== options.token) {
+      if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
         const body = JSON.stringify({ error: { message: "Invalid node token.", type: "invalid_request_error" } });
         socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
         return;

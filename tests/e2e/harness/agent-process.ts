@@ -35,15 +35,16 @@ export class AgentProcess {
     this.#child.kill(signal);
   }
 
-  /** Wait until the edge lists every one of this agent's model ids. */
+  /** Wait until the edge offers every one of this agent's model ids. */
   async joined(modelIds: string[], timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
     void this.exited.then((code) => (exitCode = code));
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`agent ${this.options.name} exited (${exitCode}):\n${this.output.join("")}`);
-      const response = await fetch(`${this.options.edge}/v1/models`).catch(() => undefined);
-      const ids = response?.ok ? ((await response.json()) as { data: { id: string }[] }).data.map((m) => m.id) : [];
+      // /health needs no API key, so this works on edges with keys set too.
+      const response = await fetch(`${this.options.edge}/health`).catch(() => undefined);
+      const ids = response?.ok ? ((await response.json()) as { models: string[] }).models : [];
       if (modelIds.every((id) => ids.includes(id))) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
