@@ -7,10 +7,16 @@ export interface Env {
   RUNG_API_KEYS?: string;
   /** Token nodes must present to join. Unset: any node may join (local dev). */
   RUNG_NODE_TOKEN?: string;
-  /** Whole-request deadline in ms (default 120000); past it the client gets 504. */
+  /**
+   * How long an answer may take to commit, in ms (default 600000, the OpenAI SDKs' own
+   * timeout): a stream's first token, a whole answer's end. Past it the client gets 504.
+   */
   RUNG_REQUEST_TIMEOUT_MS?: string;
-  /** How long one node may take to send its first token before the next one is tried (default 30000). */
-  RUNG_FIRST_TOKEN_TIMEOUT_MS?: string;
+  /**
+   * The longest a node may stay silent, in ms (default 30000): before its first token it
+   * means the next candidate is tried; mid-stream, the stream ends with an error event.
+   */
+  RUNG_TOKEN_TIMEOUT_MS?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { requestId: string } };

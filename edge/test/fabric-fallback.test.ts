@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_EARLY_CHUNKS } from "../src/fabric/job-run.ts";
 import { TestNode, chat, model, sseData } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());
@@ -60,6 +61,28 @@ describe("fallback before the answer commits", () => {
     expect(body.choices[0]?.message.content).toBe("fast");
   });
 
+  it("replaces a node that falls silent halfway through a whole answer", async () => {
+    const stalling = await TestNode.join("stalling", [small]);
+    const big = await TestNode.join("big", [large]);
+    const pending = chat({ model: "auto" });
+    const job = await stalling.next("job");
+    stalling.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "and then", confidence: 0.9 });
+    big.answer(await big.next("job", 2_000), ["complete"]);
+    const body = (await (await pending).json()) as { choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toBe("complete");
+  });
+
+  it("drops a node that piles up chunks past a gap, instead of holding them all", async () => {
+    const hoarder = await TestNode.join("hoarder", [small]);
+    const big = await TestNode.join("big", [large]);
+    const pending = chat({ model: "auto" });
+    const job = await hoarder.next("job");
+    for (let seq = 1; seq <= MAX_EARLY_CHUNKS + 1; seq++) hoarder.send({ type: "chunk", jobId: job.jobId, seq, text: "x", confidence: 0.9 });
+    big.answer(await big.next("job"), ["ok"]);
+    const body = (await (await pending).json()) as { rung: { attempts: { outcome: string }[] } };
+    expect(body.rung.attempts[0]?.outcome).toBe("sequence_gap");
+  });
+
   it("answers 504 when no node produces a first token in time", async () => {
     const slow = await TestNode.join("slow", [small]);
     const response = await chat({ model: "auto" });
@@ -82,6 +105,31 @@ describe("fallback before the answer commits", () => {
 });
 
 describe("after the answer commits", () => {
+  it("lets a stream run past the commit deadline while tokens keep coming", async () => {
+    const node = await TestNode.join("steady", [small]);
+    const pending = chat({ model: "auto", stream: true });
+    const job = await node.next("job");
+    // The test edge's commit deadline is 3 s and its silence limit 0.4 s: stream for 3.3 s.
+    for (let seq = 0; seq < 11; seq++) {
+      node.send({ type: "chunk", jobId: job.jobId, seq, text: `${seq} `, confidence: 0.9 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    node.send({ type: "done", jobId: job.jobId, chunks: 11, finishReason: "stop", usage: { promptTokens: 1, completionTokens: 11 } });
+    const data = await sseData(await pending);
+    expect(data.at(-1)).toBe("[DONE]");
+    expect(data.some((d) => d.includes('"error"'))).toBe(false);
+  });
+
+  it("ends a stream whose node falls silent with an error event", async () => {
+    const node = await TestNode.join("quiet", [small]);
+    const pending = chat({ model: "auto", stream: true });
+    const job = await node.next("job");
+    node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "hm", confidence: 0.9 });
+    const data = await sseData(await pending);
+    expect(JSON.parse(data.at(-2)!)).toMatchObject({ error: { code: "timeout" } });
+    expect((await node.next("cancel")).jobId).toBe(job.jobId);
+  });
+
   it("ends a broken stream with an error event and [DONE]", async () => {
     const little = await TestNode.join("little", [small]);
     const pending = chat({ model: "auto", stream: true });

@@ -35,6 +35,13 @@ describe("node protocol", () => {
     expect(refusal.error.message).toMatch(/speaks protocol 1\.0.*2\.0/);
   });
 
+  it("refuses ids that could break a response header, and keeps serving", async () => {
+    const node = await TestNode.connect();
+    node.send(helloOf("sneaky", [model("bad\nid", 1_000)]));
+    expect((await node.next("error")).error.message).toMatch(/printable ASCII/);
+    expect((await chat({ model: "auto" })).status).toBe(503);
+  });
+
   it("gives no job to a node that has not said hello", async () => {
     const silent = await TestNode.connect();
     silent.send({ type: "draining" });
@@ -62,6 +69,18 @@ describe("node protocol", () => {
     node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "x", confidence: 0.9 });
     const body = (await (await pending).json()) as { choices: { message: { content: string }; finish_reason: string }[] };
     expect(body.choices[0]).toMatchObject({ message: { content: "xy" }, finish_reason: "length" });
+  });
+
+  it("forgets announcements of nodes whose sockets are gone", async () => {
+    await TestNode.join("present", [small]);
+    const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
+    const keys = await runInDurableObject(stub, (_instance, state) => {
+      state.storage.kv.put("node:node_ghost", { node: { name: "ghost" }, models: [] });
+      new NodeRegistry(state).forgetDeparted();
+      return [...state.storage.kv.list({ prefix: "node:" })].map(([key]) => key);
+    });
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toBe("node:node_ghost");
   });
 
   it("rebuilds its registry from sockets and storage after the object wakes", async () => {

@@ -46,6 +46,21 @@ describe("streaming", () => {
     expect(data.at(-1)).toBe("[DONE]");
   });
 
+  it("tells the node to stop when the client hangs up before the answer commits", async () => {
+    const node = await TestNode.join("forsaken", [small]);
+    const hangUp = new AbortController();
+    const pending = chat({ model: "auto" }, {}, hangUp.signal).catch((error: unknown) => error);
+    const job = await node.next("job");
+    hangUp.abort();
+    await pending;
+    // Keep the node busy and talking, so only the hang-up can explain a cancel.
+    for (let seq = 0; seq < 8 && !node.received.some((m) => m.type === "cancel"); seq++) {
+      node.send({ type: "chunk", jobId: job.jobId, seq, text: "working", confidence: 0.9 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await node.next("cancel", 1)).jobId).toBe(job.jobId);
+  });
+
   it("tells the node to stop when the client goes away mid-stream", async () => {
     const node = await TestNode.join("abandoned", [small]);
     const response = await (async () => {

@@ -113,9 +113,10 @@ export function helloOf(name: string, models: ModelInfo[], slots = 2, protocol =
   return { type: "hello", protocol, node: { name, kind: "native", engine: "echo", slots }, models };
 }
 
-export function chat(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
+export function chat(body: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return SELF.fetch("http://edge/v1/chat/completions", {
     method: "POST",
+    signal,
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ messages: [{ role: "user", content: "Say hi" }], ...body }),
   });

@@ -22,6 +22,11 @@ export class ChunkSequencer {
     return this.#drain();
   }
 
+  /** Chunks received past a gap, waiting for it to fill. */
+  get waiting(): number {
+    return this.#early.size;
+  }
+
   /** True while chunks are missing before a received `done` or a later chunk. */
   get hasGap(): boolean {
     return this.#early.size > 0 || (this.#done !== undefined && this.#done.chunks > this.#next);

@@ -16,19 +16,26 @@ export const EngineName = {
   echo: "echo",
 } as const;
 
-const id = z.string().min(1).max(128);
+/**
+ * Ids and names end up in HTTP headers (`x-rung-model`, `x-rung-node`) and logs,
+ * so they are printable ASCII without spaces: a node cannot smuggle a newline
+ * into a response header.
+ */
+export const idSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, "must be 1 to 128 printable ASCII characters without spaces");
+export const nodeNameSchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1 to 64 printable ASCII characters without spaces");
+const id = idSchema;
 
 export const modelInfoSchema = z.object({
   /** The id clients name in `model`, e.g. `qwen2.5-0.5b-instruct-q4_k_m`. */
   id,
   /** Number of weights; the ladder orders rungs by it. */
-  parameters: z.number().int().positive(),
+  parameters: z.number().int().positive().max(1e13),
   /** e.g. `F16`, `Q4_K_M`. */
   quantization: z.string().max(32),
   /** Context window the node actually allocated, in tokens. */
-  contextLength: z.number().int().positive(),
+  contextLength: z.number().int().positive().max(1 << 24),
   /** Measured decoding speed on this node at load time. */
-  tokensPerSecond: z.number().nonnegative(),
+  tokensPerSecond: z.number().nonnegative().max(1e6),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
@@ -61,7 +68,7 @@ export const helloSchema = z.object({
   type: z.literal("hello"),
   protocol: z.string().regex(/^\d+\.\d+$/),
   node: z.object({
-    name: z.string().min(1).max(64),
+    name: nodeNameSchema,
     kind: z.enum([NodeKind.native, NodeKind.browser]),
     engine: z.enum([EngineName.llamaCpp, EngineName.wllama, EngineName.webllm, EngineName.echo]),
     /** Jobs the node runs at once (its context sequences). */

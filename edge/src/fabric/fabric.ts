@@ -38,6 +38,7 @@ export class Fabric extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#nodes = new NodeRegistry(ctx);
+    this.#nodes.forgetDeparted();
     // Keep-alives are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
   }
@@ -71,7 +72,12 @@ export class Fabric extends DurableObject<Env> {
     }
     const run = this.#runs.get(frame.jobId);
     // Late frames of an attempt the edge already gave up on are expected, not errors.
-    if (run?.nodeId === attachment.nodeId) run.onFrame(frame);
+    if (run?.nodeId !== attachment.nodeId) return;
+    try {
+      run.onFrame(frame);
+    } catch (error) {
+      run.crash(error);
+    }
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
@@ -91,7 +97,7 @@ export class Fabric extends DurableObject<Env> {
       return new ApiError({ status: 400, message: "This endpoint expects a WebSocket upgrade." }).toResponse();
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#nodes.accept(server, `node_${crypto.randomUUID().slice(0, 8)}`);
+    this.#nodes.accept(server, `node_${crypto.randomUUID()}`);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -106,6 +112,8 @@ export class Fabric extends DurableObject<Env> {
       return new ApiError({ status: plan.status, message: plan.message, code: plan.code, headers }).toResponse();
     }
     const run: JobRun = new JobRun(job, plan.candidates, this.#host(() => run));
+    // A client that leaves before the answer commits must not keep a node busy.
+    request.signal.addEventListener("abort", () => run.abandon());
     run.start();
     return run.response;
   }
@@ -118,8 +126,8 @@ export class Fabric extends DurableObject<Env> {
         if (this.#runs.delete(attemptId)) this.#nodes.release(nodeId);
       },
       nodeName: (nodeId) => this.#nodes.nameOf(nodeId),
-      firstTokenTimeoutMs: msFrom(this.env.RUNG_FIRST_TOKEN_TIMEOUT_MS, 30_000),
-      requestTimeoutMs: msFrom(this.env.RUNG_REQUEST_TIMEOUT_MS, 120_000),
+      tokenTimeoutMs: msFrom(this.env.RUNG_TOKEN_TIMEOUT_MS, 30_000),
+      requestTimeoutMs: msFrom(this.env.RUNG_REQUEST_TIMEOUT_MS, 600_000),
       gapTimeoutMs: 2_000,
     };
   }

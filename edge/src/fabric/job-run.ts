@@ -22,26 +22,37 @@ export interface JobRunHost {
   /** The attempt is over: free its slot and stop routing its frames here. */
   release(nodeId: string, attemptId: string): void;
   nodeName(nodeId: string): string;
-  firstTokenTimeoutMs: number;
+  /** The longest wait for a node's next token, the first included. */
+  tokenTimeoutMs: number;
+  /** The longest wait for an answer to commit (a stream's first token, a whole answer's end). */
   requestTimeoutMs: number;
   /** How long to wait for missing chunks once `done` arrived before giving up on the node. */
   gapTimeoutMs: number;
 }
+
+/**
+ * Bounds on what one node can make the edge hold for one job: a node that
+ * skips a sequence number or streams without end must not exhaust the object's
+ * memory, which every request in the pool shares.
+ */
+export const MAX_EARLY_CHUNKS = 256;
+export const MAX_HELD_CHARACTERS = 4 * 1024 * 1024;
 
 interface Attempting {
   id: string;
   candidate: Candidate;
   startedAt: number;
   sequencer: ChunkSequencer;
-  firstToken: ReturnType<typeof setTimeout> | null;
+  /** Fires when the node has been silent for `tokenTimeoutMs`; reset by every chunk. */
+  silence: ReturnType<typeof setTimeout> | null;
   gap: ReturnType<typeof setTimeout> | null;
 }
 
 /**
  * One client request walking its candidates: dispatch to a node, fall back to
- * the next on a retryable error, disconnect or slow first token, and commit the
- * answer exactly once. Every path ends in exactly one of: a committed answer
- * that ends with `end` or `fail`, or an error response before any byte.
+ * the next on a retryable error, a disconnect or a silent node, and commit the
+ * answer once. The response promise always settles: with an error before any
+ * byte, or with a committed body that always ends with an `end` or `fail` event.
  */
 export class JobRun {
   readonly response: Promise<Response>;
@@ -50,8 +61,9 @@ export class JobRun {
   #attempt: Attempting | undefined;
   #attempts = 0;
   readonly #trace: Attempt[] = [];
-  #lastError: WireError | undefined;
+  readonly #errors: WireError[] = [];
   #held: string[] = [];
+  #heldCharacters = 0;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #deadline: ReturnType<typeof setTimeout> | null = null;
   #ended = false;
@@ -64,10 +76,6 @@ export class JobRun {
     this.response = new Promise((resolve) => {
       this.#resolve = resolve;
     });
-  }
-
-  get attemptId(): string | undefined {
-    return this.#attempt?.id;
   }
 
   get nodeId(): string | undefined {
@@ -88,10 +96,13 @@ export class JobRun {
     for (const event of attempt.sequencer.push(frame)) {
       if (event.type === "chunk") this.#onChunk(attempt, event.chunk);
       else this.#onDone(attempt, event.done);
+      if (this.#ended || this.#attempt !== attempt) return;
     }
-    if (this.#ended || this.#attempt !== attempt) return;
     if (attempt.sequencer.isInconsistent) {
       return this.#fail(wireError(WireErrorCode.sequenceGap, "node sent more chunks than it counted", true));
+    }
+    if (attempt.sequencer.waiting > MAX_EARLY_CHUNKS) {
+      return this.#fail(wireError(WireErrorCode.sequenceGap, `node sent over ${MAX_EARLY_CHUNKS} chunks past a gap`, true));
     }
     if (frame.type === "done" && attempt.sequencer.hasGap && !attempt.gap) {
       attempt.gap = setTimeout(
@@ -114,6 +125,12 @@ export class JobRun {
     this.#finish();
   }
 
+  /** Something unexpected broke while handling this job: end it cleanly rather than leave it hanging. */
+  crash(error: unknown): void {
+    console.error(JSON.stringify({ level: "error", requestId: this.job.requestId, error: String(error) }));
+    this.#fail(wireError(WireErrorCode.internal, "the edge failed while relaying the answer", false));
+  }
+
   #next(): void {
     while (!this.#ended && ++this.#index < this.candidates.length) {
       const candidate = this.candidates[this.#index]!;
@@ -126,23 +143,21 @@ export class JobRun {
         sampling: this.job.sampling,
       };
       if (!this.host.dispatch(candidate.nodeId, job)) continue;
-      this.#attempt = {
-        id,
-        candidate,
-        startedAt: Date.now(),
-        sequencer: new ChunkSequencer(),
-        gap: null,
-        firstToken: setTimeout(() => this.#onFirstTokenTimeout(), this.host.firstTokenTimeoutMs),
-      };
+      this.#attempt = { id, candidate, startedAt: Date.now(), sequencer: new ChunkSequencer(), silence: null, gap: null };
+      this.#listenForSilence(this.#attempt);
       return;
     }
     if (!this.#ended) this.#refuse(this.#exhaustedError());
   }
 
   #onChunk(attempt: Attempting, chunk: Chunk): void {
-    clearTimeout(attempt.firstToken);
+    this.#listenForSilence(attempt);
     if (this.#writer) return this.#write({ type: "delta", text: chunk.text });
     this.#held.push(chunk.text);
+    this.#heldCharacters += chunk.text.length;
+    if (this.#heldCharacters > MAX_HELD_CHARACTERS) {
+      return this.#fail(wireError("answer_too_large", `the answer grew past ${MAX_HELD_CHARACTERS} characters`, false));
+    }
     if (this.job.stream) this.#commit(attempt);
   }
 
@@ -156,26 +171,27 @@ export class JobRun {
   /** The answer is this attempt's from here on: send headers and what was held. */
   #commit(attempt: Attempting): void {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const { model, nodeId } = attempt.candidate;
+    const response = new Response(readable, {
+      headers: {
+        "content-type": "application/x-ndjson",
+        [RungHeader.model]: model.id,
+        [RungHeader.node]: this.host.nodeName(nodeId),
+        [RungHeader.attempts]: String(this.#trace.length + 1),
+      },
+    });
+    // Past the deadline a committed answer only has to keep moving: the silence timer guards it.
+    clearTimeout(this.#deadline);
     this.#writer = writable.getWriter();
     this.#writer.closed.catch(() => this.abandon());
-    const { model, nodeId } = attempt.candidate;
-    this.#resolve(
-      new Response(readable, {
-        headers: {
-          "content-type": "application/x-ndjson",
-          [RungHeader.model]: model.id,
-          [RungHeader.node]: this.host.nodeName(nodeId),
-          [RungHeader.attempts]: String(this.#trace.length + 1),
-        },
-      }),
-    );
+    this.#resolve(response);
     if (this.#held.length > 0) this.#write({ type: "delta", text: this.#held.join("") });
     this.#held = [];
   }
 
   #fail(error: WireError, cancelNode = true): void {
     if (this.#ended) return;
-    this.#lastError = error;
+    this.#errors.push(error);
     this.#endAttempt(error.code, cancelNode);
     if (this.#writer) {
       this.#write({ type: "fail", code: error.code, message: error.message });
@@ -185,19 +201,22 @@ export class JobRun {
       return this.#refuse(new ApiError({ status: 502, message: `The node failed: ${error.message}`, code: error.code }));
     }
     this.#held = [];
+    this.#heldCharacters = 0;
     this.#next();
   }
 
-  #onFirstTokenTimeout(): void {
-    const seconds = this.host.firstTokenTimeoutMs / 1000;
-    this.#fail(wireError(WireErrorCode.timeout, `no first token within ${seconds}s`, true));
+  #listenForSilence(attempt: Attempting): void {
+    clearTimeout(attempt.silence);
+    attempt.silence = setTimeout(() => {
+      const seconds = this.host.tokenTimeoutMs / 1000;
+      this.#fail(wireError(WireErrorCode.timeout, `the node sent no token for ${seconds}s`, true));
+    }, this.host.tokenTimeoutMs);
   }
 
   #onDeadline(): void {
-    const error = wireError(WireErrorCode.timeout, `the request took longer than ${this.host.requestTimeoutMs / 1000}s`, false);
-    this.#lastError = error;
-    if (this.#writer) return this.#fail(error);
-    this.#endAttempt(error.code, true);
+    if (this.#ended || this.#writer) return;
+    this.#errors.push(wireError(WireErrorCode.timeout, `no answer within ${this.host.requestTimeoutMs / 1000}s`, false));
+    this.#endAttempt(WireErrorCode.timeout, true);
     this.#refuse(this.#exhaustedError());
   }
 
@@ -205,7 +224,7 @@ export class JobRun {
     const attempt = this.#attempt;
     if (!attempt) return;
     this.#attempt = undefined;
-    clearTimeout(attempt.firstToken);
+    clearTimeout(attempt.silence);
     clearTimeout(attempt.gap);
     const { nodeId } = attempt.candidate;
     if (cancelNode) this.host.cancel(nodeId, attempt.id);
@@ -215,11 +234,7 @@ export class JobRun {
 
   #traceOf(attempt: Attempting) {
     const answered = this.#attemptOf(attempt, "answered");
-    return {
-      model: answered.model,
-      node: answered.node,
-      attempts: [...this.#trace, answered],
-    };
+    return { model: answered.model, node: answered.node, attempts: [...this.#trace, answered] };
   }
 
   #attemptOf(attempt: Attempting, outcome: string): Attempt {
@@ -231,15 +246,17 @@ export class JobRun {
     };
   }
 
+  /** No candidate answered: the status says what went wrong most usefully to the client. */
   #exhaustedError(): ApiError {
-    const last = this.#lastError;
     const tried = this.#trace.map((a) => `${a.model}@${a.node}: ${a.outcome}`).join("; ");
     const detail = tried ? ` Attempts: ${tried}.` : "";
-    if (last?.code === WireErrorCode.timeout) {
-      return new ApiError({ status: 504, message: `The request timed out: ${last.message}.${detail}`, code: "timeout" });
+    const timeout = this.#errors.find((e) => e.code === WireErrorCode.timeout);
+    if (timeout) {
+      return new ApiError({ status: 504, message: `The request timed out: ${timeout.message}.${detail}`, code: "timeout" });
     }
-    if (last?.code === WireErrorCode.contextLengthExceeded) {
-      return new ApiError({ status: 400, message: `${last.message}.${detail}`, code: last.code });
+    // Only when every node said the prompt is too long is it the client's to fix.
+    if (this.#errors.length > 0 && this.#errors.every((e) => e.code === WireErrorCode.contextLengthExceeded)) {
+      return new ApiError({ status: 400, message: `${this.#errors[0]!.message}.${detail}`, code: WireErrorCode.contextLengthExceeded });
     }
     return new ApiError({
       status: 503,

@@ -17,7 +17,8 @@ export interface NodeAttachment {
 
 export type Announcement = Pick<Hello, "node" | "models">;
 
-const announcementKey = (nodeId: string) => `node:${nodeId}`;
+const ANNOUNCEMENT_PREFIX = "node:";
+const announcementKey = (nodeId: string) => `${ANNOUNCEMENT_PREFIX}${nodeId}`;
 
 /**
  * Nodes as the router sees them: the set of open sockets is the registry.
@@ -52,6 +53,18 @@ export class NodeRegistry {
     this.ctx.storage.kv.delete(announcementKey(nodeId));
     this.#announcements.delete(nodeId);
     this.#active.delete(nodeId);
+  }
+
+  /**
+   * Drop announcements of nodes whose sockets are gone. Sockets can vanish
+   * without a close event (a deploy, an eviction), and every reconnect is a new
+   * node id, so without this storage would only grow.
+   */
+  forgetDeparted(): void {
+    const connected = new Set(this.ctx.getWebSockets().map((ws) => this.attachmentOf(ws)?.nodeId));
+    for (const [key] of this.ctx.storage.kv.list({ prefix: ANNOUNCEMENT_PREFIX })) {
+      if (!connected.has(key.slice(ANNOUNCEMENT_PREFIX.length))) this.ctx.storage.kv.delete(key);
+    }
   }
 
   socketOf(nodeId: string): WebSocket | undefined {

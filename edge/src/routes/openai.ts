@@ -34,7 +34,7 @@ export const openaiRoutes = new Hono<AppEnv>()
   .post("/chat/completions", async (c) => {
     const body = await parseBody(c, chatCompletionRequestSchema);
     const messages = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
-    return submit(c.env, c.get("requestId"), {
+    return submit(c.env, c.req.raw.signal, c.get("requestId"), {
       dialect: chatDialect,
       model: body.model,
       input: { kind: "chat", messages },
@@ -47,7 +47,7 @@ export const openaiRoutes = new Hono<AppEnv>()
   .post("/completions", async (c) => {
     const body = await parseBody(c, completionRequestSchema);
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
-    return submit(c.env, c.get("requestId"), {
+    return submit(c.env, c.req.raw.signal, c.get("requestId"), {
       dialect: completionDialect,
       model: body.model,
       input: { kind: "completion", prompt },
@@ -70,7 +70,7 @@ export const openaiRoutes = new Hono<AppEnv>()
     return c.json(listing([wanted]).data[0]);
   });
 
-async function submit(env: AppEnv["Bindings"], requestId: string, submission: Submission): Promise<Response> {
+async function submit(env: AppEnv["Bindings"], clientGone: AbortSignal, requestId: string, submission: Submission): Promise<Response> {
   const job: FabricJob = {
     requestId,
     model: submission.model,
@@ -79,7 +79,14 @@ async function submit(env: AppEnv["Bindings"], requestId: string, submission: Su
     promptTokens: estimateTokens(submission.texts),
     stream: submission.stream,
   };
-  const answer = await fabricFor(env).fetch("https://fabric/jobs", { method: "POST", body: JSON.stringify(job) });
+  let answer: Response;
+  try {
+    answer = await fabricFor(env).fetch("https://fabric/jobs", { method: "POST", body: JSON.stringify(job), signal: clientGone });
+  } catch (error) {
+    if (clientGone.aborted) throw error;
+    // The pool's object restarted or was unreachable: nothing ran to completion, so retrying is safe.
+    throw new ApiError({ status: 503, message: `The fabric was unavailable (${String(error)}). Retry the request.`, code: "fabric_unavailable" });
+  }
   return relayAnswer(answer, {
     dialect: submission.dialect,
     requestId,

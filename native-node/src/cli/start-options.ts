@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { idSchema, nodeNameSchema } from "@rung/shared/protocol";
 import { defaultThreads } from "../engines/default-threads.ts";
 import type { GpuOption } from "../engines/llama-cpp-engine.ts";
 import type { ModelSource } from "../engines/load-model.ts";
@@ -68,8 +69,12 @@ const schema = z
       .min(1, "is required: at least one model to serve")
       .max(MAX_MODELS, `can be given at most ${MAX_MODELS} times`)
       .transform((values) => values.map(parseModelFlag))
-      .refine((models) => new Set(models.map((m) => m.id)).size === models.length, "gives the same model id twice; name them with id=path"),
-    name: z.string().min(1, "must not be empty").max(64, "must be at most 64 characters").default(hostname().slice(0, 64) || "rung-agent"),
+      .refine((models) => new Set(models.map((m) => m.id)).size === models.length, "gives the same model id twice; name them with id=path")
+      .refine(
+        (models) => models.every((m) => idSchema.safeParse(m.id).success),
+        "gives a model id with spaces or other characters the edge refuses; name it with id=path (printable ASCII, no spaces)",
+      ),
+    name: nodeNameSchema.default(defaultName()),
     token: z.string().optional().transform((value) => value || undefined),
     threads: count(1, 1024).default(defaultThreads()),
     gpu: z
@@ -88,6 +93,11 @@ const schema = z
     path: ["slots"],
     message: `times the number of models must be at most ${MAX_SLOTS}`,
   });
+
+/** The host's name as the edge accepts it. */
+function defaultName(): string {
+  return hostname().replace(/[^\x21-\x7e]/g, "-").slice(0, 64) || "rung-agent";
+}
 
 /**
  * Parse `start` flags (environment variables fill in --edge and --token).
