@@ -35,6 +35,17 @@ describe("OpenAI surface", () => {
     await expectError(await chat({}), 400);
   });
 
+  it("refuses capabilities no node honours yet, rather than answer wrongly", async () => {
+    const tools = [{ type: "function", function: { name: "f", parameters: {} } }];
+    expect((await expectError(await chat({ model: "auto", tools }), 400)).message).toMatch(/tools is not supported yet/);
+    expect((await expectError(await chat({ model: "auto", response_format: { type: "json_object" } }), 400)).param).toBe("response_format.type");
+    expect((await expectError(await chat({ model: "auto", logprobs: true }), 400)).param).toBe("logprobs");
+    const image = [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:," } }] }];
+    const error = await expectError(await chat({ model: "auto", messages: image }), 400);
+    expect(error.param).toMatch(/^messages\.0\.content\.0\./);
+    expect(error.message).not.toMatch(/Invalid input$/);
+  });
+
   it("answers 503 when no node is connected, and 404 for unknown routes and models", async () => {
     await expectError(await chat({ model: "auto" }), 503, "no_capable_node");
     await expectError(await SELF.fetch("http://edge/v2/nothing"), 404, "unknown_url");
@@ -61,7 +72,8 @@ describe("OpenAI surface", () => {
 
   it("accepts fields it does not use, as OpenAI clients send them", async () => {
     const node = await TestNode.join("a", [model("rung-small", 1_000_000)]);
-    const pending = chat({ model: "auto", user: "u1", metadata: { a: "b" }, store: false, frequency_penalty: 0, logit_bias: {} });
+    const neutral = { tools: [], tool_choice: "none", response_format: { type: "text" }, logprobs: false };
+    const pending = chat({ model: "auto", user: "u1", metadata: { a: "b" }, store: false, frequency_penalty: 0, logit_bias: {}, ...neutral });
     node.answer(await node.next("job"), ["fine"]);
     expect((await pending).status).toBe(200);
     node.close();

@@ -36,8 +36,23 @@ const samplingFields = {
   user: z.string().nullish(),
 };
 
+/**
+ * Capabilities that change what a correct answer looks like. Until nodes honour
+ * them, a request that needs one is refused: plain text where a client expects
+ * `tool_calls` or JSON would be a silent wrong answer. Their neutral values pass.
+ */
+const notYet = (what: string) => `${what} is not supported yet`;
+const unsupportedChatFields = {
+  tools: z.array(z.unknown()).max(0, notYet("tools")).nullish(),
+  tool_choice: z.literal("none", notYet("tool_choice")).nullish(),
+  response_format: z.looseObject({ type: z.literal("text", notYet("response_format other than text")) }).nullish(),
+  logprobs: z.literal(false, notYet("logprobs")).nullish(),
+  top_logprobs: z.literal(0, notYet("top_logprobs")).nullish(),
+};
+
 export const chatCompletionRequestSchema = z.looseObject({
   ...samplingFields,
+  ...unsupportedChatFields,
   messages: z.array(chatMessageInputSchema).min(1, "messages must not be empty"),
   max_completion_tokens: z.number().int().positive().nullish(),
 });
@@ -49,6 +64,7 @@ export const completionRequestSchema = z.looseObject({
     .union([z.string(), z.array(z.string())])
     .refine((prompt) => typeof prompt === "string" || prompt.length === 1, "only one prompt per request is supported"),
   echo: z.literal(false, "echo is not supported").nullish(),
+  logprobs: z.literal(0, notYet("logprobs")).nullish(),
   suffix: z.null("suffix is not supported").optional(),
 });
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;

@@ -88,6 +88,13 @@ describe("parseFrame", () => {
     expect(new TextEncoder().encode(frame).byteLength).toBeGreaterThan(MAX_FRAME_BYTES);
     expect(errorOf(parseFrame(nodeMessageSchema, frame)).message).toContain("exceeds");
   });
+
+  it("counts characters outside the basic plane as the four bytes they are", () => {
+    // About a million rockets, each two UTF-16 units and four UTF-8 bytes: just under the limit.
+    const underLimit = JSON.stringify({ type: "draining", pad: "🚀".repeat(Math.floor((MAX_FRAME_BYTES - 100) / 4)) });
+    expect(new TextEncoder().encode(underLimit).byteLength).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    expect(parseFrame(nodeMessageSchema, underLimit).ok).toBe(true);
+  });
 });
 
 describe("isCompatibleProtocol", () => {

@@ -41,7 +41,9 @@ function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
-    bytes += unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit <= 0xdbff ? 2 : 3;
+    // Each half of a surrogate pair counts 2, so the pair counts the 4 bytes it encodes to.
+    const surrogate = unit >= 0xd800 && unit <= 0xdfff;
+    bytes += unit < 0x80 ? 1 : unit < 0x800 || surrogate ? 2 : 3;
   }
   return bytes;
 }

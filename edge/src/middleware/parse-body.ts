@@ -12,8 +12,21 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  const issue = explain(parsed.error.issues[0]);
   const param = issue?.path.length ? issue.path.join(".") : null;
   const where = param ? `'${param}': ` : "";
   throw new ApiError({ status: 400, message: `Invalid request: ${where}${issue?.message ?? "bad input"}`, param, code: "invalid_request" });
+}
+
+type Issue = Pick<z.core.$ZodIssue, "path" | "message"> & { code?: string; errors?: Issue[][] };
+
+/**
+ * A union's own message is zod's "Invalid input"; the branch that got furthest
+ * into the value says what is actually wrong (an image part where only text is
+ * accepted, say), so report that one, at its full path.
+ */
+function explain(issue: Issue | undefined): Issue | undefined {
+  if (issue?.code !== "invalid_union" || !issue.errors?.length) return issue;
+  const deepest = issue.errors.flat().sort((a, b) => b.path.length - a.path.length)[0];
+  return deepest ? explain({ ...deepest, path: [...issue.path, ...deepest.path] }) : issue;
 }
