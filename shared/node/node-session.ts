@@ -63,26 +63,24 @@ export class NodeSession {
     for (const controller of this.#jobs.values()) controller.abort();
   }
 
+  /** Resolves once no job is running. */
+  idle(): Promise<void> {
+    if (this.#jobs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+
   /**
    * Take no new jobs, let running ones finish until the deadline, then abort
    * the rest; their edge sees a retryable `draining` error and moves them on.
+   * An engine may take a moment to notice an abort (a prompt being evaluated),
+   * so it gets `graceMs` more before drain returns regardless.
    */
-  async drain(deadlineMs: number): Promise<void> {
+  async drain(deadlineMs: number, graceMs = 5_000): Promise<void> {
     this.#draining = true;
     this.send({ type: "draining" });
-    const idle = new Promise<void>((resolve) => {
-      if (this.#jobs.size === 0) resolve();
-      else this.#idle.add(resolve);
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<"deadline">((resolve) => {
-      timer = setTimeout(() => resolve("deadline"), deadlineMs);
-    });
-    if ((await Promise.race([idle, deadline])) === "deadline") {
-      this.abortAll();
-      await idle;
-    }
-    clearTimeout(timer);
+    if (await settlesWithin(this.idle(), deadlineMs)) return;
+    this.abortAll();
+    await settlesWithin(this.idle(), graceMs);
   }
 
   async #run(job: Job): Promise<void> {
@@ -127,6 +125,17 @@ export class NodeSession {
     }
     return undefined;
   }
+}
+
+/** True when the promise settled before the timeout. */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([promise.then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return settled;
 }
 
 function abortedError(draining: boolean): WireError {

@@ -16,10 +16,7 @@ export interface Prompt {
  * was trained on. Completions are the raw prompt after BOS.
  */
 export function buildPrompt(model: LlamaModel, chatWrapper: ChatWrapper, input: JobInput): Prompt {
-  if (input.kind === "completion") {
-    const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
-    return { tokens: [...bos, ...model.tokenize(input.prompt)], stopTokens: [], stopTexts: [] };
-  }
+  if (input.kind === "completion") return { tokens: tokenizeWithBos(model, input.prompt), stopTokens: [], stopTexts: [] };
   const state = chatWrapper.generateContextState({
     chatHistory: [...input.messages.map(toHistoryItem), { type: "model", response: [] }],
   });
@@ -30,6 +27,12 @@ export function buildPrompt(model: LlamaModel, chatWrapper: ChatWrapper, input: 
     else stopTokens.push(trigger.tokenize(model.tokenizer));
   }
   return { tokens: state.contextText.tokenize(model.tokenizer), stopTokens, stopTexts };
+}
+
+/** Raw text as the model expects to start: BOS first when the model asks for it (as llama.cpp does). */
+export function tokenizeWithBos(model: LlamaModel, text: string): Token[] {
+  const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
+  return [...bos, ...model.tokenize(text)];
 }
 
 function toHistoryItem(message: WireChatMessage): ChatHistoryItem {

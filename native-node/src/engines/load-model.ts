@@ -39,7 +39,7 @@ export async function loadModel(llama: Llama, source: ModelSource, options: Load
   try {
     model = await llama.loadModel({ modelPath });
   } catch (error) {
-    throw new ModelLoadError(source.id, `could not load ${modelPath}: ${messageOf(error)}`, { cause: error });
+    throw ModelLoadError.because(source.id, `could not load ${modelPath}`, error);
   }
   try {
     const context = await model.createContext({
@@ -58,10 +58,6 @@ export async function loadModel(llama: Llama, source: ModelSource, options: Load
     return { info, model, context, chatWrapper: resolveChatWrapper(model), sequences: new SequencePool(context) };
   } catch (error) {
     await model.dispose();
-    throw new ModelLoadError(source.id, `could not start ${source.id}: ${messageOf(error)}`, { cause: error });
+    throw ModelLoadError.because(source.id, `could not start ${source.id}`, error);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

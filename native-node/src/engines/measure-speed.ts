@@ -1,4 +1,5 @@
 import type { LlamaContext } from "node-llama-cpp";
+import { tokenizeWithBos } from "./build-prompt.ts";
 
 /**
  * Decoding speed in tokens/s: a short greedy generation, timed from the first
@@ -8,11 +9,9 @@ import type { LlamaContext } from "node-llama-cpp";
 export async function measureTokensPerSecond(context: LlamaContext, tokens = 16): Promise<number> {
   const sequence = context.getSequence();
   try {
-    const model = sequence.model;
-    const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
     let count = 0;
     let firstAt = 0;
-    for await (const _token of sequence.evaluate([...bos, ...model.tokenize("Once upon a time")], { temperature: 0 })) {
+    for await (const _token of sequence.evaluate(tokenizeWithBos(sequence.model, "Once upon a time"), { temperature: 0 })) {
       count += 1;
       if (count === 1) firstAt = performance.now();
       if (count >= tokens) break;

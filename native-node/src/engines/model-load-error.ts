@@ -8,4 +8,10 @@ export class ModelLoadError extends Error {
   ) {
     super(message, options);
   }
+
+  /** `<what>: <the underlying error's message>`, keeping the error as the cause. */
+  static because(modelId: string, what: string, error: unknown): ModelLoadError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new ModelLoadError(modelId, `${what}: ${reason}`, { cause: error });
+  }
 }

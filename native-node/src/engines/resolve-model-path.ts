@@ -18,7 +18,7 @@ export async function resolveModelPath(id: string, source: string): Promise<stri
     try {
       return await resolveModelFile(source, { cli: true });
     } catch (error) {
-      throw new ModelLoadError(id, `could not fetch ${source}: ${messageOf(error)}`, { cause: error });
+      throw ModelLoadError.because(id, `could not fetch ${source}`, error);
     }
   }
   const path = resolve(source);
@@ -28,8 +28,4 @@ export async function resolveModelPath(id: string, source: string): Promise<stri
     throw new ModelLoadError(id, `model file ${path} does not exist or cannot be read`, { cause: error });
   }
   return path;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -22,11 +22,6 @@ export class SequencePool {
     this.#context = context;
   }
 
-  /** Jobs waiting for a sequence. */
-  get waiting(): number {
-    return this.#waiters.length;
-  }
-
   acquire(signal: AbortSignal): Promise<LlamaContextSequence> {
     if (signal.aborted) return Promise.reject(aborted());
     if (this.#context.sequencesLeft > 0 && this.#waiters.length === 0) {

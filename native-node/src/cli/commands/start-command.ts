@@ -73,6 +73,8 @@ export const startCommand: Command = {
       await link.session.drain(options.drainTimeoutMs);
     }
     await link.close();
+    // Abort whatever still runs (a fatal end skips the drain) and let it unwind before its model is freed.
+    await link.session.drain(0);
     await engine.dispose();
     if (typeof outcome !== "string" && outcome.reason === "fatal") return 1;
     log.info("stopped");
