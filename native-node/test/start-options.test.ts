@@ -94,6 +94,11 @@ describe("start options", () => {
     expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--drain-timeout=-1"]).message).toMatch(/^--drain-timeout/);
   });
 
+  it("refuses ids and names the edge would refuse, saying how to fix them", () => {
+    expect(usageErrorOf([...EDGE, "--model", "/models/My Model.gguf"]).message).toMatch(/^--model .*id=path/);
+    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--name", "my box"]).message).toMatch(/^--name .*printable ASCII/);
+  });
+
   it("caps slots across models at what hello allows", () => {
     expect(usageErrorOf([...EDGE, "--model", "a.gguf", "--model", "b.gguf", "--slots", "200"]).message).toMatch(/^--slots/);
   });

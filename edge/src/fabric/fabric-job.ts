@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { jobInputSchema, samplingSchema, usageSchema } from "@rung/shared/protocol";
+import { FinishReason, jobInputSchema, samplingSchema, usageSchema } from "@rung/shared/protocol";
 
 /**
  * The request the Worker hands its pool's Durable Object, already validated
@@ -38,7 +38,7 @@ export const jobEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("delta"), text: z.string() }),
   z.object({
     type: z.literal("end"),
-    finishReason: z.enum(["stop", "length"]),
+    finishReason: z.enum([FinishReason.stop, FinishReason.length]),
     usage: usageSchema,
     trace: traceSchema,
   }),
