@@ -73,6 +73,19 @@ describe("routing", () => {
     expect((await first).status).toBe(200);
   });
 
+  it("counts a model's own slots, not only the node's", async () => {
+    const node = await TestNode.join("two-models", [model("rung-small", 1_000_000, 512, 1), model("rung-large", 9_000_000, 8192, 1)], 4);
+    const first = chat({ model: "rung-small" });
+    const job = await node.next("job");
+    const second = await chat({ model: "rung-small" });
+    expect(second.status).toBe(429);
+    const other = chat({ model: "rung-large" });
+    node.answer(await node.next("job"), ["large"]);
+    expect((await other).status).toBe(200);
+    node.answer(job, ["small"]);
+    expect((await first).status).toBe(200);
+  });
+
   it("routes around a draining node", async () => {
     const leaving = await TestNode.join("leaving", [small]);
     const staying = await TestNode.join("staying", [large]);

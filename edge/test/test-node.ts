@@ -11,8 +11,8 @@ import {
 } from "@rung/shared/protocol";
 
 /** A model as a test node announces it; sizes decide the ladder's order. */
-export function model(id: string, parameters: number, contextLength = 2048): ModelInfo {
-  return { id, parameters, quantization: "F32", contextLength, tokensPerSecond: 100 };
+export function model(id: string, parameters: number, contextLength = 2048, slots = 8): ModelInfo {
+  return { id, parameters, quantization: "F32", contextLength, tokensPerSecond: 100, slots };
 }
 
 /**

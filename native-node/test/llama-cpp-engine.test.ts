@@ -60,6 +60,7 @@ describe("LlamaCppEngine", () => {
         quantization: "F32",
         contextLength: CONTEXT,
         tokensPerSecond: expect.any(Number),
+        slots: 2,
       },
     ]);
     expect(engine.models[0]!.tokensPerSecond).toBeGreaterThan(0);

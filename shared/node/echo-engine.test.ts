@@ -4,7 +4,7 @@ import { EchoEngine } from "./echo-engine.ts";
 import { EngineError } from "./engine-error.ts";
 import type { GeneratedPiece, GenerationRequest } from "./inference-engine.ts";
 
-const tiny: ModelInfo = { id: "tiny", parameters: 1_000, quantization: "F16", contextLength: 512, tokensPerSecond: 100 };
+const tiny: ModelInfo = { id: "tiny", parameters: 1_000, quantization: "F16", contextLength: 512, tokensPerSecond: 100, slots: 1 };
 const sampling: Job["sampling"] = { temperature: 0, topP: 1, stop: [] };
 
 function chat(...contents: string[]): GenerationRequest {

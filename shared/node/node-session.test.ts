@@ -5,7 +5,7 @@ import { EngineError } from "./engine-error.ts";
 import type { GenerationResult, InferenceEngine } from "./inference-engine.ts";
 import { NodeSession } from "./node-session.ts";
 
-const tiny: ModelInfo = { id: "tiny", parameters: 1_000, quantization: "F16", contextLength: 512, tokensPerSecond: 100 };
+const tiny: ModelInfo = { id: "tiny", parameters: 1_000, quantization: "F16", contextLength: 512, tokensPerSecond: 100, slots: 1 };
 
 /** Echo pieces arrive this far apart, so a test can act between them with fake timers. */
 const PIECE_MS = 10;

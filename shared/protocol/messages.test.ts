@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { edgeMessageSchema, nodeMessageSchema, PROTOCOL_VERSION, type EdgeMessage, type NodeMessage } from "./messages.ts";
 
-const model = { id: "qwen2.5-0.5b-instruct-q4_k_m", parameters: 494_000_000, quantization: "Q4_K_M", contextLength: 4096, tokensPerSecond: 42.5 };
+const model = { id: "qwen2.5-0.5b-instruct-q4_k_m", parameters: 494_000_000, quantization: "Q4_K_M", contextLength: 4096, tokensPerSecond: 42.5, slots: 2 };
 const sampling = { maxTokens: 64, temperature: 0.7, topP: 0.95, stop: ["\n\n"], seed: 7 };
 
 const nodeMessages = {

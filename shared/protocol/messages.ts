@@ -36,6 +36,8 @@ export const modelInfoSchema = z.object({
   contextLength: z.number().int().positive().max(1 << 24),
   /** Measured decoding speed on this node at load time. */
   tokensPerSecond: z.number().nonnegative().max(1e6),
+  /** Jobs this model runs at once on this node (its context sequences); `node.slots` caps the node's total. */
+  slots: z.number().int().positive().max(256),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 

@@ -6,7 +6,7 @@ const hello: Hello = {
   type: "hello",
   protocol: PROTOCOL_VERSION,
   node: { name: "laptop", kind: "native", engine: "echo", slots: 2 },
-  models: [{ id: "tiny", parameters: 1000, quantization: "F16", contextLength: 512, tokensPerSecond: 10 }],
+  models: [{ id: "tiny", parameters: 1000, quantization: "F16", contextLength: 512, tokensPerSecond: 10, slots: 1 }],
 };
 
 /** A valid `draining` frame padded with an ignored field to exactly `length` UTF-16 code units. */

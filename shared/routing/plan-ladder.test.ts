@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ModelInfo } from "../protocol/messages.ts";
-import { catalogModels, planLadder, type LadderRequest, type NodeView, type Plan } from "./plan-ladder.ts";
+import { catalogModels, hasFreeSlot, planLadder, type LadderRequest, type NodeView, type Plan } from "./plan-ladder.ts";
 
 function model(id: string, parameters: number, contextLength = 4096, tokensPerSecond = 50): ModelInfo {
-  return { id, parameters, quantization: "Q4_K_M", contextLength, tokensPerSecond };
+  return { id, parameters, quantization: "Q4_K_M", contextLength, tokensPerSecond, slots: 8 };
 }
 
-function node(id: string, models: ModelInfo[], load: Partial<Pick<NodeView, "slots" | "active" | "draining">> = {}): NodeView {
-  return { id, name: `name-${id}`, slots: 1, active: 0, draining: false, models, ...load };
+function node(id: string, models: ModelInfo[], load: Partial<Pick<NodeView, "slots" | "active" | "activeByModel" | "draining">> = {}): NodeView {
+  return { id, name: `name-${id}`, slots: 1, active: 0, activeByModel: {}, draining: false, models, ...load };
 }
 
 function auto(promptTokens = 100, maxTokens = 100): LadderRequest {
@@ -196,5 +196,24 @@ describe("catalogModels", () => {
 
   it("is empty with no nodes", () => {
     expect(catalogModels([]).size).toBe(0);
+  });
+});
+
+describe("per-model slots", () => {
+  const oneSlot = { ...small, slots: 1 };
+
+  it("skips a node whose sequences for the model are all busy, though the node has room", () => {
+    const nodes = [node("busy-model", [oneSlot, large], { slots: 4, active: 1, activeByModel: { [small.id]: 1 } }), node("spare", [oneSlot])];
+    expect(order(planLadder(pinned(small.id), nodes))).toEqual([`${small.id}@spare`]);
+    expect(hasFreeSlot(nodes[0]!, large.id)).toBe(true);
+    expect(hasFreeSlot(nodes[0]!, small.id)).toBe(false);
+  });
+
+  it("ranks by the fuller of the model's share and the node's", () => {
+    const nodes = [
+      node("model-half-full", [{ ...small, slots: 2 }], { slots: 8, active: 1, activeByModel: { [small.id]: 1 } }),
+      node("node-quarter-full", [{ ...small, slots: 8 }], { slots: 4, active: 1, activeByModel: {} }),
+    ];
+    expect(order(planLadder(pinned(small.id), nodes))).toEqual([`${small.id}@node-quarter-full`, `${small.id}@model-half-full`]);
   });
 });

@@ -7,6 +7,8 @@ export interface NodeView {
   slots: number;
   /** Jobs the edge has running on the node now. */
   active: number;
+  /** The same, per model id: a model's own slots cap its jobs too. */
+  activeByModel: Readonly<Record<string, number>>;
   /** A draining node finishes its jobs but takes no new ones. */
   draining: boolean;
   models: readonly ModelInfo[];
@@ -70,9 +72,9 @@ export function planLadder(request: LadderRequest, nodes: readonly NodeView[]): 
   for (const { id } of fitting) {
     // Nodes size their own contexts: only those whose context for this model holds the request.
     const serving = nodes.filter((n) => !n.draining && (modelOn(n, id)?.contextLength ?? 0) >= needed);
-    const free = serving.filter((n) => n.active < n.slots);
+    const free = serving.filter((n) => hasFreeSlot(n, id));
     saturated ||= serving.length > free.length;
-    free.sort((a, b) => a.active / a.slots - b.active / b.slots || speedOf(b, id) - speedOf(a, id));
+    free.sort((a, b) => loadOf(a, id) - loadOf(b, id) || speedOf(b, id) - speedOf(a, id));
     for (const node of free) candidates.push({ model: modelOn(node, id)!, nodeId: node.id });
   }
   if (candidates.length > 0) return { ok: true, candidates };
@@ -95,6 +97,19 @@ export function catalogModels(nodes: readonly NodeView[]): Map<string, ModelInfo
 
 function modelOn(node: NodeView, modelId: string): ModelInfo | undefined {
   return node.models.find((m) => m.id === modelId);
+}
+
+/** Whether the node can start one more job of this model now: below its own cap and the model's. */
+export function hasFreeSlot(node: NodeView, modelId: string): boolean {
+  const model = modelOn(node, modelId);
+  if (!model || node.draining) return false;
+  return node.active < node.slots && (node.activeByModel[modelId] ?? 0) < model.slots;
+}
+
+/** How full the node is for this model: the busier of its own share and the node as a whole. */
+function loadOf(node: NodeView, modelId: string): number {
+  const modelLoad = (node.activeByModel[modelId] ?? 0) / modelOn(node, modelId)!.slots;
+  return Math.max(modelLoad, node.active / node.slots);
 }
 
 function speedOf(node: NodeView, modelId: string): number {

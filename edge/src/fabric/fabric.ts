@@ -14,7 +14,7 @@ import {
   type ModelInfo,
   type WireError,
 } from "@rung/shared/protocol";
-import { catalogModels, planLadder } from "@rung/shared/routing";
+import { catalogModels, hasFreeSlot, planLadder } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { fabricJobSchema } from "./fabric-job.ts";
@@ -32,8 +32,8 @@ const CLOSE_POLICY = 1008;
  */
 export class Fabric extends DurableObject<Env> {
   readonly #nodes: NodeRegistry;
-  /** Running attempts by their wire job id. */
-  readonly #runs = new Map<string, JobRun>();
+  /** Running attempts by their wire job id, with where they run. */
+  readonly #runs = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,9 +70,10 @@ export class Fabric extends DurableObject<Env> {
       this.#nodes.update(socket, { ...attachment, draining: true });
       return;
     }
-    const run = this.#runs.get(frame.jobId);
+    const attempt = this.#runs.get(frame.jobId);
     // Late frames of an attempt the edge already gave up on are expected, not errors.
-    if (run?.nodeId !== attachment.nodeId) return;
+    if (attempt?.nodeId !== attachment.nodeId) return;
+    const { run } = attempt;
     try {
       run.onFrame(frame);
     } catch (error) {
@@ -123,7 +124,10 @@ export class Fabric extends DurableObject<Env> {
       dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
       cancel: (nodeId, attemptId) => this.#send(nodeId, { type: "cancel", jobId: attemptId }),
       release: (nodeId, attemptId) => {
-        if (this.#runs.delete(attemptId)) this.#nodes.release(nodeId);
+        const attempt = this.#runs.get(attemptId);
+        if (!attempt) return;
+        this.#runs.delete(attemptId);
+        this.#nodes.release(nodeId, attempt.modelId);
       },
       nodeName: (nodeId) => this.#nodes.nameOf(nodeId),
       tokenTimeoutMs: msFrom(this.env.RUNG_TOKEN_TIMEOUT_MS, 30_000),
@@ -133,11 +137,12 @@ export class Fabric extends DurableObject<Env> {
   }
 
   #dispatch(nodeId: string, job: Job, run: JobRun): boolean {
+    // Loads changed since the ladder was planned: check again before taking the slot.
     const view = this.#nodes.views().find((n) => n.id === nodeId);
-    if (!view || view.draining || view.active >= view.slots) return false;
+    if (!view || !hasFreeSlot(view, job.model)) return false;
     if (!this.#send(nodeId, job)) return false;
-    this.#nodes.take(nodeId);
-    this.#runs.set(job.jobId, run);
+    this.#nodes.take(nodeId, job.model);
+    this.#runs.set(job.jobId, { run, nodeId, modelId: job.model });
     return true;
   }
 
@@ -180,7 +185,7 @@ export class Fabric extends DurableObject<Env> {
   #forget(socket: WebSocket): void {
     const nodeId = this.#nodes.attachmentOf(socket)?.nodeId;
     if (!nodeId) return;
-    for (const run of new Set(this.#runs.values())) run.onNodeGone(nodeId);
+    for (const { run } of [...this.#runs.values()]) run.onNodeGone(nodeId);
     this.#nodes.leave(nodeId);
   }
 }

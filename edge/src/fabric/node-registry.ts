@@ -25,7 +25,8 @@ const announcementKey = (nodeId: string) => `${ANNOUNCEMENT_PREFIX}${nodeId}`;
  * Slot use is in memory only: jobs never outlive the object, so neither does it.
  */
 export class NodeRegistry {
-  readonly #active = new Map<string, number>();
+  /** Jobs running per node, and per node and model. */
+  readonly #active = new Map<string, Map<string, number>>();
   readonly #announcements = new Map<string, Announcement>();
 
   constructor(private readonly ctx: DurableObjectState) {}
@@ -86,7 +87,8 @@ export class NodeRegistry {
         id: attachment.nodeId,
         name: announcement.node.name,
         slots: announcement.node.slots,
-        active: this.#active.get(attachment.nodeId) ?? 0,
+        active: sum(this.#active.get(attachment.nodeId)),
+        activeByModel: Object.fromEntries(this.#active.get(attachment.nodeId) ?? []),
         draining: attachment.draining,
         models: announcement.models,
       });
@@ -94,14 +96,18 @@ export class NodeRegistry {
     return views;
   }
 
-  take(nodeId: string): void {
-    this.#active.set(nodeId, (this.#active.get(nodeId) ?? 0) + 1);
+  take(nodeId: string, modelId: string): void {
+    const byModel = this.#active.get(nodeId) ?? new Map<string, number>();
+    byModel.set(modelId, (byModel.get(modelId) ?? 0) + 1);
+    this.#active.set(nodeId, byModel);
   }
 
-  release(nodeId: string): void {
-    const left = (this.#active.get(nodeId) ?? 1) - 1;
-    if (left > 0) this.#active.set(nodeId, left);
-    else this.#active.delete(nodeId);
+  release(nodeId: string, modelId: string): void {
+    const byModel = this.#active.get(nodeId);
+    const left = (byModel?.get(modelId) ?? 1) - 1;
+    if (left > 0) byModel?.set(modelId, left);
+    else byModel?.delete(modelId);
+    if (byModel?.size === 0) this.#active.delete(nodeId);
   }
 
   /** After hibernation the memory cache is empty; storage still has every joined node. */
@@ -113,4 +119,10 @@ export class NodeRegistry {
     }
     return announcement;
   }
+}
+
+function sum(counts: Map<string, number> | undefined): number {
+  let total = 0;
+  for (const count of counts?.values() ?? []) total += count;
+  return total;
 }

@@ -54,6 +54,7 @@ export async function loadModel(llama: Llama, source: ModelSource, options: Load
       quantization: quantizationName(model.fileInfo.metadata.general.file_type),
       contextLength: context.contextSize,
       tokensPerSecond,
+      slots: context.totalSequences,
     };
     return { info, model, context, chatWrapper: resolveChatWrapper(model), sequences: new SequencePool(context) };
   } catch (error) {

@@ -7,4 +7,5 @@ export const ECHO_MODEL: ModelInfo = {
   quantization: "F32",
   contextLength: 512,
   tokensPerSecond: 100,
+  slots: 1,
 };
