@@ -3,8 +3,6 @@
  * (tests/fixtures/openai-schemas.json, cut from OpenAI's OpenAPI description by
  * extract-openai-schemas.ts). An SDK that parses OpenAI's answers must parse ours.
  */
-import { readFileSync } from "node:fs";
-import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import {
   chatCompletion,
@@ -18,42 +16,8 @@ import {
   type Meta,
   type RungTrace,
 } from "@rung/shared/openai";
-import { FIXTURE, ROOT_SCHEMAS } from "./extract-openai-schemas.ts";
-
-type SchemaName = (typeof ROOT_SCHEMAS)[number];
-
-interface Problem {
-  /** JSON pointer into the body, `` for the body itself. */
-  at: string;
-  message: string;
-}
-
-const DOCUMENT_ID = "https://rung.invalid/openai-schemas.json";
-const fixture = JSON.parse(readFileSync(FIXTURE, "utf8")) as { components: { schemas: Record<string, unknown> } };
-
-// The extractor already dropped x-* extensions and rewrote OpenAPI's `nullable`, which ajv
-// refuses beside a bare $ref. strict: false lets the remaining OpenAPI-only keywords
-// (discriminator, example) pass; formats such as `unixtime` are OpenAI's own, so unchecked.
-const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
-ajv.addSchema({ $id: DOCUMENT_ID, components: fixture.components });
-
-const validators = new Map<SchemaName, ValidateFunction>();
-
-function validatorFor(name: SchemaName): ValidateFunction {
-  let validate = validators.get(name);
-  if (!validate) {
-    validate = ajv.compile({ $ref: `${DOCUMENT_ID}#/components/schemas/${name}` });
-    validators.set(name, validate);
-  }
-  return validate;
-}
-
-/** What OpenAI's schema finds wrong with a body; empty when it conforms. */
-function problemsWith(name: SchemaName, body: unknown): Problem[] {
-  const validate = validatorFor(name);
-  if (validate(body)) return [];
-  return (validate.errors ?? []).map((error: ErrorObject) => ({ at: error.instancePath, message: error.message ?? error.keyword }));
-}
+import { ROOT_SCHEMAS } from "./extract-openai-schemas.ts";
+import { fixture, problemsWith, type SchemaName } from "./problems-with.ts";
 
 type Path = readonly (string | number)[];
 

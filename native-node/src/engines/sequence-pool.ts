@@ -10,9 +10,9 @@ interface Waiter {
 
 /**
  * Hands out a context's sequences, one per job, first come first served.
- * The hello frame announces slots for the node as a whole, so the edge may
- * send a model more jobs than it has sequences while another model sits
- * idle; those jobs wait here for a sequence instead of failing.
+ * The edge counts each model's slots, but a cancelled job can hold its
+ * sequence a moment longer than the edge thinks (prompt evaluation does not
+ * stop mid-way), so a job that finds none free waits here instead of failing.
  */
 export class SequencePool {
   readonly #context: LlamaContext;
