@@ -22,6 +22,8 @@ describe("streaming", () => {
     expect(text).toBe("One two three");
     expect(chunks.at(-2).choices[0].finish_reason).toBe("stop");
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } });
+    // As OpenAI does: every chunk before the usage chunk says `usage: null`.
+    expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
   });
 

@@ -13,17 +13,21 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export type ErrorStatus = 400 | 401 | 404 | 408 | 413 | 429 | 500 | 502 | 503 | 504;
 
-/** The `type` OpenAI uses for each status, so SDKs raise their matching exception class. */
+/**
+ * The `type` for each status, as OpenAI's API sends it where it has one (a bad
+ * key and an unknown model are `invalid_request_error` there too). SDKs choose
+ * their exception class by status; `type` and `code` are for programs and people.
+ */
 const typeByStatus: Record<ErrorStatus, string> = {
   400: "invalid_request_error",
-  401: "authentication_error",
-  404: "not_found_error",
+  401: "invalid_request_error",
+  404: "invalid_request_error",
   408: "timeout_error",
   413: "invalid_request_error",
   429: "rate_limit_error",
   500: "server_error",
   502: "server_error",
-  503: "service_unavailable",
+  503: "server_error",
   504: "timeout_error",
 };
 

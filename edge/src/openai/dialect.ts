@@ -16,9 +16,9 @@ import {
 export interface Dialect {
   idPrefix: string;
   /** The first stream chunk, before any text (chat announces the role there). */
-  opening(meta: Meta): unknown | undefined;
-  piece(meta: Meta, text: string): unknown;
-  closing(meta: Meta, finishReason: FinishReasonValue): unknown;
+  opening(meta: Meta): object | undefined;
+  piece(meta: Meta, text: string): object;
+  closing(meta: Meta, finishReason: FinishReasonValue): object;
   usage(meta: Meta, usage: OpenAiUsage, rung: RungTrace): unknown;
   whole(meta: Meta, text: string, finishReason: FinishReasonValue, usage: OpenAiUsage, rung: RungTrace): unknown;
 }

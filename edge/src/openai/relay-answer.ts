@@ -49,6 +49,8 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
   const events = readJobEvents(fabricBody, clientGone.signal);
   const encoder = new TextEncoder();
   const frame = (data: unknown) => encoder.encode(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+  // With include_usage, OpenAI sends `usage: null` on every chunk before the usage chunk.
+  const chunk = (data: object) => frame(includeUsage ? { ...data, usage: null } : data);
   let ended = false;
   let opened = false;
   // Pull-driven, so a client that leaves stops the reads and cancels the fabric's body.
@@ -57,7 +59,7 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
       if (!opened) {
         opened = true;
         const opening = dialect.opening(meta);
-        if (opening) return controller.enqueue(frame(opening));
+        if (opening) return controller.enqueue(chunk(opening));
       }
       let next: IteratorResult<JobEvent>;
       try {
@@ -73,10 +75,10 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
         return controller.close();
       }
       const event = next.value;
-      if (event.type === "delta") return controller.enqueue(frame(dialect.piece(meta, event.text)));
+      if (event.type === "delta") return controller.enqueue(chunk(dialect.piece(meta, event.text)));
       ended = true;
       if (event.type === "fail") return controller.enqueue(frame(errorBody({ status: 502, message: event.message, code: event.code })));
-      controller.enqueue(frame(dialect.closing(meta, event.finishReason)));
+      controller.enqueue(chunk(dialect.closing(meta, event.finishReason)));
       const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
       if (includeUsage) controller.enqueue(frame(dialect.usage(meta, usage, event.trace)));
     },
