@@ -8,7 +8,7 @@ export default defineConfig({
       wrangler: { configPath: "../wrangler.toml" },
       miniflare: {
         // Short timeouts so timeout paths are tested in milliseconds, not minutes.
-        bindings: { RUNG_TOKEN_TIMEOUT_MS: "400", RUNG_REQUEST_TIMEOUT_MS: "3000" },
+        bindings: { RUNG_TOKEN_TIMEOUT_MS: "1000", RUNG_REQUEST_TIMEOUT_MS: "3000" },
       },
     }),
   ],

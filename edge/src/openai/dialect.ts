@@ -15,6 +15,8 @@ import {
  */
 export interface Dialect {
   idPrefix: string;
+  /** Chat streams with include_usage say `usage: null` on every chunk before the usage chunk; legacy completions do not. */
+  nullUsageBeforeLast: boolean;
   /** The first stream chunk, before any text (chat announces the role there). */
   opening(meta: Meta): object | undefined;
   piece(meta: Meta, text: string): object;
@@ -25,6 +27,7 @@ export interface Dialect {
 
 export const chatDialect: Dialect = {
   idPrefix: "chatcmpl-",
+  nullUsageBeforeLast: true,
   opening: (meta) => chatCompletionChunk(meta, { role: "assistant", content: "" }, null),
   piece: (meta, text) => chatCompletionChunk(meta, { content: text }, null),
   closing: (meta, finishReason) => chatCompletionChunk(meta, {}, finishReason),
@@ -34,6 +37,7 @@ export const chatDialect: Dialect = {
 
 export const completionDialect: Dialect = {
   idPrefix: "cmpl-",
+  nullUsageBeforeLast: false,
   opening: () => undefined,
   piece: (meta, text) => textCompletion(meta, text, null),
   closing: (meta, finishReason) => textCompletion(meta, "", finishReason),

@@ -49,8 +49,7 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
   const events = readJobEvents(fabricBody, clientGone.signal);
   const encoder = new TextEncoder();
   const frame = (data: unknown) => encoder.encode(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
-  // With include_usage, OpenAI sends `usage: null` on every chunk before the usage chunk.
-  const chunk = (data: object) => frame(includeUsage ? { ...data, usage: null } : data);
+  const chunk = (data: object) => frame(includeUsage && dialect.nullUsageBeforeLast ? { ...data, usage: null } : data);
   let ended = false;
   let opened = false;
   // Pull-driven, so a client that leaves stops the reads and cancels the fabric's body.
