@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { helloSchema } from "./messages.ts";
+
+/**
+ * The tunnel transport, for nodes that cannot hold a WebSocket (a proxy strips
+ * `Upgrade`, the socket keeps dropping). The node serves the same protocol over
+ * HTTP behind a tunnel: it registers its public URL with the edge over HTTPS,
+ * the edge POSTs each `job` frame to it and reads the node's frames back as
+ * NDJSON. Every call either way is signed with the secret the edge issued at
+ * registration (see tunnel-signature.ts).
+ */
+export const TunnelPath = {
+  /** Edge side: a node registers (join token as bearer), renews, and leaves. */
+  register: "/v1/nodes/tunnel/register",
+  heartbeat: "/v1/nodes/tunnel/heartbeat",
+  leave: "/v1/nodes/tunnel/leave",
+  /** Node side: one job per call; the response streams its frames, one JSON object a line. */
+  jobs: "/rung/jobs",
+} as const;
+
+export const tunnelRegistrationSchema = z.object({
+  hello: helloSchema,
+  /** Where the edge reaches the node: the tunnel's public https URL (http only for loopback tests). */
+  url: z.url({ protocol: /^https?$/ }),
+});
+export type TunnelRegistration = z.infer<typeof tunnelRegistrationSchema>;
+
+export const tunnelWelcomeSchema = z.object({
+  nodeId: z.string().min(1),
+  /** Shared HMAC key for this registration, base64; never sent again. */
+  secret: z.string().min(32),
+  /** The node renews this often; the edge forgets it after three missed beats. */
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+export type TunnelWelcome = z.infer<typeof tunnelWelcomeSchema>;
+
+export const tunnelHeartbeatSchema = z.object({ nodeId: z.string().min(1) });
