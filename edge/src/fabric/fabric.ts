@@ -8,8 +8,11 @@ import {
   nodeMessageSchema,
   parseFrame,
   wireError,
+  type Chunk,
+  type Done,
   type EdgeMessage,
   type Hello,
+  type JobError,
   type Job,
   type ModelInfo,
   type WireError,
@@ -70,14 +73,18 @@ export class Fabric extends DurableObject<Env> {
       this.#nodes.update(socket, { ...attachment, draining: true });
       return;
     }
+    this.#routeJobFrame(attachment.nodeId, frame);
+  }
+
+  /** A job's frame from whichever transport carried it, to the run that waits for it. */
+  #routeJobFrame(nodeId: string, frame: Chunk | Done | JobError): void {
     const attempt = this.#runs.get(frame.jobId);
     // Late frames of an attempt the edge already gave up on are expected, not errors.
-    if (attempt?.nodeId !== attachment.nodeId) return;
-    const { run } = attempt;
+    if (attempt?.nodeId !== nodeId) return;
     try {
-      run.onFrame(frame);
+      attempt.run.onFrame(frame);
     } catch (error) {
-      run.crash(error);
+      attempt.run.crash(error);
     }
   }
 
