@@ -6,6 +6,7 @@ import {
   WireErrorCode,
   type Chunk,
   type Done,
+  type Heartbeat,
   type Hello,
   type Job,
   type JobError,
@@ -29,8 +30,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(options: { token?: string; engine?: InferenceEngine; link?: Partial<EdgeLinkOptions> } = {}) {
-  const edge = await FakeEdge.start({ token: options.token });
+async function setup(options: { token?: string; refuseUpgradesWith?: number; engine?: InferenceEngine; link?: Partial<EdgeLinkOptions> } = {}) {
+  const edge = await FakeEdge.start({ token: options.token, refuseUpgradesWith: options.refuseUpgradesWith });
   const logger = memoryLogger();
   const link = new EdgeLink({
     edge: edge.url,
@@ -69,7 +70,7 @@ describe("EdgeLink", () => {
     });
     conn.send({ type: "welcome", nodeId: "node_abc", protocol: PROTOCOL_VERSION });
     await expect.poll(() => link.nodeId).toBe("node_abc");
-    expect(logger.lines).toContain("info joined as node_abc (protocol 1.0)");
+    expect(logger.lines).toContain(`info joined as node_abc (protocol ${PROTOCOL_VERSION})`);
 
     conn.send(job("j1", "one two three"));
     const done = await conn.waitFor(isDone);
@@ -120,6 +121,30 @@ describe("EdgeLink", () => {
     second.send(job("j5", "fresh job"));
     await second.waitFor(isDone);
     expect(second.frames.some((f) => "jobId" in f && f.jobId === "j4")).toBe(false);
+  });
+
+  it("gives up on WebSockets when a proxy refuses the upgrade, if allowed to", async () => {
+    const { link, logger } = await setup({ refuseUpgradesWith: 426, link: { giveUpWhenUnusable: true } });
+    expect(await link.ended).toEqual({ reason: "unusable", why: "the upgrade was refused with HTTP 426" });
+    expect(logger.lines.some((l) => l.includes("refused (HTTP 426"))).toBe(true);
+  });
+
+  it("gives up on WebSockets that keep dropping, if allowed to", async () => {
+    const { edge, link } = await setup({ link: { giveUpWhenUnusable: true } });
+    for (let i = 0; i < 3; i++) {
+      const connection = await edge.connection(i);
+      await connection.waitFor(isHello);
+      connection.send({ type: "welcome", nodeId: `node_${i}`, protocol: "1.1" });
+      await expect.poll(() => link.nodeId).toBe(`node_${i}`);
+      connection.socket.terminate();
+    }
+    expect(await link.ended).toMatchObject({ reason: "unusable" });
+  });
+
+  it("keeps retrying refused upgrades when WebSockets are the only transport", async () => {
+    const { link } = await setup({ refuseUpgradesWith: 426 });
+    const settled = await Promise.race([link.ended, new Promise((resolve) => setTimeout(() => resolve("still trying"), 300))]);
+    expect(settled).toBe("still trying");
   });
 
   it("keeps retrying while the edge is unreachable", async () => {
@@ -179,5 +204,38 @@ describe("EdgeLink", () => {
     await link.session.drain(1_000);
     await conn.waitFor((f): f is { type: "draining" } => f.type === "draining");
     expect(link.connected).toBe(true);
+  });
+});
+
+describe("EdgeLink heartbeats", () => {
+  const isHeartbeat = (f: NodeMessage): f is Heartbeat => f.type === "heartbeat";
+
+  it("sends heartbeats with load and the speed measured from real jobs once joined", async () => {
+    const engine = new EchoEngine({ models: [ECHO_MODEL], slots: 2, pieceDelayMs: 5 });
+    const { edge } = await setup({ engine, link: { heartbeatIntervalMs: 30 } });
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    await sleep(100);
+    // Not joined yet: the edge's protocol version is unknown, so nothing was sent.
+    expect(conn.frames.filter(isHeartbeat)).toHaveLength(0);
+
+    conn.send({ type: "welcome", nodeId: "node_hb", protocol: PROTOCOL_VERSION });
+    expect(await conn.waitFor(isHeartbeat)).toEqual({ type: "heartbeat", activeJobs: 0, models: [] });
+
+    conn.send(job("j1", "one two three four five six"));
+    await conn.waitFor(isDone);
+    const measured = await conn.waitFor((f): f is Heartbeat => isHeartbeat(f) && f.models.length > 0);
+    expect(measured.models).toEqual([{ id: ECHO_MODEL.id, tokensPerSecond: expect.any(Number) }]);
+    expect(measured.models[0]!.tokensPerSecond).toBeGreaterThan(0);
+    expect(conn.badFrames).toEqual([]);
+  });
+
+  it("sends none to a 1.0 edge, which would count them as bad frames", async () => {
+    const { edge } = await setup({ link: { heartbeatIntervalMs: 20 } });
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    conn.send({ type: "welcome", nodeId: "node_old", protocol: "1.0" });
+    await sleep(150);
+    expect(conn.frames.filter(isHeartbeat)).toHaveLength(0);
   });
 });

@@ -2,3 +2,4 @@ export * from "./inference-engine.ts";
 export * from "./engine-error.ts";
 export * from "./node-session.ts";
 export * from "./echo-engine.ts";
+export * from "./speed-meter.ts";

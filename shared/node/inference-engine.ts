@@ -1,4 +1,4 @@
-import type { EngineName, JobInput, ModelInfo, Sampling, Usage } from "../protocol/messages.ts";
+import type { EngineName, Hardware, JobInput, ModelInfo, Sampling, Usage } from "../protocol/messages.ts";
 
 export interface GeneratedPiece {
   text: string;
@@ -32,6 +32,10 @@ export interface InferenceEngine {
   readonly models: readonly ModelInfo[];
   /** Jobs the engine can run at once. */
   readonly slots: number;
+  /** What the engine runs on, reported in `hello`; engines that cannot tell leave it out. */
+  readonly hardware?: Hardware;
+  /** Free GPU memory now, for heartbeats; absent (or undefined) on CPU. */
+  freeVramBytes?(): Promise<number | undefined>;
   /** Resolves when generation ends; rejects with EngineError (or anything, treated as retryable). */
   generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult>;
   dispose(): Promise<void>;

@@ -1,6 +1,7 @@
 import {
   PROTOCOL_VERSION,
   type EdgeMessage,
+  type Heartbeat,
   type Hello,
   type Job,
   type NodeMessage,
@@ -8,6 +9,7 @@ import {
 import { WireErrorCode, wireError, type WireError } from "../protocol/wire-error.ts";
 import { toWireError } from "./engine-error.ts";
 import type { InferenceEngine } from "./inference-engine.ts";
+import { SpeedMeter } from "./speed-meter.ts";
 
 export interface NodeIdentity {
   name: string;
@@ -22,6 +24,7 @@ export interface NodeIdentity {
 export class NodeSession {
   readonly #jobs = new Map<string, AbortController>();
   readonly #idle = new Set<() => void>();
+  readonly #speeds = new SpeedMeter();
   #draining = false;
 
   constructor(
@@ -39,8 +42,10 @@ export class NodeSession {
     return this.#draining;
   }
 
+  /** On a rejoin, models that ran jobs announce their measured speed instead of the load-time one. */
   hello(): Hello {
-    return {
+    const speeds = this.#speeds.recent();
+    const hello: Hello = {
       type: "hello",
       protocol: PROTOCOL_VERSION,
       node: {
@@ -49,8 +54,23 @@ export class NodeSession {
         engine: this.engine.name,
         slots: this.engine.slots,
       },
-      models: [...this.engine.models],
+      models: this.engine.models.map((m) => ({ ...m, tokensPerSecond: speeds.get(m.id) ?? m.tokensPerSecond })),
     };
+    if (this.engine.hardware) hello.hardware = this.engine.hardware;
+    return hello;
+  }
+
+  /** Load and recent speed, for the link to send every few seconds. */
+  async heartbeat(): Promise<Heartbeat> {
+    const heartbeat: Heartbeat = {
+      type: "heartbeat",
+      activeJobs: this.#jobs.size,
+      models: [...this.#speeds.recent()].map(([id, tokensPerSecond]) => ({ id, tokensPerSecond })),
+    };
+    // A failing memory query must not cost the heartbeat itself.
+    const vramFreeBytes = await this.engine.freeVramBytes?.().catch(() => undefined);
+    if (vramFreeBytes !== undefined) heartbeat.vramFreeBytes = vramFreeBytes;
+    return heartbeat;
   }
 
   handle(frame: EdgeMessage): void {
@@ -92,17 +112,20 @@ export class NodeSession {
     const controller = new AbortController();
     this.#jobs.set(job.jobId, controller);
     let seq = 0;
+    let firstPieceAt = 0;
     try {
       const result = await this.engine.generate(
         { model: job.model, input: job.input, sampling: job.sampling },
         {
           signal: controller.signal,
           onPiece: ({ text, confidence }) => {
+            if (seq === 0) firstPieceAt = performance.now();
             this.send({ type: "chunk", jobId: job.jobId, seq: seq++, text, confidence });
           },
         },
       );
       if (controller.signal.aborted) throw abortedError(this.#draining);
+      if (seq > 0) this.#speeds.record(job.model, result.usage.completionTokens, (performance.now() - firstPieceAt) / 1000);
       this.send({ type: "done", jobId: job.jobId, chunks: seq, ...result });
     } catch (error) {
       const wire = controller.signal.aborted ? abortedError(this.#draining) : toWireError(error);

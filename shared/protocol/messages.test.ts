@@ -16,6 +16,34 @@ const nodeMessages = {
   done: { type: "done", jobId: "job-1", chunks: 4, finishReason: "length", usage: { promptTokens: 12, completionTokens: 4 } },
   "job-error": { type: "job-error", jobId: "job-1", error: { code: "busy", message: "every slot is taken", retryable: true } },
   draining: { type: "draining" },
+  "hello with hardware (1.1)": {
+    type: "hello",
+    protocol: PROTOCOL_VERSION,
+    node: { name: "lab-gpu-1", kind: "native", engine: "llama-cpp", slots: 4 },
+    models: [model],
+    hardware: {
+      backend: "cuda",
+      devices: ["NVIDIA GeForce RTX 4090"],
+      vramTotalBytes: 25_757_220_864,
+      vramFreeBytes: 20_000_000_000,
+      ramTotalBytes: 68_719_476_736,
+      cpuCores: 16,
+    },
+  },
+  "hello with CPU hardware": {
+    type: "hello",
+    protocol: PROTOCOL_VERSION,
+    node: { name: "lab-cpu-1", kind: "native", engine: "llama-cpp", slots: 2 },
+    models: [model],
+    hardware: { backend: "cpu", devices: [], ramTotalBytes: 8_589_934_592, cpuCores: 2 },
+  },
+  heartbeat: {
+    type: "heartbeat",
+    activeJobs: 2,
+    models: [{ id: model.id, tokensPerSecond: 57.3 }],
+    vramFreeBytes: 19_000_000_000,
+  },
+  "heartbeat of an idle CPU node": { type: "heartbeat", activeJobs: 0, models: [] },
 } satisfies Record<string, NodeMessage>;
 
 const edgeMessages = {
@@ -66,6 +94,10 @@ describe("node messages", () => {
     expect(nodeMessageSchema.parse(newer)).toEqual(nodeMessages.chunk);
   });
 
+  it("accepts a 1.0 hello without hardware, so older agents still join", () => {
+    expect(nodeMessageSchema.parse({ ...nodeMessages.hello, protocol: "1.0" })).toMatchObject({ type: "hello", protocol: "1.0" });
+  });
+
   it.each([
     ["a negative seq", { ...nodeMessages.chunk, seq: -1 }],
     ["a fractional seq", { ...nodeMessages.chunk, seq: 1.5 }],
@@ -76,6 +108,11 @@ describe("node messages", () => {
     ["a protocol that is not major.minor", { ...nodeMessages.hello, protocol: "1" }],
     ["an unknown finish reason", { ...nodeMessages.done, finishReason: "tool_calls" }],
     ["an error without retryable", { type: "job-error", jobId: "j", error: { code: "busy", message: "x" } }],
+    ["an unknown GPU backend", { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with CPU hardware"].hardware, backend: "rocm" } }],
+    ["negative free VRAM", { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with hardware (1.1)"].hardware, vramFreeBytes: -1 } }],
+    ["a heartbeat with negative tokens/s", { ...nodeMessages.heartbeat, models: [{ id: model.id, tokensPerSecond: -1 }] }],
+    ["a heartbeat without activeJobs", { type: "heartbeat", models: [] }],
+    ["a heartbeat with a model id containing spaces", { ...nodeMessages.heartbeat, models: [{ id: "a b", tokensPerSecond: 1 }] }],
   ])("rejects %s", (_name, frame) => {
     expect(nodeMessageSchema.safeParse(frame).success).toBe(false);
   });

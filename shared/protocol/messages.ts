@@ -6,7 +6,10 @@ import { wireErrorSchema } from "./wire-error.ts";
  * Every frame is one JSON object whose `type` selects its schema.
  * Major versions are incompatible; minor versions only add optional fields.
  */
-export const PROTOCOL_VERSION = "1.0";
+export const PROTOCOL_VERSION = "1.1";
+
+/** The first minor version whose edge accepts `heartbeat` frames; a node sends none to an older edge. */
+export const HEARTBEAT_SINCE_MINOR = 1;
 
 export const NodeKind = { native: "native", browser: "browser" } as const;
 export const EngineName = {
@@ -66,6 +69,24 @@ export type JobInput = z.infer<typeof jobInputSchema>;
 
 // ---- node -> edge ----
 
+/** Byte counts of memory; 2^53 is far beyond any machine and still exact in JSON. */
+const bytesSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const GpuBackend = { cuda: "cuda", vulkan: "vulkan", metal: "metal", cpu: "cpu" } as const;
+
+/** What the node runs on, so an operator's status page can show it. Added in 1.1, hence optional in `hello`. */
+export const hardwareSchema = z.object({
+  backend: z.enum([GpuBackend.cuda, GpuBackend.vulkan, GpuBackend.metal, GpuBackend.cpu]),
+  /** GPU device names as the driver reports them; empty on CPU. */
+  devices: z.array(z.string().max(256)).max(64),
+  /** Absent on CPU. */
+  vramTotalBytes: bytesSchema.optional(),
+  vramFreeBytes: bytesSchema.optional(),
+  ramTotalBytes: bytesSchema,
+  cpuCores: z.number().int().positive().max(1 << 16),
+});
+export type Hardware = z.infer<typeof hardwareSchema>;
+
 export const helloSchema = z.object({
   type: z.literal("hello"),
   protocol: z.string().regex(/^\d+\.\d+$/),
@@ -77,6 +98,22 @@ export const helloSchema = z.object({
     slots: z.number().int().positive().max(256),
   }),
   models: z.array(modelInfoSchema).min(1).max(32),
+  /** Since 1.1; browser tabs and older agents leave it out. */
+  hardware: hardwareSchema.optional(),
+});
+
+/**
+ * Sent every few seconds (15 by default) by nodes whose edge speaks 1.1 or later:
+ * how busy the node is and how fast its models decoded in recent real jobs.
+ */
+export const heartbeatSchema = z.object({
+  type: z.literal("heartbeat"),
+  /** Jobs running on the node now. */
+  activeJobs: z.number().int().nonnegative().max(4096),
+  /** Recent decoding speed per model, measured from finished jobs; models without a recent job are left out. */
+  models: z.array(z.object({ id, tokensPerSecond: z.number().nonnegative().max(1e6) })).max(32),
+  /** Free GPU memory now; absent on CPU. */
+  vramFreeBytes: bytesSchema.optional(),
 });
 
 export const chunkSchema = z.object({
@@ -121,12 +158,14 @@ export const nodeMessageSchema = z.discriminatedUnion("type", [
   doneSchema,
   jobErrorSchema,
   drainingSchema,
+  heartbeatSchema,
 ]);
 export type NodeMessage = z.infer<typeof nodeMessageSchema>;
 export type Hello = z.infer<typeof helloSchema>;
 export type Chunk = z.infer<typeof chunkSchema>;
 export type Done = z.infer<typeof doneSchema>;
 export type JobError = z.infer<typeof jobErrorSchema>;
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 // ---- edge -> node ----
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { edgeMessageSchema, nodeMessageSchema, PROTOCOL_VERSION, type Hello } from "./messages.ts";
-import { isCompatibleProtocol, MAX_FRAME_BYTES, parseFrame } from "./parse-frame.ts";
+import { hasMinorVersion, isCompatibleProtocol, MAX_FRAME_BYTES, parseFrame } from "./parse-frame.ts";
 
 const hello: Hello = {
   type: "hello",
@@ -116,5 +116,19 @@ describe("isCompatibleProtocol", () => {
 
   it("refuses an empty version", () => {
     expect(isCompatibleProtocol("")).toBe(false);
+  });
+});
+
+describe("hasMinorVersion", () => {
+  it("holds for the same major at or past the minor", () => {
+    expect(hasMinorVersion("1.1", 1)).toBe(true);
+    expect(hasMinorVersion("1.7", 1)).toBe(true);
+    expect(hasMinorVersion(PROTOCOL_VERSION, 1)).toBe(true);
+  });
+
+  it("fails for an older minor or another major", () => {
+    expect(hasMinorVersion("1.0", 1)).toBe(false);
+    expect(hasMinorVersion("2.5", 1)).toBe(false);
+    expect(hasMinorVersion("1", 1)).toBe(false);
   });
 });

@@ -57,6 +57,16 @@ export function isCompatibleProtocol(version: string): boolean {
   return majorOf(version) === majorOf(PROTOCOL_VERSION);
 }
 
+/** Whether a peer's protocol version (e.g. the edge's in `welcome`) is at least this minor version of our major. */
+export function hasMinorVersion(version: string, minor: number): boolean {
+  return isCompatibleProtocol(version) && Number(version.split(".")[1] ?? "0") >= minor;
+}
+
+/** What a node of another major version is told, so its owner knows what to upgrade. */
+export function protocolMismatchMessage(nodeVersion: string): string {
+  return `This edge speaks protocol ${PROTOCOL_VERSION}; the node speaks ${nodeVersion}. Upgrade the node (or the edge) so their major versions match.`;
+}
+
 function majorOf(version: string): string {
   return version.split(".")[0] ?? "";
 }

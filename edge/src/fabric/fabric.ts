@@ -5,6 +5,7 @@ import {
   PROTOCOL_VERSION,
   WireErrorCode,
   isCompatibleProtocol,
+  protocolMismatchMessage,
   nodeMessageSchema,
   parseFrame,
   wireError,
@@ -23,6 +24,8 @@ import { ApiError } from "../middleware/api-error.ts";
 import { fabricJobSchema } from "./fabric-job.ts";
 import { JobRun, type JobRunHost } from "./job-run.ts";
 import { NodeRegistry, type NodeAttachment } from "./node-registry.ts";
+import { TunnelCalls } from "./tunnel-calls.ts";
+import { TunnelDispatcher } from "./tunnel-dispatcher.ts";
 
 /** A node that keeps sending frames we cannot parse is broken or hostile: drop it after this many. */
 const MAX_BAD_FRAMES = 5;
@@ -35,6 +38,8 @@ const CLOSE_POLICY = 1008;
  */
 export class Fabric extends DurableObject<Env> {
   readonly #nodes: NodeRegistry;
+  readonly #tunnelCalls: TunnelCalls;
+  readonly #tunnels: TunnelDispatcher;
   /** Running attempts by their wire job id, with where they run. */
   readonly #runs = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();
 
@@ -42,6 +47,14 @@ export class Fabric extends DurableObject<Env> {
     super(ctx, env);
     this.#nodes = new NodeRegistry(ctx);
     this.#nodes.forgetDeparted();
+    this.#tunnelCalls = new TunnelCalls(this.#nodes, (nodeId) => this.#forgetNode(nodeId));
+    this.#tunnels = new TunnelDispatcher({
+      onFrame: (nodeId, frame) => this.#routeJobFrame(nodeId, frame),
+      onBroken: (nodeId, jobId) => {
+        const attempt = this.#runs.get(jobId);
+        if (attempt?.nodeId === nodeId) attempt.run.onNodeGone(nodeId);
+      },
+    });
     // Keep-alives are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
   }
@@ -50,6 +63,12 @@ export class Fabric extends DurableObject<Env> {
     const path = new URL(request.url).pathname;
     if (path === "/connect") return this.#connect(request);
     if (path === "/jobs" && request.method === "POST") return this.#submit(request);
+    if (path.startsWith("/v1/nodes/tunnel/") && request.method === "POST") {
+      return this.#tunnelCalls.handle(path, request).catch((error: unknown) => {
+        if (error instanceof ApiError) return error.toResponse();
+        throw error;
+      });
+    }
     return new ApiError({ status: 404, message: `fabric has no route ${path}` }).toResponse();
   }
 
@@ -73,6 +92,7 @@ export class Fabric extends DurableObject<Env> {
       this.#nodes.update(socket, { ...attachment, draining: true });
       return;
     }
+    if (frame.type === "heartbeat") return this.#nodes.heartbeat(attachment.nodeId, frame);
     this.#routeJobFrame(attachment.nodeId, frame);
   }
 
@@ -154,6 +174,8 @@ export class Fabric extends DurableObject<Env> {
   }
 
   #send(nodeId: string, frame: EdgeMessage): boolean {
+    const tunnel = this.#nodes.tunnels.get(nodeId);
+    if (tunnel) return this.#tunnels.send(tunnel, frame);
     const socket = this.#nodes.socketOf(nodeId);
     if (!socket) return false;
     try {
@@ -166,14 +188,12 @@ export class Fabric extends DurableObject<Env> {
 
   #hello(socket: WebSocket, attachment: NodeAttachment, hello: Hello): void {
     if (!isCompatibleProtocol(hello.protocol)) {
-      const message = `This edge speaks protocol ${PROTOCOL_VERSION}; the node speaks ${hello.protocol}. Upgrade the node (or the edge) so their major versions match.`;
-      socket.send(
-        JSON.stringify({ type: "error", error: wireError(WireErrorCode.protocolVersionUnsupported, message, false), fatal: true }),
-      );
+      const error = wireError(WireErrorCode.protocolVersionUnsupported, protocolMismatchMessage(hello.protocol), false);
+      socket.send(JSON.stringify({ type: "error", error, fatal: true }));
       socket.close(CLOSE_POLICY, "protocol version unsupported");
       return;
     }
-    this.#nodes.join(socket, attachment, { node: hello.node, models: hello.models });
+    this.#nodes.join(socket, attachment, { node: hello.node, models: hello.models, hardware: hello.hardware });
     socket.send(JSON.stringify({ type: "welcome", nodeId: attachment.nodeId, protocol: PROTOCOL_VERSION }));
   }
 
@@ -188,10 +208,13 @@ export class Fabric extends DurableObject<Env> {
     }
   }
 
-  /** A node left: every attempt it held moves on to the next candidate. */
   #forget(socket: WebSocket): void {
     const nodeId = this.#nodes.attachmentOf(socket)?.nodeId;
-    if (!nodeId) return;
+    if (nodeId) this.#forgetNode(nodeId);
+  }
+
+  /** A node left: every attempt it held moves on to the next candidate. */
+  #forgetNode(nodeId: string): void {
     for (const { run } of [...this.#runs.values()]) run.onNodeGone(nodeId);
     this.#nodes.leave(nodeId);
   }

@@ -1,5 +1,6 @@
-import type { Hello } from "@rung/shared/protocol";
+import type { Heartbeat, Hello } from "@rung/shared/protocol";
 import type { NodeView } from "@rung/shared/routing";
+import { TunnelNodes, type TunnelNode } from "./tunnel-nodes.ts";
 
 /**
  * What the edge keeps on a node's socket, so it survives the Durable Object
@@ -15,7 +16,15 @@ export interface NodeAttachment {
   joined: boolean;
 }
 
-export type Announcement = Pick<Hello, "node" | "models">;
+/** What a node said about itself in `hello`, kept current by its heartbeats. */
+export type Announcement = Pick<Hello, "node" | "models" | "hardware">;
+
+/**
+ * A measured speed within this fraction of the stored one only updates memory:
+ * heartbeats arrive every 15 s per node, and the router orders by speed, not
+ * by its last digit, so storage is written only when the order could change.
+ */
+const SPEED_WRITE_THRESHOLD = 0.1;
 
 const ANNOUNCEMENT_PREFIX = "node:";
 const announcementKey = (nodeId: string) => `${ANNOUNCEMENT_PREFIX}${nodeId}`;
@@ -28,8 +37,11 @@ export class NodeRegistry {
   /** Jobs running per node, and per node and model. */
   readonly #active = new Map<string, Map<string, number>>();
   readonly #announcements = new Map<string, Announcement>();
+  readonly tunnels: TunnelNodes;
 
-  constructor(private readonly ctx: DurableObjectState) {}
+  constructor(private readonly ctx: DurableObjectState) {
+    this.tunnels = new TunnelNodes(ctx.storage);
+  }
 
   accept(socket: WebSocket, nodeId: string): void {
     this.ctx.acceptWebSocket(socket, [nodeId]);
@@ -50,7 +62,47 @@ export class NodeRegistry {
     this.update(socket, { ...attachment, joined: true });
   }
 
+  /** A node that reaches the edge through a tunnel joins without a socket. */
+  joinTunnel(url: string, announcement: Announcement): TunnelNode {
+    const tunnel = this.tunnels.register(url);
+    this.ctx.storage.kv.put(announcementKey(tunnel.nodeId), announcement);
+    this.#announcements.set(tunnel.nodeId, announcement);
+    return tunnel;
+  }
+
+  /**
+   * A heartbeat's measured speeds replace the announced ones, so the router
+   * ranks nodes by what they do, not what they measured at load. Storage is
+   * written only for a real change (see SPEED_WRITE_THRESHOLD); after the
+   * object wakes, a slightly stale speed is harmless.
+   */
+  heartbeat(nodeId: string, heartbeat: Heartbeat): void {
+    const announcement = this.#announcementOf(nodeId);
+    if (!announcement) return;
+    const measured = new Map(heartbeat.models.map((m) => [m.id, m.tokensPerSecond]));
+    let changed = false;
+    const models = announcement.models.map((model) => {
+      const speed = measured.get(model.id);
+      if (speed === undefined || speed === model.tokensPerSecond) return model;
+      changed ||= Math.abs(speed - model.tokensPerSecond) > SPEED_WRITE_THRESHOLD * model.tokensPerSecond;
+      return { ...model, tokensPerSecond: speed };
+    });
+    const hardware =
+      announcement.hardware && heartbeat.vramFreeBytes !== undefined
+        ? { ...announcement.hardware, vramFreeBytes: heartbeat.vramFreeBytes }
+        : announcement.hardware;
+    const updated: Announcement = { ...announcement, models, ...(hardware ? { hardware } : {}) };
+    this.#announcements.set(nodeId, updated);
+    if (changed) this.ctx.storage.kv.put(announcementKey(nodeId), updated);
+  }
+
+  /** The node's announcement as the edge keeps it (hardware included), e.g. for a status page. */
+  announcementOf(nodeId: string): Announcement | undefined {
+    return this.#announcementOf(nodeId);
+  }
+
   leave(nodeId: string): void {
+    this.tunnels.remove(nodeId);
     this.ctx.storage.kv.delete(announcementKey(nodeId));
     this.#announcements.delete(nodeId);
     this.#active.delete(nodeId);
@@ -62,7 +114,7 @@ export class NodeRegistry {
    * node id, so without this storage would only grow.
    */
   forgetDeparted(): void {
-    const connected = new Set(this.ctx.getWebSockets().map((ws) => this.attachmentOf(ws)?.nodeId));
+    const connected = new Set([...this.ctx.getWebSockets().map((ws) => this.attachmentOf(ws)?.nodeId), ...this.tunnels.live()]);
     for (const [key] of this.ctx.storage.kv.list({ prefix: ANNOUNCEMENT_PREFIX })) {
       if (!connected.has(key.slice(ANNOUNCEMENT_PREFIX.length))) this.ctx.storage.kv.delete(key);
     }
@@ -76,24 +128,34 @@ export class NodeRegistry {
     return this.#announcementOf(nodeId)?.node.name ?? nodeId;
   }
 
+  /** Every joined node, socket or tunnel: to the router they are alike. */
   views(): NodeView[] {
     const views: NodeView[] = [];
     for (const socket of this.ctx.getWebSockets()) {
       const attachment = this.attachmentOf(socket);
       if (!attachment?.joined || socket.readyState !== WebSocket.OPEN) continue;
-      const announcement = this.#announcementOf(attachment.nodeId);
-      if (!announcement) continue;
-      views.push({
-        id: attachment.nodeId,
-        name: announcement.node.name,
-        slots: announcement.node.slots,
-        active: sum(this.#active.get(attachment.nodeId)),
-        activeByModel: Object.fromEntries(this.#active.get(attachment.nodeId) ?? []),
-        draining: attachment.draining,
-        models: announcement.models,
-      });
+      const view = this.#viewOf(attachment.nodeId, attachment.draining);
+      if (view) views.push(view);
+    }
+    for (const nodeId of this.tunnels.live()) {
+      const view = this.#viewOf(nodeId, false);
+      if (view) views.push(view);
     }
     return views;
+  }
+
+  #viewOf(nodeId: string, draining: boolean): NodeView | undefined {
+    const announcement = this.#announcementOf(nodeId);
+    if (!announcement) return undefined;
+    return {
+      id: nodeId,
+      name: announcement.node.name,
+      slots: announcement.node.slots,
+      active: sum(this.#active.get(nodeId)),
+      activeByModel: Object.fromEntries(this.#active.get(nodeId) ?? []),
+      draining,
+      models: announcement.models,
+    };
   }
 
   take(nodeId: string, modelId: string): void {

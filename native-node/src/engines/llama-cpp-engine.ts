@@ -6,9 +6,12 @@ import {
   type GenerationResult,
   type InferenceEngine,
 } from "@rung/shared/node";
-import { EngineName, WireErrorCode, type ModelInfo } from "@rung/shared/protocol";
+import { EngineName, WireErrorCode, type Hardware, type ModelInfo } from "@rung/shared/protocol";
+import { silentLogger, type Logger } from "../log/logger.ts";
 import { buildPrompt } from "./build-prompt.ts";
 import { defaultThreads } from "./default-threads.ts";
+import { detectHardware } from "./detect-hardware.ts";
+import { fitModels } from "./fit-models.ts";
 import { generateOnSequence } from "./generate-on-sequence.ts";
 import { loadModel, type LoadedModel, type ModelSource } from "./load-model.ts";
 
@@ -21,12 +24,19 @@ export interface LlamaCppEngineOptions {
   gpu?: GpuOption;
   /** CPU threads per context. Default `defaultThreads()`. */
   threads?: number;
-  /** Context sequences per model, i.e. jobs each model runs at once. Default 2. */
+  /** Context sequences wanted per model, i.e. jobs each model runs at once; fewer when memory is short (at least 1). Default 2. */
   slots?: number;
   /** Context tokens per sequence. Default: the smaller of the model's trained context and 4096. */
   contextSize?: number;
   /** Time a short generation at load to report tokens/s. Default true; tests turn it off. */
   measureSpeed?: boolean;
+  /**
+   * Bytes all models together may use (VRAM with a GPU, RAM without), instead
+   * of what is free now. Default: the free VRAM, or the free RAM on CPU.
+   */
+  memoryLimitBytes?: number;
+  /** Where load decisions (slots cut to fit memory) are told. Default: silent. */
+  logger?: Logger;
 }
 
 /** Runs GGUF models with node-llama-cpp; one context per model, one sequence per job. */
@@ -34,42 +44,64 @@ export class LlamaCppEngine implements InferenceEngine {
   readonly name = EngineName.llamaCpp;
   readonly models: readonly ModelInfo[];
   readonly slots: number;
+  readonly hardware: Hardware;
   readonly #llama: Llama;
   readonly #loaded: ReadonlyMap<string, LoadedModel>;
   #disposed = false;
 
-  private constructor(llama: Llama, loaded: readonly LoadedModel[]) {
+  private constructor(llama: Llama, hardware: Hardware, loaded: readonly LoadedModel[]) {
     this.#llama = llama;
+    this.hardware = hardware;
     this.#loaded = new Map(loaded.map((m) => [m.info.id, m]));
     this.models = loaded.map((m) => m.info);
     this.slots = loaded.reduce((sum, m) => sum + m.context.totalSequences, 0);
   }
 
+  /**
+   * Estimates every model's memory before loading any, refuses (ModelLoadError)
+   * a model that cannot fit even with one slot, and gives each model as many of
+   * the wanted slots as fit.
+   */
   static async load(options: LlamaCppEngineOptions): Promise<LlamaCppEngine> {
     const llama = await getLlama({ gpu: options.gpu ?? "auto", logLevel: LlamaLogLevel.warn });
     const loaded: LoadedModel[] = [];
     try {
-      for (const source of options.models) {
+      const hardware = await detectHardware(llama);
+      const fitted = await fitModels(llama, {
+        models: options.models,
+        slots: options.slots ?? 2,
+        contextSize: options.contextSize,
+        memoryLimitBytes: options.memoryLimitBytes,
+        logger: options.logger ?? silentLogger,
+      });
+      for (const { source, modelPath, slots, contextSize } of fitted) {
         loaded.push(
           await loadModel(llama, source, {
-            slots: options.slots ?? 2,
+            modelPath,
+            slots,
+            contextSize,
             threads: options.threads ?? defaultThreads(),
-            contextSize: options.contextSize,
             measureSpeed: options.measureSpeed ?? true,
           }),
         );
       }
+      return new LlamaCppEngine(llama, hardware, loaded);
     } catch (error) {
       for (const m of loaded) await m.model.dispose();
       await llama.dispose();
       throw error;
     }
-    return new LlamaCppEngine(llama, loaded);
   }
 
   /** The compute backend in use, e.g. `cuda`, or `false` for CPU. */
   get gpu(): Llama["gpu"] {
     return this.#llama.gpu;
+  }
+
+  /** Free VRAM now, for heartbeats; undefined on CPU. */
+  async freeVramBytes(): Promise<number | undefined> {
+    if (this.#disposed || this.#llama.gpu === false) return undefined;
+    return (await this.#llama.getVramState()).free;
   }
 
   async generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult> {

@@ -3,7 +3,6 @@ import type { ModelInfo } from "@rung/shared/protocol";
 import { measureTokensPerSecond } from "./measure-speed.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { quantizationName } from "./quantization-name.ts";
-import { resolveModelPath } from "./resolve-model-path.ts";
 import { SequencePool } from "./sequence-pool.ts";
 
 /** One model the agent serves: `path` is a file path or a `hf:` URI. */
@@ -13,11 +12,13 @@ export interface ModelSource {
 }
 
 export interface LoadModelOptions {
-  /** Context sequences, i.e. jobs this model runs at once. */
+  /** The model file on disk (see resolveModelPath). */
+  modelPath: string;
+  /** Context sequences, i.e. jobs this model runs at once, as the memory plan allows. */
   slots: number;
   threads: number;
-  /** Tokens per sequence; undefined: the smaller of the trained context and 4096. */
-  contextSize: number | undefined;
+  /** Tokens per sequence, as estimated (see estimateFootprint). */
+  contextSize: number;
   measureSpeed: boolean;
 }
 
@@ -30,20 +31,18 @@ export interface LoadedModel {
   sequences: SequencePool;
 }
 
-/** Cap on the default context: more costs memory for every slot and few requests need it. */
-const DEFAULT_MAX_CONTEXT = 4096;
-
 export async function loadModel(llama: Llama, source: ModelSource, options: LoadModelOptions): Promise<LoadedModel> {
-  const modelPath = await resolveModelPath(source.id, source.path);
+  const { modelPath } = options;
   let model: LlamaModel;
   try {
-    model = await llama.loadModel({ modelPath });
+    // Every layer on the GPU when there is one: that is what the memory plan counted.
+    model = await llama.loadModel({ modelPath, gpuLayers: llama.gpu === false ? 0 : "max" });
   } catch (error) {
     throw ModelLoadError.because(source.id, `could not load ${modelPath}`, error);
   }
   try {
     const context = await model.createContext({
-      contextSize: options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT),
+      contextSize: options.contextSize,
       sequences: options.slots,
       threads: options.threads,
     });

@@ -3,6 +3,8 @@ import WebSocket, { type RawData } from "ws";
 import { NodeSession, type InferenceEngine, type NodeIdentity } from "@rung/shared/node";
 import {
   edgeMessageSchema,
+  hasMinorVersion,
+  HEARTBEAT_SINCE_MINOR,
   parseFrame,
   PING_FRAME,
   PONG_FRAME,
@@ -28,12 +30,24 @@ export interface EdgeLinkOptions {
   logger?: Logger;
   /** Keep-alive period in ms. Default 15000. */
   pingIntervalMs?: number;
+  /** Period of `heartbeat` frames (load and measured speed) in ms, sent once joined to an edge that speaks 1.1+. Default 15000. */
+  heartbeatIntervalMs?: number;
   /** Reconnect waits. Default 0.5 s growing to 30 s, full jitter. */
   backoff?: BackoffOptions;
+  /**
+   * Give up on WebSockets (ending with `unusable`) when the upgrade is refused by
+   * something other than the join token, or the socket drops three times in two
+   * minutes: the agent then falls back to the tunnel transport. Default false.
+   */
+  giveUpWhenUnusable?: boolean;
 }
 
 /** Why the link stopped for good. */
-export type LinkEnd = { reason: "closed" } | { reason: "fatal"; error: WireError };
+export type LinkEnd = { reason: "closed" } | { reason: "fatal"; error: WireError } | { reason: "unusable"; why: string };
+
+/** Drops within this window that make a WebSocket count as unusable. */
+const UNSTABLE_DROPS = 3;
+const UNSTABLE_WINDOW_MS = 120_000;
 
 /** Missed keep-alives before a silent socket counts as dead (NAT boxes drop idle flows quietly). */
 const DEAD_AFTER_PINGS = 3;
@@ -64,8 +78,11 @@ export class EdgeLink {
   #resolveEnded!: (end: LinkEnd) => void;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = 0;
   #lastError: string | undefined;
+  /** When joined sockets dropped, within the unstable window. */
+  #drops: number[] = [];
   /** Sockets this side aborted on purpose, whose resulting error is not news. */
   readonly #quiet = new WeakSet<WebSocket>();
 
@@ -157,6 +174,7 @@ export class EdgeLink {
         this.#attempt = 0;
         this.#nodeId = frame.nodeId;
         this.#log.info(`joined as ${frame.nodeId} (protocol ${frame.protocol})`);
+        this.#startHeartbeats(frame.protocol);
         return;
       case "error":
         if (frame.fatal) {
@@ -182,6 +200,9 @@ export class EdgeLink {
       const given = this.#options.token ? "--token given" : "no --token given";
       this.#log.error(`the edge refused this node (HTTP ${status}, ${given}): ${message}`);
       this.#finish({ reason: "fatal", error: wireError(WireErrorCode.unauthorized, message, false) });
+    } else if (this.#options.giveUpWhenUnusable) {
+      this.#log.warn(`the WebSocket upgrade was refused (HTTP ${status}: ${message})`);
+      this.#finish({ reason: "unusable", why: `the upgrade was refused with HTTP ${status}` });
     } else {
       this.#log.warn(`the edge answered HTTP ${status} instead of a WebSocket: ${message}`);
     }
@@ -193,12 +214,16 @@ export class EdgeLink {
   #onClose(socket: WebSocket, code: number, reason: string): void {
     if (socket !== this.#socket) return;
     clearInterval(this.#pingTimer);
+    clearInterval(this.#heartbeatTimer);
     this.#socket = undefined;
     const wasJoined = this.#nodeId !== undefined;
     this.#nodeId = undefined;
     // The edge has already moved this socket's jobs to other nodes.
     this.session.abortAll();
     if (this.#end) return;
+    if (wasJoined && this.#keepsDropping()) {
+      return this.#finish({ reason: "unusable", why: `the WebSocket dropped ${UNSTABLE_DROPS} times in ${UNSTABLE_WINDOW_MS / 60_000} minutes` });
+    }
     const delay = backoffDelay(this.#attempt++, this.#options.backoff);
     const why = this.#lastError ?? (reason ? `${code} ${reason}` : `code ${code}`);
     this.#lastError = undefined;
@@ -206,10 +231,27 @@ export class EdgeLink {
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 
+  /** Records a drop; true when the socket dropped too often lately and the caller may use another transport. */
+  #keepsDropping(): boolean {
+    const now = Date.now();
+    this.#drops = [...this.#drops.filter((at) => now - at < UNSTABLE_WINDOW_MS), now];
+    return this.#options.giveUpWhenUnusable === true && this.#drops.length >= UNSTABLE_DROPS;
+  }
+
+  /** An edge older than 1.1 would count heartbeats as bad frames and close the socket after a few: send it none. */
+  #startHeartbeats(edgeProtocol: string): void {
+    clearInterval(this.#heartbeatTimer);
+    if (!hasMinorVersion(edgeProtocol, HEARTBEAT_SINCE_MINOR)) return;
+    this.#heartbeatTimer = setInterval(() => {
+      void this.session.heartbeat().then((frame) => this.#send(frame));
+    }, this.#options.heartbeatIntervalMs ?? 15_000);
+  }
+
   #finish(end: LinkEnd): void {
     if (this.#end) return;
     this.#end = end;
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#heartbeatTimer);
     this.#resolveEnded(end);
   }
 

@@ -20,6 +20,8 @@ export interface EdgeConnection {
 export interface FakeEdgeOptions {
   /** When set, upgrades without `Authorization: Bearer <token>` get HTTP 401 like the real edge. */
   token?: string;
+  /** When set, every upgrade gets this HTTP status instead, like a proxy that strips `Upgrade`. */
+  refuseUpgradesWith?: number;
 }
 
 /**
@@ -43,6 +45,10 @@ export class FakeEdge {
       const url = new URL(request.url ?? "/", "http://localhost");
       if (url.pathname !== "/v1/nodes/connect") {
         socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        return;
+      }
+      if (options.refuseUpgradesWith) {
+        socket.end(`HTTP/1.1 ${options.refuseUpgradesWith} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
         return;
       }
       if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {

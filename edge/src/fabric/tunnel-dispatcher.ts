@@ -1,0 +1,69 @@
+import {
+  TunnelPath,
+  nodeMessageSchema,
+  parseFrame,
+  signCall,
+  type Chunk,
+  type Done,
+  type EdgeMessage,
+  type Job,
+  type JobError,
+} from "@rung/shared/protocol";
+import { readLines } from "../read-lines.ts";
+import type { TunnelNode } from "./tunnel-nodes.ts";
+
+export interface TunnelDispatcherHost {
+  /** A frame of a job, read from the node's response. */
+  onFrame(nodeId: string, frame: Chunk | Done | JobError): void;
+  /** The call failed or ended before the job did: to the job, the node is gone. */
+  onBroken(nodeId: string, jobId: string): void;
+}
+
+/**
+ * Sends jobs to tunnel nodes: one signed POST per job, whose streamed response
+ * carries the node's frames, one JSON object a line. Cancelling aborts the
+ * call; the node stops the job when its response is closed.
+ */
+export class TunnelDispatcher {
+  readonly #calls = new Map<string, AbortController>();
+
+  constructor(private readonly host: TunnelDispatcherHost) {}
+
+  send(node: TunnelNode, frame: EdgeMessage): boolean {
+    if (frame.type === "job") void this.#call(node, frame);
+    else if (frame.type === "cancel") this.#calls.get(frame.jobId)?.abort();
+    // welcome and error frames belong to sockets; over HTTP the status code says it.
+    return true;
+  }
+
+  async #call(node: TunnelNode, job: Job): Promise<void> {
+    const controller = new AbortController();
+    this.#calls.set(job.jobId, controller);
+    let finished = false;
+    try {
+      const body = JSON.stringify(job);
+      const signature = await signCall(node.secret, node.nodeId, { method: "POST", path: TunnelPath.jobs, body });
+      const response = await fetch(`${node.url.replace(/\/+$/, "")}${TunnelPath.jobs}`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", ...signature },
+        signal: controller.signal,
+      });
+      if (!response.ok || !response.body) return;
+      for await (const line of readLines(response.body, controller.signal)) {
+        const parsed = parseFrame(nodeMessageSchema, line);
+        // A broken line fails nothing by itself; a job that never ends is caught by its silence timer.
+        if (!parsed.ok) continue;
+        const frame = parsed.value;
+        if ((frame.type !== "chunk" && frame.type !== "done" && frame.type !== "job-error") || frame.jobId !== job.jobId) continue;
+        finished ||= frame.type !== "chunk";
+        this.host.onFrame(node.nodeId, frame);
+      }
+    } catch {
+      // Network failures end the call; the finally block reports them as a lost node.
+    } finally {
+      this.#calls.delete(job.jobId);
+      if (!finished && !controller.signal.aborted) this.host.onBroken(node.nodeId, job.jobId);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { newSecret } from "@rung/shared/protocol";
+
+/** What the edge keeps about a node it reaches through a tunnel. */
+export interface TunnelNode {
+  nodeId: string;
+  /** Base URL of the node's HTTP endpoint, behind its tunnel. */
+  url: string;
+  /** HMAC key for calls both ways, issued at registration. */
+  secret: string;
+  lastSeen: number;
+}
+
+const PREFIX = "tunnel:";
+export const TUNNEL_HEARTBEAT_MS = 15_000;
+/** A tunnel node that missed three heartbeats is gone: no socket close will tell us. */
+const TUNNEL_EXPIRY_MS = TUNNEL_HEARTBEAT_MS * 3;
+
+/**
+ * Tunnel nodes have no socket to hold them in the registry, so their URL,
+ * secret and last heartbeat live in storage; their announcement lives where a
+ * socket node's does (NodeRegistry), so the router sees no difference.
+ */
+export class TunnelNodes {
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  register(url: string, now = Date.now()): TunnelNode {
+    const node: TunnelNode = { nodeId: `node_${crypto.randomUUID()}`, url, secret: newSecret(), lastSeen: now };
+    this.storage.kv.put(PREFIX + node.nodeId, node);
+    return node;
+  }
+
+  get(nodeId: string): TunnelNode | undefined {
+    return this.storage.kv.get<TunnelNode>(PREFIX + nodeId);
+  }
+
+  /** Renew a registration; false when the edge no longer knows the node (it should register again). */
+  renew(nodeId: string, now = Date.now()): boolean {
+    const node = this.get(nodeId);
+    if (!node || this.#expired(node, now)) return false;
+    this.storage.kv.put(PREFIX + nodeId, { ...node, lastSeen: now });
+    return true;
+  }
+
+  remove(nodeId: string): void {
+    this.storage.kv.delete(PREFIX + nodeId);
+  }
+
+  /** Ids of tunnel nodes that are still beating; expired ones are removed on the way. */
+  live(now = Date.now()): string[] {
+    const live: string[] = [];
+    for (const [key, node] of this.storage.kv.list<TunnelNode>({ prefix: PREFIX })) {
+      if (this.#expired(node, now)) this.storage.kv.delete(key);
+      else live.push(node.nodeId);
+    }
+    return live;
+  }
+
+  #expired(node: TunnelNode, now: number): boolean {
+    return now - node.lastSeen > TUNNEL_EXPIRY_MS;
+  }
+}

@@ -1,0 +1,72 @@
+import { SELF } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { PROTOCOL_VERSION, SignatureHeader, TunnelPath, signCall, tunnelWelcomeSchema, type TunnelWelcome } from "@rung/shared/protocol";
+import { TestNode, helloOf, model } from "./test-node.ts";
+
+afterEach(() => TestNode.closeAll());
+
+const small = model("rung-tunnelled", 1_000_000);
+
+function post(path: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(`http://edge${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+}
+
+async function register(name = "behind-proxy"): Promise<TunnelWelcome> {
+  const response = await post(TunnelPath.register, JSON.stringify({ hello: helloOf(name, [small]), url: "http://127.0.0.1:9/" }));
+  expect(response.status).toBe(200);
+  return tunnelWelcomeSchema.parse(await response.json());
+}
+
+async function signed(welcome: TunnelWelcome, path: string, body: string) {
+  return { body, headers: await signCall(welcome.secret, welcome.nodeId, { method: "POST", path, body }) };
+}
+
+async function modelIds(): Promise<string[]> {
+  return ((await (await SELF.fetch("http://edge/v1/models")).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+}
+
+describe("tunnel registration", () => {
+  it("lists a registered tunnel node's models like any other node's, until it leaves", async () => {
+    const welcome = await register();
+    expect(welcome.heartbeatIntervalMs).toBeGreaterThan(0);
+    expect(await modelIds()).toContain("rung-tunnelled");
+    const leave = await signed(welcome, TunnelPath.leave, "{}");
+    expect((await post(TunnelPath.leave, leave.body, leave.headers)).status).toBe(200);
+    expect(await modelIds()).not.toContain("rung-tunnelled");
+  });
+
+  it("renews on a signed heartbeat and refuses unsigned, forged, stale and replayed ones", async () => {
+    const welcome = await register();
+    const body = JSON.stringify({ nodeId: welcome.nodeId });
+    const good = await signed(welcome, TunnelPath.heartbeat, body);
+    expect((await post(TunnelPath.heartbeat, good.body, good.headers)).status).toBe(200);
+
+    const refusal = async (headers: Record<string, string>) => {
+      const response = await post(TunnelPath.heartbeat, body, headers);
+      expect(response.status).toBe(401);
+      return ((await response.json()) as { error: { code: string } }).error.code;
+    };
+    expect(await refusal(good.headers)).toBe("signature_replayed");
+    expect(await refusal({ [SignatureHeader.node]: welcome.nodeId })).toBe("signature_unsigned");
+    const forged = await signCall(btoa("x".repeat(32)), welcome.nodeId, { method: "POST", path: TunnelPath.heartbeat, body });
+    expect(await refusal(forged)).toBe("signature_forged");
+    const stale = await signCall(welcome.secret, welcome.nodeId, { method: "POST", path: TunnelPath.heartbeat, body }, Date.now() - 120_000);
+    expect(await refusal(stale)).toBe("signature_stale");
+  });
+
+  it("tells an unknown node to register again", async () => {
+    const stranger = await signCall(btoa("y".repeat(32)), "node_nobody", { method: "POST", path: TunnelPath.heartbeat, body: "{}" });
+    const response = await post(TunnelPath.heartbeat, "{}", stranger);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "unknown_node" } });
+  });
+
+  it("refuses a malformed registration or another protocol version, saying why", async () => {
+    const bad = await post(TunnelPath.register, JSON.stringify({ hello: helloOf("x", [small]), url: "ftp://nope" }));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: "bad_registration" } });
+    const old = await post(TunnelPath.register, JSON.stringify({ hello: helloOf("x", [small], 1, "2.0"), url: "https://node.example" }));
+    expect(old.status).toBe(400);
+    expect(((await old.json()) as { error: { message: string } }).error.message).toContain(`speaks protocol ${PROTOCOL_VERSION}; the node speaks 2.0`);
+  });
+});

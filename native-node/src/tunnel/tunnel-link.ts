@@ -1,0 +1,174 @@
+import { NodeSession, type InferenceEngine, type NodeIdentity } from "@rung/shared/node";
+import {
+  TunnelPath,
+  WireErrorCode,
+  signCall,
+  tunnelWelcomeSchema,
+  wireError,
+  type TunnelRegistration,
+  type TunnelWelcome,
+} from "@rung/shared/protocol";
+import { backoffDelay } from "../link/backoff.ts";
+import type { LinkEnd } from "../link/edge-link.ts";
+import { silentLogger, type Logger } from "../log/logger.ts";
+import { startQuickTunnel, type QuickTunnel } from "./cloudflared.ts";
+import { TunnelServer } from "./tunnel-server.ts";
+
+export interface TunnelLinkOptions {
+  /** The edge's base URL, e.g. `https://rung.example.workers.dev`. */
+  edge: string;
+  /** Join token; none when the edge runs without one (local dev). */
+  token?: string;
+  engine: InferenceEngine;
+  identity: NodeIdentity;
+  /** The URL the edge reaches this node at. Default: start a cloudflared quick tunnel. */
+  publicUrl?: string;
+  /** Local port of the node's HTTP endpoint. Default 0: any free port. */
+  port?: number;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Starts the tunnel when no public URL is given; tests replace it. */
+  startTunnel?: (port: number) => Promise<QuickTunnel>;
+}
+
+/**
+ * The node's link to the edge when a WebSocket cannot be held: serve the
+ * protocol over HTTP on loopback, expose it through a tunnel, register the
+ * tunnel's URL with the edge over HTTPS, and keep the registration alive with
+ * signed heartbeats. Same surface as EdgeLink, so the agent runs either.
+ */
+export class TunnelLink {
+  readonly session: NodeSession;
+  readonly ended: Promise<LinkEnd>;
+  readonly server: TunnelServer;
+  readonly #options: TunnelLinkOptions;
+  readonly #log: Logger;
+  #welcome: TunnelWelcome | undefined;
+  #tunnel: QuickTunnel | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #failures = 0;
+  #port: number | undefined;
+  #end: LinkEnd | undefined;
+  #resolveEnded!: (end: LinkEnd) => void;
+
+  constructor(options: TunnelLinkOptions) {
+    this.#options = options;
+    this.#log = options.logger ?? silentLogger;
+    this.server = new TunnelServer(() => this.session, this.#log);
+    this.session = new NodeSession(options.engine, options.identity, (frame) => this.server.deliver(frame));
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+  }
+
+  get nodeId(): string | undefined {
+    return this.#welcome?.nodeId;
+  }
+
+  /** The local port the node's HTTP endpoint listens on, once started. */
+  get serverPort(): number | undefined {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    const port = await this.server.listen(this.#options.port ?? 0);
+    this.#port = port;
+    let url = this.#options.publicUrl;
+    if (!url) {
+      this.#tunnel = await (this.#options.startTunnel ?? startQuickTunnel)(port);
+      url = this.#tunnel.url;
+    }
+    this.#log.info(`serving the node protocol on 127.0.0.1:${port}, reachable at ${url}`);
+    void this.#register(url);
+  }
+
+  /** Leave the edge (best effort), stop the heartbeats, the server and the tunnel. */
+  async close(): Promise<void> {
+    this.#finish({ reason: "closed" });
+    const welcome = this.#welcome;
+    if (welcome) await this.#signedPost(welcome, TunnelPath.leave, "{}").catch(() => undefined);
+    this.#tunnel?.stop();
+    await this.server.close();
+  }
+
+  async #register(url: string): Promise<void> {
+    if (this.#end) return;
+    const registration: TunnelRegistration = { hello: this.session.hello(), url };
+    try {
+      const response = await fetch(this.#edgeUrl(TunnelPath.register), {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}) },
+        body: JSON.stringify(registration),
+      });
+      if (response.status === 400 || response.status === 401 || response.status === 403) {
+        // Retrying will not change the edge's mind: a wrong token or an incompatible node.
+        const message = await errorMessageOf(response);
+        this.#log.error(`the edge refused this node (HTTP ${response.status}): ${message}`);
+        return this.#finish({ reason: "fatal", error: wireError(WireErrorCode.unauthorized, message, false) });
+      }
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${await errorMessageOf(response)}`);
+      this.#welcome = tunnelWelcomeSchema.parse(await response.json());
+      this.server.authorize({ nodeId: this.#welcome.nodeId, secret: this.#welcome.secret });
+      this.#failures = 0;
+      this.#log.info(`joined as ${this.#welcome.nodeId} through the tunnel`);
+      this.#schedule(() => this.#beat(url), this.#welcome.heartbeatIntervalMs);
+    } catch (error) {
+      this.#retry(() => this.#register(url), `could not register with the edge (${String(error)})`);
+    }
+  }
+
+  async #beat(url: string): Promise<void> {
+    const welcome = this.#welcome;
+    if (this.#end || !welcome) return;
+    try {
+      const response = await this.#signedPost(welcome, TunnelPath.heartbeat, JSON.stringify({ nodeId: welcome.nodeId }));
+      if (response.status === 404) {
+        this.#log.warn("the edge forgot this node; registering again");
+        this.server.authorize(undefined);
+        return void this.#register(url);
+      }
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${await errorMessageOf(response)}`);
+      this.#failures = 0;
+      this.#schedule(() => this.#beat(url), welcome.heartbeatIntervalMs);
+    } catch (error) {
+      this.#retry(() => this.#beat(url), `heartbeat failed (${String(error)})`);
+    }
+  }
+
+  #signedPost(welcome: TunnelWelcome, path: string, body: string): Promise<Response> {
+    return signCall(welcome.secret, welcome.nodeId, { method: "POST", path, body }).then((signature) =>
+      fetch(this.#edgeUrl(path), { method: "POST", headers: { "content-type": "application/json", ...signature }, body }),
+    );
+  }
+
+  #retry(action: () => Promise<void>, why: string): void {
+    if (this.#end) return;
+    const delay = backoffDelay(this.#failures++);
+    this.#log.warn(`${why}; retrying in ${(delay / 1000).toFixed(1)}s`);
+    this.#schedule(action, delay);
+  }
+
+  #schedule(action: () => Promise<void>, ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void action(), ms);
+  }
+
+  #edgeUrl(path: string): string {
+    // The same base URL as the WebSocket transport takes, ws(s):// included.
+    return `${this.#options.edge.replace(/^ws/, "http").replace(/\/+$/, "")}${path}`;
+  }
+
+  #finish(end: LinkEnd): void {
+    if (this.#end) return;
+    this.#end = end;
+    clearTimeout(this.#timer);
+    this.#resolveEnded(end);
+  }
+}
+
+async function errorMessageOf(response: Response): Promise<string> {
+  const text = await response.text().catch(() => "");
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === "string") return message;
+  } catch {}
+  return text.slice(0, 200) || response.statusText;
+}
