@@ -34,6 +34,10 @@ describe("start options", () => {
       slots: 2,
       contextSize: undefined,
       drainTimeoutMs: 30_000,
+      memoryLimitBytes: undefined,
+      transport: "auto",
+      publicUrl: undefined,
+      tunnelPort: undefined,
     });
     expect(options.name.length).toBeGreaterThan(0);
   });
@@ -50,6 +54,11 @@ describe("start options", () => {
       "--slots", "3",
       "--context-size", "1024",
       "--drain-timeout", "2.5",
+      "--log-format", "json",
+      "--memory-limit", "1.5G",
+      "--transport", "tunnel",
+      "--public-url", "https://node.example.com",
+      "--tunnel-port", "8788",
     ]);
     expect(options).toEqual({
       edge: "http://127.0.0.1:8787",
@@ -61,7 +70,18 @@ describe("start options", () => {
       slots: 3,
       contextSize: 1024,
       drainTimeoutMs: 2_500,
+      logFormat: "json",
+      memoryLimitBytes: 1.5 * 1024 ** 3,
+      transport: "tunnel",
+      publicUrl: "https://node.example.com",
+      tunnelPort: 8788,
     });
+  });
+
+  it("refuses a bad size, transport or public URL, saying how to fix it", () => {
+    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", "lots"]).message).toMatch(/^--memory-limit must be a size such as 8G/);
+    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--transport", "carrier-pigeon"]).message).toMatch(/^--transport must be one of auto, websocket, tunnel/);
+    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--public-url", "ftp://x"]).message).toMatch(/^--public-url must be an http\(s\):\/\/ URL/);
   });
 
   it("takes --edge and --token from the environment, flags first", () => {

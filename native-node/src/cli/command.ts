@@ -3,6 +3,8 @@ export interface Command {
   name: string;
   /** One line for the command list in `--help`. */
   summary: string;
+  /** The full text of `rung-agent <name> --help`. */
+  usage: string;
   /** Resolves with the process exit code. Throws UsageError for a bad command line. */
   run(args: string[]): Promise<number>;
 }

@@ -1,4 +1,5 @@
 /** The command line asks for something impossible; the agent prints the reason and exits with code 2. */
 export class UsageError extends Error {
-  override readonly name = "UsageError";
+  // Typed as string so subclasses (ConfigError) can name themselves.
+  override readonly name: string = "UsageError";
 }

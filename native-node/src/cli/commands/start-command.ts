@@ -1,10 +1,11 @@
-import { constants, hostname } from "node:os";
+import { constants } from "node:os";
 import { NodeKind } from "@rung/shared/protocol";
 import { LlamaCppEngine } from "../../engines/llama-cpp-engine.ts";
 import { ModelLoadError } from "../../engines/model-load-error.ts";
-import { EdgeLink } from "../../link/edge-link.ts";
+import { AgentLink } from "../../link/agent-link.ts";
 import { createLogger } from "../../log/logger.ts";
 import type { Command } from "../command.ts";
+import { configUsage } from "../config-usage.ts";
 import { describeModel } from "../describe-model.ts";
 import { parseStartOptions } from "../start-options.ts";
 import { waitForSignal } from "../wait-for-signal.ts";
@@ -14,18 +15,7 @@ export const startUsage = `Usage: rung-agent [start] --edge <url> --model <path|
 Serve local GGUF models to a Rung edge. The agent dials out over one WebSocket
 (no inbound ports) and reconnects by itself.
 
-Options:
-  --edge <url>           The edge's base URL, e.g. http://127.0.0.1:8787. Env: RUNG_EDGE.
-  --model, -m <model>    A .gguf file or hf:user/repo:quant URI; repeat for several.
-                         The id clients use is the file (or repo) name; set it with id=<model>.
-  --name <name>          How the node shows up at the edge. Default: ${hostname()}.
-  --token <token>        The edge's join token. Env: RUNG_TOKEN.
-  --threads <n>          CPU threads per model. Default: half the CPU cores. Threads that
-                         compete for cores make decoding much slower.
-  --gpu <backend>        auto, cuda, vulkan, metal or false (CPU only). Default: auto.
-  --slots <n>            Jobs each model runs at once (context sequences). Default: 2.
-  --context-size <n>     Context tokens per slot. Default: the model's trained context, at most 4096.
-  --drain-timeout <s>    On SIGTERM/SIGINT, seconds to let running jobs finish. Default: 30.
+${configUsage}
   -h, --help             Show this help.
 
 Example:
@@ -35,17 +25,18 @@ Example:
 export const startCommand: Command = {
   name: "start",
   summary: "serve models to an edge (the default command)",
+  usage: startUsage,
   async run(args) {
     const options = parseStartOptions(args);
     if (options === "help") {
       process.stdout.write(`${startUsage}\n`);
       return 0;
     }
-    const log = createLogger();
+    const log = createLogger({ format: options.logFormat });
     log.info(`loading ${options.models.length === 1 ? "1 model" : `${options.models.length} models`} (threads ${options.threads}, gpu ${options.gpu}, ${options.slots} slots each)`);
     let engine: LlamaCppEngine;
     try {
-      engine = await LlamaCppEngine.load(options);
+      engine = await LlamaCppEngine.load({ ...options, logger: log });
     } catch (error) {
       if (!(error instanceof ModelLoadError)) throw error;
       log.error(`cannot serve ${error.modelId}: ${error.message}`);
@@ -54,18 +45,20 @@ export const startCommand: Command = {
     log.info(`backend: ${engine.gpu === false ? "CPU" : engine.gpu}`);
     for (const model of engine.models) log.info(`serving ${describeModel(model)}`);
 
-    const link = new EdgeLink({
+    const link = new AgentLink({
       edge: options.edge,
       token: options.token,
       engine,
       identity: { name: options.name, kind: NodeKind.native },
       logger: log,
+      transport: options.transport,
+      publicUrl: options.publicUrl,
+      tunnelPort: options.tunnelPort,
     });
     const signal = waitForSignal(["SIGINT", "SIGTERM"], (again) => {
       log.warn(`${again} again: exiting without waiting for jobs`);
       process.exit(128 + constants.signals[again]);
     });
-    link.start();
     const outcome = await Promise.race([link.ended, signal]);
 
     if (typeof outcome === "string") {

@@ -1,0 +1,148 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { closestKey } from "../src/config/closest-key.ts";
+import { ConfigError } from "../src/config/config-error.ts";
+import { CONFIG_KEYS } from "../src/config/config-fields.ts";
+import { parseStartOptions, type StartOptions } from "../src/cli/start-options.ts";
+import { UsageError } from "../src/cli/usage-error.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "rung-config-"));
+let files = 0;
+
+/** Write a config file and return its path. */
+function configFile(content: unknown): string {
+  const path = join(dir, `agent-${files++}.json`);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+function parse(args: string[], env: NodeJS.ProcessEnv = {}): StartOptions {
+  const options = parseStartOptions(args, env);
+  if (options === "help") throw new Error("unexpected help");
+  return options;
+}
+
+function errorOf(args: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    parseStartOptions(args, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration sources", () => {
+  const file = configFile({ edge: "http://file:1", name: "from-file", threads: 3, slots: 4, gpu: false, models: ["/m/file.gguf"], logFormat: "json" });
+
+  it("takes flags over env over the file over defaults, one setting at a time", () => {
+    const env = { RUNG_CONFIG: file, RUNG_NAME: "from-env", RUNG_THREADS: "2" };
+    expect(parse(["--threads", "1"], env)).toMatchObject({
+      edge: "http://file:1", // file
+      name: "from-env", // env over file
+      threads: 1, // flag over env over file
+      slots: 4, // file over default
+      gpu: false,
+      contextSize: undefined, // default
+      drainTimeoutMs: 30_000,
+      logFormat: "json",
+      models: [{ id: "file", path: "/m/file.gguf" }],
+    });
+  });
+
+  it("reads every environment variable", () => {
+    const options = parse([], {
+      RUNG_EDGE: "https://edge.example",
+      RUNG_TOKEN: "t",
+      RUNG_NAME: "box",
+      RUNG_MODELS: "a.gguf, fast=/m/b.gguf,hf:user/repo:Q4_K_M",
+      RUNG_THREADS: "2",
+      RUNG_GPU: "vulkan",
+      RUNG_SLOTS: "5",
+      RUNG_LOG_FORMAT: "json",
+    });
+    expect(options).toMatchObject({
+      edge: "https://edge.example",
+      token: "t",
+      name: "box",
+      models: [{ id: "a", path: "a.gguf" }, { id: "fast", path: "/m/b.gguf" }, { id: "repo", path: "hf:user/repo:Q4_K_M" }],
+      threads: 2,
+      gpu: "vulkan",
+      slots: 5,
+      logFormat: "json",
+    });
+  });
+
+  it("--config wins over RUNG_CONFIG, which wins over the default path", () => {
+    const xdg = mkdtempSync(join(tmpdir(), "rung-xdg-"));
+    mkdirSync(join(xdg, "rung"));
+    writeFileSync(join(xdg, "rung", "agent.json"), JSON.stringify({ edge: "http://default:1", models: ["d.gguf"] }));
+    const env = { XDG_CONFIG_HOME: xdg };
+    expect(parse([], env).edge).toBe("http://default:1");
+    expect(parse([], { ...env, RUNG_CONFIG: file }).edge).toBe("http://file:1");
+    const other = configFile({ edge: "http://other:1", models: ["o.gguf"] });
+    expect(parse(["--config", other], { ...env, RUNG_CONFIG: file }).edge).toBe("http://other:1");
+  });
+
+  it("accepts model objects and resolves relative model paths against the file", () => {
+    const path = configFile({ edge: "http://e:1", models: ["tiny=./models/t.gguf", { id: "big", path: "hf:user/big:Q4_K_M" }] });
+    expect(parse(["--config", path]).models).toEqual([
+      { id: "tiny", path: join(dir, "models", "t.gguf") },
+      { id: "big", path: "hf:user/big:Q4_K_M" },
+    ]);
+  });
+
+  it("refuses a missing named file, bad JSON and a non-object", () => {
+    expect(errorOf(["--config", join(dir, "nope.json")]).message).toMatch(/nope\.json cannot be read \(ENOENT\)/);
+    expect(errorOf(["--config", configFile("{ edge: ")]).message).toMatch(/is not valid JSON/);
+    expect(errorOf(["--config", configFile("[1]")]).message).toMatch(/must hold a JSON object/);
+  });
+
+  it("names unknown keys in the file, so typos do not pass silently", () => {
+    const path = configFile({ edge: "http://e:1", models: ["m.gguf"], thread: 1, gpus: "auto", colour: "red" });
+    const error = errorOf(["--config", path]);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/^file:thread \(did you mean threads\?\), file:gpus \(did you mean gpu\?\), file:colour are not settings \(in .*\); the settings are edge, token, name, models/);
+  });
+
+  it("suggests the key a typo meant", () => {
+    expect(closestKey("context_size", CONFIG_KEYS)).toBe("contextSize");
+    expect(closestKey("drain-timeout", CONFIG_KEYS)).toBe("drainTimeout");
+    expect(closestKey("model", CONFIG_KEYS)).toBe("models");
+    expect(closestKey("colour", CONFIG_KEYS)).toBeUndefined();
+  });
+
+  it("names the source of a bad value: flag, env var or file:key, with a fix for that source", () => {
+    const path = configFile({ edge: "http://e:1", models: ["m.gguf"], threads: 0, gpu: "tpu", slots: "x" });
+    const fromFile = errorOf(["--config", path]).message.split("\n");
+    expect(fromFile).toEqual([
+      `file:threads must be at least 1 (in ${path}); e.g. "threads": 1`,
+      `file:gpu must be one of auto, cuda, vulkan, metal, false (got "tpu") (in ${path}); e.g. "gpu": "auto"`,
+      `file:slots must be a whole number (in ${path}); e.g. "slots": 2`,
+    ]);
+    const fromEnv = errorOf(["--config", path, "--gpu", "cuda", "--slots", "1"], { RUNG_THREADS: "many" }).message;
+    expect(fromEnv).toBe("RUNG_THREADS must be a whole number; e.g. RUNG_THREADS=1");
+    const fromFlag = errorOf(["--config", path, "--threads", "1.5", "--gpu", "cuda", "--slots", "1"]).message;
+    expect(fromFlag).toBe("--threads must be a whole number; e.g. --threads 1");
+  });
+
+  it("names the entry of a bad model in the file", () => {
+    const path = configFile({ edge: "http://e:1", models: ["ok.gguf", { id: "x" }] });
+    expect(errorOf(["--config", path]).message).toMatch(/^file:models\[1\] must be "path", "id=path" or \{"id": \.\.\., "path": \.\.\.\}/);
+  });
+
+  it("says every way to give a required setting that nothing gave", () => {
+    expect(errorOf([], {}).message.split("\n")).toEqual([
+      '--edge is required: the URL of the Rung edge; e.g. --edge http://127.0.0.1:8787, RUNG_EDGE=http://127.0.0.1:8787 or "edge": "http://127.0.0.1:8787" in the config file',
+      expect.stringMatching(/^--model is required: at least one model to serve; e\.g\. --model .*RUNG_MODELS=.* "models": /),
+    ]);
+  });
+
+  it("rejects a bad --log-format", () => {
+    expect(errorOf(["--edge", "http://e:1", "-m", "m.gguf", "--log-format", "xml"]).message).toBe(
+      '--log-format must be one of text, json (got "xml"); e.g. --log-format json',
+    );
+  });
+});

@@ -1,0 +1,73 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
+import { AgentProcess } from "./harness/agent-process.ts";
+import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { modelCache } from "./harness/paths.ts";
+import { freePort, startUpgradeRefusingProxy, type Proxy } from "./harness/upgrade-refusing-proxy.ts";
+
+/**
+ * An agent behind a proxy that refuses WebSocket upgrades: in `auto` it falls
+ * back to the tunnel transport (its loopback URL given as --public-url, where a
+ * real deployment would have cloudflared's), and clients notice nothing.
+ */
+let edge: LocalEdge;
+let proxy: Proxy;
+let agent: AgentProcess;
+let client: OpenAI;
+
+beforeAll(async () => {
+  const model = await ensureTestModel("tiny", modelCache);
+  edge = await startLocalEdge();
+  proxy = await startUpgradeRefusingProxy(edge.url);
+  const port = await freePort();
+  agent = new AgentProcess({
+    edge: proxy.url,
+    name: "behind-proxy",
+    models: [model],
+    extraArgs: ["--transport", "auto", "--tunnel-port", String(port), "--public-url", `http://127.0.0.1:${port}`],
+  });
+  await agent.joined(["rung-tiny"]);
+  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "local", maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await proxy?.close();
+  await edge?.dispose();
+});
+
+describe("the tunnel fallback", () => {
+  it("joins through the tunnel once the proxy refuses the WebSocket", () => {
+    expect(proxy.refusedUpgrades).toBeGreaterThanOrEqual(1);
+    expect(agent.output.join("")).toMatch(/through the tunnel/);
+  });
+
+  it("answers streamed and whole requests through the tunnel", async () => {
+    const stream = await client.chat.completions.create({
+      model: "auto",
+      messages: [{ role: "user", content: "Hello" }],
+      max_tokens: 16,
+      temperature: 0,
+      stream: true,
+    });
+    let text = "";
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason;
+    }
+    expect(finish).toMatch(/^(stop|length)$/);
+    const whole = await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "Hello" }], max_tokens: 16, temperature: 0 }).withResponse();
+    expect(whole.response.headers.get("x-rung-node")).toBe("behind-proxy");
+    expect(whole.data.choices[0]?.message.content).toBe(text);
+  });
+
+  it("leaves the edge when stopped, so it stops being offered", async () => {
+    agent.signal("SIGTERM");
+    expect(await agent.exited).toBe(0);
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toEqual(["auto"]);
+  });
+});
