@@ -15,7 +15,7 @@ async function expectError(response: Response, status: number, code?: string) {
 
 describe("OpenAI surface", () => {
   it("reports health and lists auto plus the models nodes serve", async () => {
-    expect(await (await SELF.fetch("http://edge/health")).json()).toMatchObject({ status: "ok", models: [] });
+    expect(await (await SELF.fetch("http://edge/health")).json()).toEqual({ status: "ok", models: [], nodes: [] });
     const node = await TestNode.join("a", [model("rung-small", 1_000_000)]);
     const list = (await (await SELF.fetch("http://edge/v1/models")).json()) as { data: { id: string }[] };
     expect(list.data.map((m) => m.id)).toEqual(["auto", "rung-small"]);

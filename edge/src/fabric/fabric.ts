@@ -77,6 +77,11 @@ export class Fabric extends DurableObject<Env> {
     return [...catalogModels(this.#nodes.views()).values()];
   }
 
+  /** Names of the nodes taking jobs now (draining ones excluded), for health checks. */
+  nodeNames(): string[] {
+    return this.#nodes.views().filter((n) => !n.draining).map((n) => n.name);
+  }
+
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const attachment = this.#nodes.attachmentOf(socket);
     if (!attachment) return;

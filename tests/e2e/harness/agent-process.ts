@@ -35,7 +35,7 @@ export class AgentProcess {
     this.#child.kill(signal);
   }
 
-  /** Wait until the edge offers every one of this agent's model ids. */
+  /** Wait until this agent takes jobs at the edge and the edge offers every one of these model ids. */
   async joined(modelIds: string[], timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
@@ -44,8 +44,8 @@ export class AgentProcess {
       if (exitCode !== undefined) throw new Error(`agent ${this.options.name} exited (${exitCode}):\n${this.output.join("")}`);
       // /health needs no API key, so this works on edges with keys set too.
       const response = await fetch(`${this.options.edge}/health`).catch(() => undefined);
-      const ids = response?.ok ? ((await response.json()) as { models: string[] }).models : [];
-      if (modelIds.every((id) => ids.includes(id))) return;
+      const health = response?.ok ? ((await response.json()) as { models: string[]; nodes: string[] }) : { models: [], nodes: [] };
+      if (health.nodes.includes(this.options.name) && modelIds.every((id) => health.models.includes(id))) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`agent ${this.options.name} did not join within ${timeoutMs} ms:\n${this.output.join("")}`);
