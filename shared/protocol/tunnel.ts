@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { helloSchema } from "./messages.ts";
+import { heartbeatSchema, helloSchema } from "./messages.ts";
 
 /**
  * The tunnel transport, for nodes that cannot hold a WebSocket (a proxy strips
@@ -34,4 +34,11 @@ export const tunnelWelcomeSchema = z.object({
 });
 export type TunnelWelcome = z.infer<typeof tunnelWelcomeSchema>;
 
-export const tunnelHeartbeatSchema = z.object({ nodeId: z.string().min(1) });
+/** A tunnel node's renewal: the same load and speed report a socket node sends, and whether it is draining. */
+export const tunnelHeartbeatSchema = z.object({
+  nodeId: z.string().min(1),
+  heartbeat: heartbeatSchema.optional(),
+  /** True from the moment the node stops taking jobs (shutting down). */
+  draining: z.boolean().optional(),
+});
+export type TunnelHeartbeat = z.infer<typeof tunnelHeartbeatSchema>;
