@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { tunnelNodeStandIns } from "./test/tunnel-node-stand-ins.ts";
 
 /** Edge tests run inside workerd with the real Worker and Durable Object from wrangler.toml. */
 export default defineConfig({
@@ -9,6 +10,8 @@ export default defineConfig({
       miniflare: {
         // Short timeouts so timeout paths are tested in milliseconds, not minutes.
         bindings: { RUNG_TOKEN_TIMEOUT_MS: "1000", RUNG_REQUEST_TIMEOUT_MS: "3000" },
+        // The Durable Object's calls to tunnel nodes land here (Node side), not on the network.
+        outboundService: tunnelNodeStandIns,
       },
     }),
   ],

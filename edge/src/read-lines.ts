@@ -1,11 +1,20 @@
-/**
- * The lines of a streamed body, as they arrive (NDJSON from the fabric or from
- * a tunnel node). Aborting the signal cancels the body, which tells whoever is
- * writing it that nobody is reading any more.
- */
-export async function* readLines(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<string> {
+/** A line longer than the reader allows: the writer is broken or hostile. */
+export class LineTooLongError extends Error {
+  override readonly name = "LineTooLongError";
+}
+
+export interface ReadLinesOptions {
+  /** Aborting cancels the body, which tells whoever writes it that nobody reads any more. */
+  signal?: AbortSignal;
+  /** Longest line accepted, in characters; a longer one cancels the body and throws. Default: no limit. */
+  maxLineLength?: number;
+}
+
+/** The lines of a streamed body, as they arrive (NDJSON from the fabric or from a tunnel node). */
+export async function* readLines(body: ReadableStream<Uint8Array>, options: ReadLinesOptions = {}): AsyncGenerator<string> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  signal?.addEventListener("abort", () => void reader.cancel().catch(() => {}));
+  options.signal?.addEventListener("abort", () => void reader.cancel().catch(() => {}));
+  const maxLineLength = options.maxLineLength ?? Number.POSITIVE_INFINITY;
   let buffered = "";
   try {
     for (;;) {
@@ -16,9 +25,11 @@ export async function* readLines(body: ReadableStream<Uint8Array>, signal?: Abor
       while (newline >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        if (line.length > maxLineLength) throw new LineTooLongError(`a line of ${line.length} characters exceeds ${maxLineLength}`);
         if (line) yield line;
         newline = buffered.indexOf("\n");
       }
+      if (buffered.length > maxLineLength) throw new LineTooLongError(`a line grew past ${maxLineLength} characters`);
     }
   } finally {
     await reader.cancel().catch(() => {});

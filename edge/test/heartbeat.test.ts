@@ -65,6 +65,15 @@ describe("heartbeats", () => {
     expect((await stored("steady"))?.models[0]?.tokensPerSecond).toBe(100);
   });
 
+  it("write a slow drift once it adds up to more than 10% of what storage holds", async () => {
+    const node = await TestNode.join("drifting", [model("rung-small", 1_000_000)]);
+    for (const speed of [95, 91, 87]) {
+      node.send({ type: "heartbeat", activeJobs: 0, models: [{ id: "rung-small", tokensPerSecond: speed }] });
+      await settle();
+    }
+    expect((await stored("drifting"))?.models[0]?.tokensPerSecond).toBe(87);
+  });
+
   it("are refused before hello like any other frame", async () => {
     const node = await TestNode.connect();
     node.send({ type: "heartbeat", activeJobs: 0, models: [] });

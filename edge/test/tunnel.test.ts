@@ -70,3 +70,35 @@ describe("tunnel registration", () => {
     expect(((await old.json()) as { error: { message: string } }).error.message).toContain(`speaks protocol ${PROTOCOL_VERSION}; the node speaks 2.0`);
   });
 });
+
+describe("jobs over the tunnel", () => {
+  async function registerAt(host: string, name: string): Promise<void> {
+    const response = await post(TunnelPath.register, JSON.stringify({ hello: helloOf(name, [small]), url: `https://${host}` }));
+    expect(response.status).toBe(200);
+  }
+
+  const ask = () =>
+    SELF.fetch("http://edge/v1/chat/completions", {
+      method: "POST",
+      body: JSON.stringify({ model: "rung-tunnelled", messages: [{ role: "user", content: "hi" }] }),
+    });
+
+  it("relays a tunnel node's answer, whatever the node sends after done", async () => {
+    await registerAt("answers-then-babbles.node.test", "babbler");
+    const response = await ask();
+    expect(response.headers.get("x-rung-node")).toBe("babbler");
+    expect(await response.json()).toMatchObject({ choices: [{ message: { content: "tunnelled" } }] });
+  });
+
+  it("moves on from a tunnel node whose call fails or whose line never ends", async () => {
+    await registerAt("fails.node.test", "failing");
+    await registerAt("endless-line.node.test", "endless");
+    const socketNode = await TestNode.join("socket", [small]);
+    const pending = ask();
+    socketNode.answer(await socketNode.next("job", 5_000), ["rescued"]);
+    const body = (await (await pending).json()) as { rung: { attempts: { node: string; outcome: string }[] } };
+    const outcomes = body.rung.attempts.map((a) => `${a.node}:${a.outcome}`);
+    expect(outcomes.at(-1)).toBe("socket:answered");
+    for (const failed of outcomes.slice(0, -1)) expect(failed).toMatch(/^(failing|endless):node_disconnected$/);
+  });
+});

@@ -86,6 +86,12 @@ describe("configuration sources", () => {
     expect(parse(["--config", other], { ...env, RUNG_CONFIG: file }).edge).toBe("http://other:1");
   });
 
+  it("takes a memory limit in the file as a size or a number of bytes", () => {
+    expect(parse(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: 8_000_000_000 })]).memoryLimitBytes).toBe(8e9);
+    expect(parse(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8G" })]).memoryLimitBytes).toBe(8e9);
+    expect(errorOf(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8" })]).message).toMatch(/memoryLimit.*must be a size with a unit/);
+  });
+
   it("accepts model objects and resolves relative model paths against the file", () => {
     const path = configFile({ edge: "http://e:1", models: ["tiny=./models/t.gguf", { id: "big", path: "hf:user/big:Q4_K_M" }] });
     expect(parse(["--config", path]).models).toEqual([

@@ -33,7 +33,7 @@ describe("rung-agent doctor", () => {
     expect(lines[2]).toMatch(/^ {2}\d+ CPU cores, [\d.]+ [KMGT]?B free of [\d.]+ [KMGT]?B RAM$/);
     expect(line(lines, /^ok {4}gpu /)).toBeDefined();
     expect(line(lines, /model rung-tiny/)).toMatch(
-      /^ok {4}model rung-tiny {2}\S+rung-tiny\.gguf: 668\.0 KB, 164\.9K parameters, F32; 2 slots of 512 tokens, ~[\d.]+ MB of [\d.]+ [MGT]B free RAM$/,
+      /^ok {4}model rung-tiny {2}\S+rung-tiny\.gguf: 668\.0 KB, 164\.9K parameters, F32; 2 slots of 512 tokens, ~[\d.]+ MB of the [\d.]+ [MGT]B of free RAM$/,
     );
     expect(line(lines, /edge http/)).toMatch(new RegExp(`^ok {4}edge http +GET ${edge.url}/health: 200 in \\d+ ms; models: rung-tiny, rung-small$`));
     expect(line(lines, /edge socket/)).toMatch(/^ok {4}edge socket +ws:\/\/127\.0\.0\.1:\d+\/v1\/nodes\/connect: upgrade accepted \(101\)$/);
@@ -43,6 +43,12 @@ describe("rung-agent doctor", () => {
     // The socket was opened and closed before any hello: the edge saw no frame.
     expect(edge.upgrades).toBeGreaterThan(0);
     expect(edge.frames).toEqual([]);
+  });
+
+  it("plans with the same --memory-limit as start", async () => {
+    const { code, lines } = await doctor("--edge", edge.url, "--token", TOKEN, "--model", model, "--memory-limit", "1M");
+    expect(line(lines, /model rung-tiny/)).toMatch(/^FAIL {2}model rung-tiny .*but only 1\.0 MB of the 1\.0 MB memory limit is left/);
+    expect(code).toBe(1);
   });
 
   it("reports a refused token with the edge's reason and a fix", async () => {

@@ -129,6 +129,19 @@ describe("EdgeLink", () => {
     expect(logger.lines.some((l) => l.includes("refused (HTTP 426"))).toBe(true);
   });
 
+  it.each([400, 405, 200])("counts HTTP %i to the upgrade as a proxy refusing WebSockets", async (status) => {
+    const { link } = await setup({ refuseUpgradesWith: status, link: { giveUpWhenUnusable: true } });
+    expect(await link.ended).toEqual({ reason: "unusable", why: `the upgrade was refused with HTTP ${status}` });
+  });
+
+  it.each([503, 502, 429])("keeps retrying an upgrade answered with HTTP %i: a deploy or overload passes", async (status) => {
+    const { edge, link, logger } = await setup({ refuseUpgradesWith: status, link: { giveUpWhenUnusable: true } });
+    const settled = await Promise.race([link.ended, sleep(300).then(() => "still trying")]);
+    expect(settled).toBe("still trying");
+    expect(logger.lines.filter((l) => l.includes(`HTTP ${status}`)).length).toBeGreaterThanOrEqual(2);
+    expect(edge.connections).toHaveLength(0);
+  });
+
   it("gives up on WebSockets that keep dropping, if allowed to", async () => {
     const { edge, link } = await setup({ link: { giveUpWhenUnusable: true } });
     for (let i = 0; i < 3; i++) {

@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { backoffDelay } from "../src/link/backoff.ts";
-import { connectHeaders, connectUrl } from "../src/link/connect-url.ts";
+import { connectHeaders, connectUrl, edgeHttpUrl } from "../src/link/connect-url.ts";
 
 describe("connectUrl", () => {
   it("turns the edge base URL into the node socket URL, keeping a path prefix and dropping any query", () => {
     expect(connectUrl("http://127.0.0.1:8787").href).toBe("ws://127.0.0.1:8787/v1/nodes/connect");
     expect(connectUrl("https://edge.example/rung/?x=1#y").href).toBe("wss://edge.example/rung/v1/nodes/connect");
+  });
+
+  it("maps the same base URL, ws(s):// or http(s)://, to the edge's HTTP endpoints", () => {
+    expect(edgeHttpUrl("http://127.0.0.1:8787", "/health")).toBe("http://127.0.0.1:8787/health");
+    expect(edgeHttpUrl("wss://edge.example/rung/?x=1#y", "/v1/nodes/tunnel/register")).toBe("https://edge.example/rung/v1/nodes/tunnel/register");
+    expect(edgeHttpUrl("ws://127.0.0.1:8787", "/health")).toBe("http://127.0.0.1:8787/health");
   });
 
   it("sends the join token as a bearer header, and nothing without one", () => {

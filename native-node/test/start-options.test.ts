@@ -71,15 +71,25 @@ describe("start options", () => {
       contextSize: 1024,
       drainTimeoutMs: 2_500,
       logFormat: "json",
-      memoryLimitBytes: 1.5 * 1024 ** 3,
+      memoryLimitBytes: 1.5e9,
       transport: "tunnel",
       publicUrl: "https://node.example.com",
       tunnelPort: 8788,
     });
   });
 
+  it("reads sizes in decimal units, as they are printed, and wants the unit", () => {
+    const limit = (size: string) => parse([...EDGE, "-m", "a.gguf", "--memory-limit", size]).memoryLimitBytes;
+    expect([limit("8G"), limit("8GB"), limit("512m"), limit("2048K"), limit("1T")]).toEqual([8e9, 8e9, 512e6, 2_048_000, 1e12]);
+    expect(parse(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8G" }).memoryLimitBytes).toBe(8e9);
+    for (const size of ["8", "8GiB", "0G"]) {
+      expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", size]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
+    }
+    expect(usageErrorOf(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8" }).message).toMatch(/RUNG_MEMORY_LIMIT must be a size with a unit/);
+  });
+
   it("refuses a bad size, transport or public URL, saying how to fix it", () => {
-    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", "lots"]).message).toMatch(/^--memory-limit must be a size such as 8G/);
+    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", "lots"]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
     expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--transport", "carrier-pigeon"]).message).toMatch(/^--transport must be one of auto, websocket, tunnel/);
     expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--public-url", "ftp://x"]).message).toMatch(/^--public-url must be an http\(s\):\/\/ URL/);
   });

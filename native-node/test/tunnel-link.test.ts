@@ -9,22 +9,32 @@ import {
   nodeMessageSchema,
   parseFrame,
   signCall,
+  tunnelHeartbeatSchema,
   tunnelRegistrationSchema,
   type NodeMessage,
   type TunnelWelcome,
 } from "@rung/shared/protocol";
-import { TunnelLink } from "../src/tunnel/tunnel-link.ts";
+import { startQuickTunnel } from "../src/tunnel/cloudflared.ts";
+import { TunnelLink, type TunnelLinkOptions } from "../src/tunnel/tunnel-link.ts";
 import { ECHO_MODEL } from "./helpers/echo-models.ts";
+import { fakeCloudflared } from "./helpers/fake-cloudflared.ts";
 import { memoryLogger } from "./helpers/memory-logger.ts";
 
+/** The edge never calls it in these tests; the schema takes plain http only on loopback. */
+const PLACEHOLDER_URL = "http://127.0.0.1:9";
+
 /** An edge's tunnel endpoints on loopback, issuing a secret the test knows. */
-async function fakeTunnelEdge() {
-  const welcome: TunnelWelcome = { nodeId: "node_tunnel", secret: newSecret(), heartbeatIntervalMs: 50 };
-  const calls: { path: string; authorization?: string; body: string }[] = [];
+async function fakeTunnelEdge(options: { heartbeatIntervalMs?: number; registerDelayMs?: number } = {}) {
+  const welcome: TunnelWelcome = { nodeId: "node_tunnel", secret: newSecret(), heartbeatIntervalMs: options.heartbeatIntervalMs ?? 50 };
+  const calls: { path: string; authorization?: string; body: string; at: number }[] = [];
   const server: Server = createServer(async (request, response) => {
     const body = await textOf(request);
-    calls.push({ path: request.url ?? "", authorization: request.headers.authorization, body });
-    if (request.url === TunnelPath.register) tunnelRegistrationSchema.parse(JSON.parse(body));
+    calls.push({ path: request.url ?? "", authorization: request.headers.authorization, body, at: Date.now() });
+    if (request.url === TunnelPath.register && !tunnelRegistrationSchema.safeParse(JSON.parse(body)).success) {
+      response.writeHead(400, { "content-type": "application/json" });
+      return void response.end(JSON.stringify({ error: { message: "bad registration" } }));
+    }
+    if (request.url === TunnelPath.register && options.registerDelayMs) await new Promise((resolve) => setTimeout(resolve, options.registerDelayMs));
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify(request.url === TunnelPath.register ? welcome : { ok: true }));
   });
@@ -46,18 +56,36 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function setup() {
-  const edge = await fakeTunnelEdge();
+async function setup(options: { heartbeatIntervalMs?: number; link?: Partial<TunnelLinkOptions> } = {}) {
+  const edge = await fakeTunnelEdge(options);
   const engine = new EchoEngine({ models: [ECHO_MODEL] });
   const logger = memoryLogger();
   // The node's own URL stands in for a tunnel's public one: the edge calls it directly.
-  const link = new TunnelLink({ edge: edge.url, token: "join", engine, identity: { name: "tunnelled", kind: "native" }, publicUrl: "http://placeholder.invalid", logger });
+  const link = new TunnelLink({
+    edge: edge.url,
+    token: "join",
+    engine,
+    identity: { name: "tunnelled", kind: "native" },
+    publicUrl: PLACEHOLDER_URL,
+    logger,
+    ...options.link,
+  });
   await link.start();
   cleanups.push(() => link.close(), edge.close);
   const deadline = Date.now() + 2_000;
   while (!link.nodeId && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return { edge, link, logger };
 }
+
+/** Resolves true when something accepts a connection on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return fetch(`http://127.0.0.1:${port}/`).then(
+    () => true,
+    () => false,
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function callJob(port: number, headers: Record<string, string>, body: string) {
   return fetch(`http://127.0.0.1:${port}${TunnelPath.jobs}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
@@ -80,7 +108,7 @@ describe("TunnelLink", () => {
     expect(link.nodeId).toBe("node_tunnel");
     const registration = edge.calls.find((c) => c.path === TunnelPath.register);
     expect(registration?.authorization).toBe("Bearer join");
-    expect(tunnelRegistrationSchema.parse(JSON.parse(registration!.body)).url).toBe("http://placeholder.invalid");
+    expect(tunnelRegistrationSchema.parse(JSON.parse(registration!.body)).url).toBe(PLACEHOLDER_URL);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(edge.calls.filter((c) => c.path === TunnelPath.heartbeat).length).toBeGreaterThanOrEqual(2);
   });
@@ -112,5 +140,80 @@ describe("TunnelLink", () => {
     const { edge, link } = await setup();
     await link.close();
     expect(edge.calls.at(-1)?.path).toBe(TunnelPath.leave);
+  });
+});
+
+describe("TunnelLink heartbeats", () => {
+  const beats = (calls: { path: string; body: string }[]) =>
+    calls.filter((c) => c.path === TunnelPath.heartbeat).map((c) => tunnelHeartbeatSchema.parse(JSON.parse(c.body)));
+
+  it("carry the node's load report and whether it drains", async () => {
+    const { edge } = await setup();
+    await expect.poll(() => beats(edge.calls).length).toBeGreaterThanOrEqual(1);
+    expect(beats(edge.calls)[0]).toEqual({ nodeId: "node_tunnel", heartbeat: { type: "heartbeat", activeJobs: 0, models: [] }, draining: false });
+  });
+
+  it("beat at once, with draining set, when the session starts draining", async () => {
+    const { edge, link } = await setup({ heartbeatIntervalMs: 60_000 });
+    expect(link.nodeId).toBe("node_tunnel");
+    const started = Date.now();
+    void link.session.drain(1_000);
+    await expect.poll(() => beats(edge.calls).length, { timeout: 1_000 }).toBe(1);
+    expect(beats(edge.calls)[0]).toMatchObject({ nodeId: "node_tunnel", draining: true });
+    expect(edge.calls.find((c) => c.path === TunnelPath.heartbeat)!.at - started).toBeLessThan(1_000);
+  });
+});
+
+describe("TunnelLink shutdown", () => {
+  it("stops cloudflared and registers nothing when closed while cloudflared starts", async () => {
+    const edge = await fakeTunnelEdge();
+    cleanups.push(edge.close);
+    const command = await fakeCloudflared("exec sleep 30");
+    let exited: Promise<number | null> | undefined;
+    let closing: Promise<void> | undefined;
+    const link: TunnelLink = new TunnelLink({
+      edge: edge.url,
+      engine: new EchoEngine({ models: [ECHO_MODEL] }),
+      identity: { name: "tunnelled", kind: "native" },
+      startTunnel: (port) => {
+        const started = startQuickTunnel(port, { command });
+        void started.then((tunnel) => (exited = tunnel.exited));
+        // The agent's shutdown lands while cloudflared is still coming up.
+        closing = link.close();
+        return started;
+      },
+    });
+    await link.start();
+    await closing;
+    expect(await link.ended).toEqual({ reason: "closed" });
+    expect(await exited).toBeNull();
+    expect(await listening(link.serverPort!)).toBe(false);
+    await sleep(150);
+    expect(edge.calls).toEqual([]);
+  });
+
+  it("leaves when a registration completes after close", async () => {
+    const edge = await fakeTunnelEdge({ registerDelayMs: 200 });
+    cleanups.push(edge.close);
+    const link = new TunnelLink({
+      edge: edge.url,
+      engine: new EchoEngine({ models: [ECHO_MODEL] }),
+      identity: { name: "tunnelled", kind: "native" },
+      publicUrl: PLACEHOLDER_URL,
+    });
+    await link.start();
+    await expect.poll(() => edge.calls.length).toBe(1);
+    await link.close();
+    await expect.poll(() => edge.calls.map((c) => c.path)).toEqual([TunnelPath.register, TunnelPath.leave]);
+    await sleep(150);
+    expect(edge.calls.map((c) => c.path)).toEqual([TunnelPath.register, TunnelPath.leave]);
+  });
+
+  it("ends the link as fatal when cloudflared dies", async () => {
+    const command = await fakeCloudflared("sleep 0.3; exit 3");
+    const { link, logger } = await setup({ link: { publicUrl: undefined, startTunnel: (port) => startQuickTunnel(port, { command }) } });
+    const end = await link.ended;
+    expect(end).toMatchObject({ reason: "fatal", error: { message: expect.stringMatching(/^cloudflared exited \(3\); /), retryable: false } });
+    expect(logger.lines.some((l) => l.startsWith("error cloudflared exited (3)"))).toBe(true);
   });
 });

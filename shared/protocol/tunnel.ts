@@ -20,8 +20,8 @@ export const TunnelPath = {
 
 export const tunnelRegistrationSchema = z.object({
   hello: helloSchema,
-  /** Where the edge reaches the node: the tunnel's public https URL (http only for loopback tests). */
-  url: z.url({ protocol: /^https?$/ }),
+  /** Where the edge reaches the node: the tunnel's public https URL (http only on loopback, for local runs). */
+  url: z.url({ protocol: /^https?$/ }).refine(isNodeUrl, "must be an https:// URL (http:// only on loopback) without credentials, query or fragment"),
 });
 export type TunnelRegistration = z.infer<typeof tunnelRegistrationSchema>;
 
@@ -42,3 +42,16 @@ export const tunnelHeartbeatSchema = z.object({
   draining: z.boolean().optional(),
 });
 export type TunnelHeartbeat = z.infer<typeof tunnelHeartbeatSchema>;
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * The edge sends users' prompts to this URL, so it must be exactly a place:
+ * https (plain http only to this machine), no userinfo, and nothing after the
+ * path that could redirect where the job path lands.
+ */
+function isNodeUrl(value: string): boolean {
+  const url = new URL(value);
+  if (url.username || url.password || url.search || url.hash || value.includes("?") || value.includes("#")) return false;
+  return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname);
+}

@@ -179,6 +179,7 @@ export class Fabric extends DurableObject<Env> {
   }
 
   #send(nodeId: string, frame: EdgeMessage): boolean {
+    if (frame.type === "cancel" && this.#tunnels.cancel(frame.jobId)) return true;
     const tunnel = this.#nodes.tunnels.get(nodeId);
     if (tunnel) return this.#tunnels.send(tunnel, frame);
     const socket = this.#nodes.socketOf(nodeId);

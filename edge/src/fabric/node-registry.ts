@@ -80,11 +80,15 @@ export class NodeRegistry {
     const announcement = this.#announcementOf(nodeId);
     if (!announcement) return;
     const measured = new Map(heartbeat.models.map((m) => [m.id, m.tokensPerSecond]));
+    // Compared with what storage holds, not memory: a slow drift in small steps still gets written.
+    const stored = this.ctx.storage.kv.get<Announcement>(announcementKey(nodeId));
+    const storedSpeed = new Map(stored?.models.map((m) => [m.id, m.tokensPerSecond]));
     let changed = false;
     const models = announcement.models.map((model) => {
       const speed = measured.get(model.id);
       if (speed === undefined || speed === model.tokensPerSecond) return model;
-      changed ||= Math.abs(speed - model.tokensPerSecond) > SPEED_WRITE_THRESHOLD * model.tokensPerSecond;
+      const was = storedSpeed.get(model.id) ?? 0;
+      changed ||= Math.abs(speed - was) > SPEED_WRITE_THRESHOLD * was;
       return { ...model, tokensPerSecond: speed };
     });
     const hardware =
@@ -114,7 +118,8 @@ export class NodeRegistry {
    * node id, so without this storage would only grow.
    */
   forgetDeparted(): void {
-    const connected = new Set([...this.ctx.getWebSockets().map((ws) => this.attachmentOf(ws)?.nodeId), ...this.tunnels.live()]);
+    const tunnelled = this.tunnels.live((nodeId) => this.leave(nodeId)).map((t) => t.nodeId);
+    const connected = new Set([...this.ctx.getWebSockets().map((ws) => this.attachmentOf(ws)?.nodeId), ...tunnelled]);
     for (const [key] of this.ctx.storage.kv.list({ prefix: ANNOUNCEMENT_PREFIX })) {
       if (!connected.has(key.slice(ANNOUNCEMENT_PREFIX.length))) this.ctx.storage.kv.delete(key);
     }
@@ -137,8 +142,8 @@ export class NodeRegistry {
       const view = this.#viewOf(attachment.nodeId, attachment.draining);
       if (view) views.push(view);
     }
-    for (const nodeId of this.tunnels.live()) {
-      const view = this.#viewOf(nodeId, false);
+    for (const tunnel of this.tunnels.live((nodeId) => this.leave(nodeId))) {
+      const view = this.#viewOf(tunnel.nodeId, tunnel.draining);
       if (view) views.push(view);
     }
     return views;

@@ -10,6 +10,7 @@ import {
   type TunnelWelcome,
 } from "@rung/shared/protocol";
 import { ApiError } from "../middleware/api-error.ts";
+import { readCappedText } from "../read-capped-text.ts";
 import type { NodeRegistry } from "./node-registry.ts";
 import { TUNNEL_HEARTBEAT_MS } from "./tunnel-nodes.ts";
 
@@ -19,6 +20,11 @@ import { TUNNEL_HEARTBEAT_MS } from "./tunnel-nodes.ts";
  * secret issued at registration). Kept out of the Durable Object class so that
  * stays a thin shell.
  */
+/** A hello lists at most 32 models; this is ample for it and small next to the object's memory. */
+const MAX_REGISTRATION_BYTES = 64 * 1024;
+/** Heartbeats and goodbyes are a few hundred bytes. */
+const MAX_CALL_BYTES = 16 * 1024;
+
 export class TunnelCalls {
   readonly #seen = new NonceWindow();
 
@@ -29,15 +35,27 @@ export class TunnelCalls {
   ) {}
 
   async handle(path: string, request: Request): Promise<Response> {
-    const body = await request.text();
-    if (path === TunnelPath.register) return this.#register(body);
-    const nodeId = await this.#verified(path, body, request.headers);
-    if (path === TunnelPath.heartbeat) {
-      tunnelHeartbeatSchema.parse(JSON.parse(body));
-      if (!this.nodes.tunnels.renew(nodeId)) throw unknownNode();
+    if (path === TunnelPath.register) return this.#register(await readCappedText(request, MAX_REGISTRATION_BYTES));
+    if (path !== TunnelPath.heartbeat && path !== TunnelPath.leave) {
+      throw new ApiError({ status: 404, message: `no tunnel route ${path}`, code: "unknown_url" });
+    }
+    // Unknown callers are turned away before their body is read.
+    const nodeId = request.headers.get(SignatureHeader.node) ?? "";
+    const tunnel = this.nodes.tunnels.get(nodeId);
+    if (!tunnel) throw unknownNode();
+    const body = await readCappedText(request, MAX_CALL_BYTES);
+    const verdict = await verifyCall(tunnel.secret, { method: "POST", path, body }, request.headers, this.#seen);
+    if (!verdict.ok) throw new ApiError({ status: 401, message: `Call refused: ${verdict.reason}.`, code: `signature_${verdict.reason}` });
+    if (path === TunnelPath.leave) {
+      this.forgetNode(nodeId);
       return Response.json({ ok: true });
     }
-    this.forgetNode(nodeId);
+    const beat = tunnelHeartbeatSchema.safeParse(safeJson(body));
+    if (!beat.success || beat.data.nodeId !== nodeId) {
+      throw new ApiError({ status: 400, message: "A heartbeat names the node that signed it.", code: "bad_heartbeat" });
+    }
+    if (!this.nodes.tunnels.renew(nodeId, beat.data.draining ?? false)) throw unknownNode();
+    if (beat.data.heartbeat) this.nodes.heartbeat(nodeId, beat.data.heartbeat);
     return Response.json({ ok: true });
   }
 
@@ -54,15 +72,6 @@ export class TunnelCalls {
     const tunnel = this.nodes.joinTunnel(url, { node: hello.node, models: hello.models, hardware: hello.hardware });
     const welcome: TunnelWelcome = { nodeId: tunnel.nodeId, secret: tunnel.secret, heartbeatIntervalMs: TUNNEL_HEARTBEAT_MS };
     return Response.json(welcome);
-  }
-
-  async #verified(path: string, body: string, headers: Headers): Promise<string> {
-    const nodeId = headers.get(SignatureHeader.node) ?? "";
-    const tunnel = this.nodes.tunnels.get(nodeId);
-    if (!tunnel) throw unknownNode();
-    const verdict = await verifyCall(tunnel.secret, { method: "POST", path, body }, headers, this.#seen);
-    if (!verdict.ok) throw new ApiError({ status: 401, message: `Call refused: ${verdict.reason}.`, code: `signature_${verdict.reason}` });
-    return nodeId;
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  MAX_FRAME_BYTES,
   TunnelPath,
   nodeMessageSchema,
   parseFrame,
@@ -29,11 +30,17 @@ export class TunnelDispatcher {
 
   constructor(private readonly host: TunnelDispatcherHost) {}
 
+  /** Sends a job to the node; welcome and error frames belong to sockets (over HTTP the status says it). */
   send(node: TunnelNode, frame: EdgeMessage): boolean {
     if (frame.type === "job") void this.#call(node, frame);
-    else if (frame.type === "cancel") this.#calls.get(frame.jobId)?.abort();
-    // welcome and error frames belong to sockets; over HTTP the status code says it.
     return true;
+  }
+
+  /** Stops a job's call; by job id, so it works even after its node expired. False when there is none. */
+  cancel(jobId: string): boolean {
+    const call = this.#calls.get(jobId);
+    call?.abort();
+    return call !== undefined;
   }
 
   async #call(node: TunnelNode, job: Job): Promise<void> {
@@ -44,26 +51,37 @@ export class TunnelDispatcher {
       const body = JSON.stringify(job);
       const signature = await signCall(node.secret, node.nodeId, { method: "POST", path: TunnelPath.jobs, body });
       const response = await fetch(`${node.url.replace(/\/+$/, "")}${TunnelPath.jobs}`, {
+        // Never follow a redirect: the registered URL is the only place this job may go.
+        redirect: "manual",
         method: "POST",
         body,
         headers: { "content-type": "application/json", ...signature },
         signal: controller.signal,
       });
-      if (!response.ok || !response.body) return;
-      for await (const line of readLines(response.body, controller.signal)) {
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        return;
+      }
+      for await (const line of readLines(response.body, { signal: controller.signal, maxLineLength: MAX_FRAME_BYTES })) {
         const parsed = parseFrame(nodeMessageSchema, line);
         // A broken line fails nothing by itself; a job that never ends is caught by its silence timer.
         if (!parsed.ok) continue;
         const frame = parsed.value;
         if ((frame.type !== "chunk" && frame.type !== "done" && frame.type !== "job-error") || frame.jobId !== job.jobId) continue;
-        finished ||= frame.type !== "chunk";
         this.host.onFrame(node.nodeId, frame);
+        if (frame.type !== "chunk") {
+          // The job is over: close the call, whatever else the node would send.
+          finished = true;
+          break;
+        }
       }
     } catch {
       // Network failures end the call; the finally block reports them as a lost node.
     } finally {
       this.#calls.delete(job.jobId);
       if (!finished && !controller.signal.aborted) this.host.onBroken(node.nodeId, job.jobId);
+      // However the call ended, close it: a node must not hold the connection open after its job.
+      controller.abort();
     }
   }
 }

@@ -8,6 +8,8 @@ export interface TunnelNode {
   /** HMAC key for calls both ways, issued at registration. */
   secret: string;
   lastSeen: number;
+  /** The node said it is shutting down: no new jobs. */
+  draining: boolean;
 }
 
 const PREFIX = "tunnel:";
@@ -24,7 +26,7 @@ export class TunnelNodes {
   constructor(private readonly storage: DurableObjectStorage) {}
 
   register(url: string, now = Date.now()): TunnelNode {
-    const node: TunnelNode = { nodeId: `node_${crypto.randomUUID()}`, url, secret: newSecret(), lastSeen: now };
+    const node: TunnelNode = { nodeId: `node_${crypto.randomUUID()}`, url, secret: newSecret(), lastSeen: now, draining: false };
     this.storage.kv.put(PREFIX + node.nodeId, node);
     return node;
   }
@@ -34,10 +36,10 @@ export class TunnelNodes {
   }
 
   /** Renew a registration; false when the edge no longer knows the node (it should register again). */
-  renew(nodeId: string, now = Date.now()): boolean {
+  renew(nodeId: string, draining: boolean, now = Date.now()): boolean {
     const node = this.get(nodeId);
     if (!node || this.#expired(node, now)) return false;
-    this.storage.kv.put(PREFIX + nodeId, { ...node, lastSeen: now });
+    this.storage.kv.put(PREFIX + nodeId, { ...node, lastSeen: now, draining });
     return true;
   }
 
@@ -45,12 +47,15 @@ export class TunnelNodes {
     this.storage.kv.delete(PREFIX + nodeId);
   }
 
-  /** Ids of tunnel nodes that are still beating; expired ones are removed on the way. */
-  live(now = Date.now()): string[] {
-    const live: string[] = [];
+  /** Tunnel nodes that are still beating; each expired one is removed and reported to `onExpired`. */
+  live(onExpired: (nodeId: string) => void, now = Date.now()): TunnelNode[] {
+    const live: TunnelNode[] = [];
     for (const [key, node] of this.storage.kv.list<TunnelNode>({ prefix: PREFIX })) {
-      if (this.#expired(node, now)) this.storage.kv.delete(key);
-      else live.push(node.nodeId);
+      if (!this.#expired(node, now)) live.push(node);
+      else {
+        this.storage.kv.delete(key);
+        onExpired(node.nodeId);
+      }
     }
     return live;
   }

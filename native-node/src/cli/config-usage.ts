@@ -25,8 +25,9 @@ export const configUsage = `Settings: a flag wins over its environment variable,
                          journald and log shippers). Default: text.
                          Env RUNG_LOG_FORMAT, file "logFormat".
   --memory-limit <size>  Memory all models may use together (VRAM with a GPU, RAM without),
-                         e.g. 8G. Default: what is free at start. Env RUNG_MEMORY_LIMIT,
-                         file "memoryLimit".
+                         with a decimal unit: 8G (8,000,000,000 bytes), 512M. At most what is
+                         free at start, the default. Env RUNG_MEMORY_LIMIT, file "memoryLimit"
+                         (a size, or a number of bytes).
   --transport <t>        auto, websocket or tunnel. auto holds a WebSocket and falls back
                          to the tunnel when the upgrade is refused or the socket keeps
                          dropping. Default: auto. Env RUNG_TRANSPORT, file "transport".

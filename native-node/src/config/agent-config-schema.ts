@@ -36,6 +36,8 @@ const modelEntry = z.union(
   { error: 'must be "path", "id=path" or {"id": ..., "path": ...}' },
 );
 
+const SIZE_MESSAGE = "must be a size with a unit, such as 8G or 512M";
+
 const fields = {
   edge: z
     .string({ error: (issue) => (issue.input === undefined ? "is required: the URL of the Rung edge" : "must be text") })
@@ -72,8 +74,14 @@ const fields = {
     .enum(LOG_FORMATS, { error: (issue) => `must be one of ${LOG_FORMATS.join(", ")} (got ${JSON.stringify(issue.input)})` })
     .default("text"),
   memoryLimit: z
-    .string({ error: "must be a size such as 8G or 512M" })
-    .transform((value, ctx) => parseSize(value) ?? (ctx.addIssue({ code: "custom", message: "must be a size such as 8G or 512M" }), z.NEVER))
+    .union(
+      [
+        // The config file may give bytes as a JSON number; flags and the environment always give text.
+        z.number().int().positive(),
+        z.string().transform((value, ctx) => parseSize(value) ?? (ctx.addIssue({ code: "custom", message: SIZE_MESSAGE }), z.NEVER)),
+      ],
+      { error: SIZE_MESSAGE },
+    )
     .optional(),
   transport: z
     .enum(TRANSPORTS, { error: (issue) => `must be one of ${TRANSPORTS.join(", ")} (got ${JSON.stringify(issue.input)})` })
@@ -85,12 +93,17 @@ const fields = {
   tunnelPort: count(1, 65_535).optional(),
 };
 
-/** `8G`, `512M`, `1.5G`, `2048K` or plain bytes, in powers of 1024. */
+/**
+ * `8G`, `512M`, `1.5GB`, `2048K`: decimal units (8G is 8,000,000,000 bytes), as
+ * formatBytes prints them, so a limit reads back as given ("8.0 GB"). A bare
+ * number is refused: whether `8` meant bytes or gigabytes is a guess.
+ */
 function parseSize(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(value.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT])B?$/i.exec(value.trim());
   if (!match) return undefined;
   const power = ["", "K", "M", "G", "T"].indexOf(match[2]!.toUpperCase());
-  return Math.round(Number(match[1]) * 1024 ** power);
+  const bytes = Math.round(Number(match[1]) * 1000 ** power);
+  return bytes > 0 ? bytes : undefined;
 }
 
 const slotsFitHello = {

@@ -4,6 +4,7 @@ import { freeMemoryBytes } from "./detect-hardware.ts";
 import { estimateFootprint } from "./estimate-footprint.ts";
 import { formatBytes } from "./format-bytes.ts";
 import type { ModelSource } from "./load-model.ts";
+import { memoryBudget } from "./memory-budget.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { planMemory } from "./plan-memory.ts";
 import { resolveModelPath } from "./resolve-model-path.ts";
@@ -14,7 +15,7 @@ export interface FitOptions {
   slots: number;
   /** Tokens per slot; undefined: the smaller of the trained context and 4096. */
   contextSize: number | undefined;
-  /** Replaces the detected free memory as the budget. */
+  /** Replaces the detected free memory as the budget, up to what is free. */
   memoryLimitBytes: number | undefined;
   logger: Logger;
 }
@@ -45,12 +46,11 @@ export async function fitModels(llama: Llama, options: FitOptions): Promise<Fitt
   }
 
   const kind = llama.gpu === false ? "RAM" : "VRAM";
-  const limited = options.memoryLimitBytes !== undefined;
-  const budgetBytes = options.memoryLimitBytes ?? (await freeMemoryBytes(llama));
-  const budgetName = limited ? `the ${formatBytes(budgetBytes)} memory limit` : `free ${kind}`;
+  const budget = memoryBudget(options.memoryLimitBytes, await freeMemoryBytes(llama), kind);
+  if (budget.warning) options.logger.warn(budget.warning);
   const plan = await planMemory(
     resolved.map((m) => ({ id: m.source.id, weightsBytes: m.weightsBytes, contextSize: m.contextSize, contextBytes: m.contextBytes })),
-    { budgetBytes, budgetName, slots: options.slots },
+    { budgetBytes: budget.bytes, budgetName: budget.name, slots: options.slots },
   );
   if (!plan.ok) throw new ModelLoadError(plan.modelId, plan.message);
 
@@ -58,7 +58,7 @@ export async function fitModels(llama: Llama, options: FitOptions): Promise<Fitt
     const { slots, bytes } = plan.models[index]!;
     if (slots < options.slots) {
       options.logger.warn(
-        `${m.source.id}: ${options.slots} slots of ${m.contextSize} tokens do not fit in ${budgetName} (${formatBytes(budgetBytes)}); serving ${slots} at once. Free memory or lower --context-size for more.`,
+        `${m.source.id}: ${options.slots} slots of ${m.contextSize} tokens do not fit in ${budget.name}; serving ${slots} at once. Free memory or lower --context-size for more.`,
       );
     }
     options.logger.info(`${m.source.id}: ${slots} slot${slots === 1 ? "" : "s"} of ${m.contextSize} tokens, about ${formatBytes(bytes)} of ${kind}`);

@@ -28,6 +28,8 @@ export interface AgentLinkOptions {
 export class AgentLink {
   readonly ended: Promise<LinkEnd>;
   #current: EdgeLink | TunnelLink;
+  /** Set by close(); #run checks it after each await so a shutdown mid-switch starts no tunnel. */
+  #closed = false;
 
   constructor(private readonly options: AgentLinkOptions) {
     const transport = options.transport ?? "auto";
@@ -41,15 +43,18 @@ export class AgentLink {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#current.close();
   }
 
   async #run(): Promise<LinkEnd> {
     const end = (await this.#start()) ?? (await this.#current.ended);
-    if (end.reason !== "unusable") return end;
+    if (end.reason !== "unusable" || this.#closed) return end;
     this.options.logger.warn(`WebSockets do not work here (${end.why}); falling back to the tunnel transport`);
     await this.#current.close();
+    if (this.#closed) return { reason: "closed" };
     this.#current = this.#tunnel();
+    // A close() from here on reaches the tunnel link itself, which stops its own start.
     return (await this.#start()) ?? this.#current.ended;
   }
 

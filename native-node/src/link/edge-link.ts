@@ -35,9 +35,10 @@ export interface EdgeLinkOptions {
   /** Reconnect waits. Default 0.5 s growing to 30 s, full jitter. */
   backoff?: BackoffOptions;
   /**
-   * Give up on WebSockets (ending with `unusable`) when the upgrade is refused by
-   * something other than the join token, or the socket drops three times in two
-   * minutes: the agent then falls back to the tunnel transport. Default false.
+   * Give up on WebSockets (ending with `unusable`) when a proxy strips or refuses
+   * the upgrade (HTTP 400, 405, 426, or a 2xx other than 101), or the socket drops
+   * three times in two minutes: the agent then falls back to the tunnel
+   * transport. A 5xx or 429 keeps retrying. Default false.
    */
   giveUpWhenUnusable?: boolean;
 }
@@ -200,7 +201,7 @@ export class EdgeLink {
       const given = this.#options.token ? "--token given" : "no --token given";
       this.#log.error(`the edge refused this node (HTTP ${status}, ${given}): ${message}`);
       this.#finish({ reason: "fatal", error: wireError(WireErrorCode.unauthorized, message, false) });
-    } else if (this.#options.giveUpWhenUnusable) {
+    } else if (this.#options.giveUpWhenUnusable && upgradeStripped(status)) {
       this.#log.warn(`the WebSocket upgrade was refused (HTTP ${status}: ${message})`);
       this.#finish({ reason: "unusable", why: `the upgrade was refused with HTTP ${status}` });
     } else {
@@ -261,6 +262,15 @@ export class EdgeLink {
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
     else this.#log.debug(`dropped a ${frame.type} frame: not connected`);
   }
+}
+
+/**
+ * Statuses that mean a proxy stripped or refused the `Upgrade`: retrying the
+ * WebSocket will not help, the tunnel may. A 5xx or 429 is an edge deploy or a
+ * passing overload, so those keep retrying with backoff instead.
+ */
+function upgradeStripped(status: number): boolean {
+  return status === 400 || status === 405 || status === 426 || (status >= 200 && status < 300 && status !== 101);
 }
 
 function rawText(data: RawData): string {

@@ -5,10 +5,13 @@ import {
   signCall,
   tunnelWelcomeSchema,
   wireError,
+  type NodeMessage,
+  type TunnelHeartbeat,
   type TunnelRegistration,
   type TunnelWelcome,
 } from "@rung/shared/protocol";
 import { backoffDelay } from "../link/backoff.ts";
+import { edgeHttpUrl } from "../link/connect-url.ts";
 import type { LinkEnd } from "../link/edge-link.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
 import { startQuickTunnel, type QuickTunnel } from "./cloudflared.ts";
@@ -48,6 +51,8 @@ export class TunnelLink {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
   #port: number | undefined;
+  /** The URL registered with the edge, once known. */
+  #url: string | undefined;
   #end: LinkEnd | undefined;
   #resolveEnded!: (end: LinkEnd) => void;
 
@@ -55,7 +60,7 @@ export class TunnelLink {
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     this.server = new TunnelServer(() => this.session, this.#log);
-    this.session = new NodeSession(options.engine, options.identity, (frame) => this.server.deliver(frame));
+    this.session = new NodeSession(options.engine, options.identity, (frame) => this.#onFrame(frame));
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
   }
 
@@ -68,14 +73,24 @@ export class TunnelLink {
     return this.#port;
   }
 
+  /** A `close()` that lands while this awaits stops what was started so far, and nothing registers. */
   async start(): Promise<void> {
     const port = await this.server.listen(this.#options.port ?? 0);
     this.#port = port;
+    // close() ran while the server came up: its own server.close() found nothing listening yet.
+    if (this.#end) return this.server.close();
     let url = this.#options.publicUrl;
     if (!url) {
-      this.#tunnel = await (this.#options.startTunnel ?? startQuickTunnel)(port);
-      url = this.#tunnel.url;
+      const tunnel = await (this.#options.startTunnel ?? startQuickTunnel)(port);
+      if (this.#end) {
+        tunnel.stop();
+        return;
+      }
+      this.#tunnel = tunnel;
+      void tunnel.exited.then((code) => this.#onTunnelExit(code));
+      url = tunnel.url;
     }
+    this.#url = url;
     this.#log.info(`serving the node protocol on 127.0.0.1:${port}, reachable at ${url}`);
     void this.#register(url);
   }
@@ -84,16 +99,31 @@ export class TunnelLink {
   async close(): Promise<void> {
     this.#finish({ reason: "closed" });
     const welcome = this.#welcome;
-    if (welcome) await this.#signedPost(welcome, TunnelPath.leave, "{}").catch(() => undefined);
+    if (welcome) await this.#leave(welcome);
     this.#tunnel?.stop();
     await this.server.close();
+  }
+
+  /** Session frames: job frames go to the calls that carry them; starting to drain tells the edge at once. */
+  #onFrame(frame: NodeMessage): void {
+    if (frame.type !== "draining") return this.server.deliver(frame);
+    const url = this.#url;
+    if (url && this.#welcome) this.#schedule(() => this.#beat(url), 0);
+  }
+
+  /** Without cloudflared the edge cannot reach this node: end the link so a supervisor restarts the agent. */
+  #onTunnelExit(code: number | null): void {
+    if (this.#end) return;
+    const message = `cloudflared exited (${code ?? "killed by a signal"}); the edge can no longer reach this node through the tunnel`;
+    this.#log.error(message);
+    this.#finish({ reason: "fatal", error: wireError("transport_unavailable", message, false) });
   }
 
   async #register(url: string): Promise<void> {
     if (this.#end) return;
     const registration: TunnelRegistration = { hello: this.session.hello(), url };
     try {
-      const response = await fetch(this.#edgeUrl(TunnelPath.register), {
+      const response = await fetch(edgeHttpUrl(this.#options.edge, TunnelPath.register), {
         method: "POST",
         headers: { "content-type": "application/json", ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}) },
         body: JSON.stringify(registration),
@@ -105,11 +135,15 @@ export class TunnelLink {
         return this.#finish({ reason: "fatal", error: wireError(WireErrorCode.unauthorized, message, false) });
       }
       if (!response.ok) throw new Error(`HTTP ${response.status}: ${await errorMessageOf(response)}`);
-      this.#welcome = tunnelWelcomeSchema.parse(await response.json());
+      const welcome = tunnelWelcomeSchema.parse(await response.json());
+      // Closed while the edge was answering: close() knew no registration to leave, so leave it here.
+      if (this.#end) return void (await this.#leave(welcome));
+      this.#welcome = welcome;
       this.server.authorize({ nodeId: this.#welcome.nodeId, secret: this.#welcome.secret });
       this.#failures = 0;
       this.#log.info(`joined as ${this.#welcome.nodeId} through the tunnel`);
-      this.#schedule(() => this.#beat(url), this.#welcome.heartbeatIntervalMs);
+      // Registering again mid-drain: say so at once, or the edge sends this node new jobs.
+      this.#schedule(() => this.#beat(url), this.session.draining ? 0 : welcome.heartbeatIntervalMs);
     } catch (error) {
       this.#retry(() => this.#register(url), `could not register with the edge (${String(error)})`);
     }
@@ -119,7 +153,11 @@ export class TunnelLink {
     const welcome = this.#welcome;
     if (this.#end || !welcome) return;
     try {
-      const response = await this.#signedPost(welcome, TunnelPath.heartbeat, JSON.stringify({ nodeId: welcome.nodeId }));
+      const beat: TunnelHeartbeat = { nodeId: welcome.nodeId, heartbeat: await this.session.heartbeat(), draining: this.session.draining };
+      // Closed while the report was gathered: the edge has had (or is getting) the goodbye.
+      if (this.#end) return;
+      const response = await this.#signedPost(welcome, TunnelPath.heartbeat, JSON.stringify(beat));
+      if (this.#end) return;
       if (response.status === 404) {
         this.#log.warn("the edge forgot this node; registering again");
         this.server.authorize(undefined);
@@ -133,9 +171,16 @@ export class TunnelLink {
     }
   }
 
+  #leave(welcome: TunnelWelcome): Promise<void> {
+    return this.#signedPost(welcome, TunnelPath.leave, "{}").then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   #signedPost(welcome: TunnelWelcome, path: string, body: string): Promise<Response> {
     return signCall(welcome.secret, welcome.nodeId, { method: "POST", path, body }).then((signature) =>
-      fetch(this.#edgeUrl(path), { method: "POST", headers: { "content-type": "application/json", ...signature }, body }),
+      fetch(edgeHttpUrl(this.#options.edge, path), { method: "POST", headers: { "content-type": "application/json", ...signature }, body }),
     );
   }
 
@@ -146,14 +191,11 @@ export class TunnelLink {
     this.#schedule(action, delay);
   }
 
+  /** A no-op once the link ended, so nothing runs after close(). */
   #schedule(action: () => Promise<void>, ms: number): void {
     clearTimeout(this.#timer);
+    if (this.#end) return;
     this.#timer = setTimeout(() => void action(), ms);
-  }
-
-  #edgeUrl(path: string): string {
-    // The same base URL as the WebSocket transport takes, ws(s):// included.
-    return `${this.#options.edge.replace(/^ws/, "http").replace(/\/+$/, "")}${path}`;
   }
 
   #finish(end: LinkEnd): void {

@@ -10,10 +10,10 @@ export const doctorUsage = `Usage: rung-agent doctor [--json] [settings]
 
 Check that this machine can serve: versions, CPU, RAM, GPU backend and VRAM;
 for each configured model whether the file is there, what it is and whether it
-fits in free memory (estimated from the file, nothing is loaded); whether the
-edge answers over HTTPS and accepts this node's WebSocket with its token (closed
-at once, before any hello, so the edge registers nothing); and the clock skew to
-the edge. Reads the same settings as start; none is required.
+fits in free memory, or --memory-limit as start plans with it (estimated from the
+file, nothing is loaded); whether the edge answers over HTTPS and accepts this
+node's WebSocket with its token (closed at once, before any hello, so the edge
+registers nothing); and the clock skew to the edge. Reads the same settings as start; none is required.
 
 Exit code: 0 when every check passes, 1 otherwise.
 

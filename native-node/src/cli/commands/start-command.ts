@@ -12,8 +12,10 @@ import { waitForSignal } from "../wait-for-signal.ts";
 
 export const startUsage = `Usage: rung-agent [start] --edge <url> --model <path|hf:uri> [options]
 
-Serve local GGUF models to a Rung edge. The agent dials out over one WebSocket
-(no inbound ports) and reconnects by itself.
+Serve local GGUF models to a Rung edge. The agent dials out over a WebSocket
+(no inbound ports) and reconnects by itself, or, when it cannot hold one (a proxy
+strips the upgrade, the socket keeps dropping), over the tunnel transport
+(see --transport).
 
 ${configUsage}
   -h, --help             Show this help.

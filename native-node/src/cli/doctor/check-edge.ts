@@ -1,13 +1,18 @@
 import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
-import { connectHeaders, connectUrl } from "../../link/connect-url.ts";
+import { SIGNATURE_WINDOW_MS } from "@rung/shared/protocol";
+import { connectHeaders, connectUrl, edgeHttpUrl } from "../../link/connect-url.ts";
 import { readRefusal } from "../../link/read-refusal.ts";
 import { fail, pass, type DoctorCheck } from "./doctor-check.ts";
 
 /** Long enough for a cold Worker far away, short enough that doctor answers promptly. */
 const TIMEOUT_MS = 5_000;
-/** Past this, signed tunnel requests and TLS can fail; NTP keeps clocks well inside it. */
-const MAX_SKEW_S = 30;
+/**
+ * Past this, signed tunnel calls come close to being refused as stale: half the
+ * signature window, because the skew read from a `Date` header is only good to a
+ * second plus the request's latency, and clocks drift on between NTP syncs.
+ */
+const MAX_SKEW_S = SIGNATURE_WINDOW_MS / 2 / 1000;
 
 export interface EdgeFacts {
   health?: { status: number; latencyMs: number; models: string[] };
@@ -30,18 +35,8 @@ export async function checkEdge(edge: string | undefined, token: string | undefi
   return { checks, facts };
 }
 
-function healthUrl(edge: string): URL {
-  const url = new URL(edge);
-  if (url.protocol === "ws:") url.protocol = "http:";
-  else if (url.protocol === "wss:") url.protocol = "https:";
-  url.pathname = `${url.pathname.replace(/\/+$/, "")}/health`;
-  url.search = "";
-  url.hash = "";
-  return url;
-}
-
 async function checkHealth(edge: string, facts: EdgeFacts): Promise<DoctorCheck> {
-  const url = healthUrl(edge);
+  const url = edgeHttpUrl(edge, "/health");
   const started = performance.now();
   const sentAt = Date.now();
   let response: Response;

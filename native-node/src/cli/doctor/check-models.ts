@@ -5,6 +5,7 @@ import { freeMemoryBytes } from "../../engines/detect-hardware.ts";
 import { estimateFootprint } from "../../engines/estimate-footprint.ts";
 import { formatBytes } from "../../engines/format-bytes.ts";
 import type { ModelSource } from "../../engines/load-model.ts";
+import { memoryBudget } from "../../engines/memory-budget.ts";
 import { planMemory, type ModelToFit } from "../../engines/plan-memory.ts";
 import { quantizationName } from "../../engines/quantization-name.ts";
 import { isRemoteModel } from "../../engines/resolve-model-path.ts";
@@ -16,6 +17,8 @@ export interface ModelCheckOptions {
   slots: number;
   /** Tokens per slot; undefined: the trained context, at most 4096 (as `start` does). */
   contextSize: number | undefined;
+  /** `--memory-limit` in bytes, as `start` plans with it; undefined: the free memory. */
+  memoryLimitBytes: number | undefined;
 }
 
 /** A local model whose header could be read. */
@@ -25,8 +28,8 @@ interface ReadableModel extends ModelToFit {
 
 /**
  * One check per model: the file is there, is a GGUF, and fits. The fit is
- * the engine's own plan (estimateFootprint + planMemory over free VRAM, or RAM
- * on the CPU), so doctor says what `start` will do: serve every slot, serve
+ * the engine's own plan (estimateFootprint + planMemory over --memory-limit or
+ * the free VRAM, or RAM on the CPU), so doctor says what `start` will do: serve every slot, serve
  * fewer, or refuse the model. Only headers are read; nothing is loaded.
  */
 export async function checkModels(models: ModelSource[], options: ModelCheckOptions, llama: Llama | undefined): Promise<DoctorCheck[]> {
@@ -45,7 +48,7 @@ export async function checkModels(models: ModelSource[], options: ModelCheckOpti
     if ("problem" in read) checks.set(model.id, read.problem);
     else readable.push(read);
   }
-  for (const [id, check] of await fitChecks(readable, options.slots, llama)) checks.set(id, check);
+  for (const [id, check] of await fitChecks(readable, options, llama)) checks.set(id, check);
   return models.map((m) => checks.get(m.id)!);
 }
 
@@ -69,22 +72,24 @@ async function readModel(model: ModelSource, llama: Llama | undefined, contextSi
   }
 }
 
-async function fitChecks(models: ReadableModel[], slots: number, llama: Llama | undefined): Promise<Map<string, DoctorCheck>> {
+async function fitChecks(models: ReadableModel[], { slots, memoryLimitBytes }: ModelCheckOptions, llama: Llama | undefined): Promise<Map<string, DoctorCheck>> {
   const checks = new Map<string, DoctorCheck>();
   if (!llama) {
     for (const m of models) checks.set(m.id, pass(`model ${m.id}`, `${m.facts} (memory not estimated: no backend)`));
     return checks;
   }
   const kind = llama.gpu === false ? "RAM" : "VRAM";
-  const budgetBytes = await freeMemoryBytes(llama);
-  const plan = await planMemory(models, { budgetBytes, budgetName: `free ${kind}`, slots });
+  // The same budget start plans with, a limit over what is free capped the same way.
+  const budget = memoryBudget(memoryLimitBytes, await freeMemoryBytes(llama), kind);
+  const capped = budget.warning ? ` (${budget.warning})` : "";
+  const plan = await planMemory(models, { budgetBytes: budget.bytes, budgetName: budget.name, slots });
   for (const [index, m] of models.entries()) {
     const name = `model ${m.id}`;
     if (!plan.ok) {
       // The plan stops at the first model that cannot fit; the ones before it fit, the ones after are unknown.
       const failedAt = models.findIndex((x) => x.id === plan.modelId);
       if (index < failedAt) checks.set(m.id, pass(name, `${m.facts}; fits on its own`));
-      else if (index === failedAt) checks.set(m.id, fail(name, `${m.facts}; ${plan.message.replace(/ Try .*$/, "")}`, "use a smaller quantization, fewer models or --slots, or a smaller --context-size"));
+      else if (index === failedAt) checks.set(m.id, fail(name, `${m.facts}; ${plan.message.replace(/ Try .*$/, "")}${capped}`, "use a smaller quantization, fewer models or --slots, or a smaller --context-size"));
       else checks.set(m.id, fail(name, `${m.facts}; not planned: a model before it does not fit`, "fix the model before it first"));
       continue;
     }
@@ -93,7 +98,7 @@ async function fitChecks(models: ReadableModel[], slots: number, llama: Llama | 
     const served = planned.slots < slots
       ? `only ${planned.slots} of ${slots} slots of ${m.contextSize} tokens fit (start serves ${planned.slots})`
       : `${slots} slot${slots === 1 ? "" : "s"} of ${m.contextSize} tokens`;
-    checks.set(m.id, pass(name, `${m.facts}; ${served}, ~${formatBytes(planned.bytes)} of ${formatBytes(budgetBytes)} free ${kind}`));
+    checks.set(m.id, pass(name, `${m.facts}; ${served}, ~${formatBytes(planned.bytes)} of ${budget.name}${capped}`));
   }
   return checks;
 }

@@ -19,7 +19,7 @@ export interface DoctorReport {
 /** Run every check; each failure is in the report, none throws. */
 export async function buildDoctorReport(config: PartialAgentConfigData): Promise<DoctorReport> {
   const gpu = await checkGpu(config.gpu);
-  const models = await checkModels(config.models ?? [], { slots: config.slots, contextSize: config.contextSize }, gpu.llama);
+  const models = await checkModels(config.models ?? [], { slots: config.slots, contextSize: config.contextSize, memoryLimitBytes: config.memoryLimit }, gpu.llama);
   const edge = await checkEdge(config.edge, config.token);
   const checks = [gpu.check, ...models, ...edge.checks];
   return {
