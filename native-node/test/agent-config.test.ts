@@ -3,10 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { closestKey } from "../src/config/closest-key.ts";
-import { ConfigError } from "../src/config/config-error.ts";
 import { CONFIG_KEYS } from "../src/config/config-fields.ts";
-import { parseStartOptions, type StartOptions } from "../src/cli/start-options.ts";
 import { UsageError } from "../src/cli/usage-error.ts";
+import { parseStart, startErrorOf } from "./helpers/parse-start.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "rung-config-"));
 let files = 0;
@@ -18,28 +17,12 @@ function configFile(content: unknown): string {
   return path;
 }
 
-function parse(args: string[], env: NodeJS.ProcessEnv = {}): StartOptions {
-  const options = parseStartOptions(args, env);
-  if (options === "help") throw new Error("unexpected help");
-  return options;
-}
-
-function errorOf(args: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
-  try {
-    parseStartOptions(args, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
-
 describe("configuration sources", () => {
   const file = configFile({ edge: "http://file:1", name: "from-file", threads: 3, slots: 4, gpu: false, models: ["/m/file.gguf"], logFormat: "json" });
 
   it("takes flags over env over the file over defaults, one setting at a time", () => {
     const env = { RUNG_CONFIG: file, RUNG_NAME: "from-env", RUNG_THREADS: "2" };
-    expect(parse(["--threads", "1"], env)).toMatchObject({
+    expect(parseStart(["--threads", "1"], env)).toMatchObject({
       edge: "http://file:1", // file
       name: "from-env", // env over file
       threads: 1, // flag over env over file
@@ -53,7 +36,7 @@ describe("configuration sources", () => {
   });
 
   it("reads every environment variable", () => {
-    const options = parse([], {
+    const options = parseStart([], {
       RUNG_EDGE: "https://edge.example",
       RUNG_TOKEN: "t",
       RUNG_NAME: "box",
@@ -80,35 +63,35 @@ describe("configuration sources", () => {
     mkdirSync(join(xdg, "rung"));
     writeFileSync(join(xdg, "rung", "agent.json"), JSON.stringify({ edge: "http://default:1", models: ["d.gguf"] }));
     const env = { XDG_CONFIG_HOME: xdg };
-    expect(parse([], env).edge).toBe("http://default:1");
-    expect(parse([], { ...env, RUNG_CONFIG: file }).edge).toBe("http://file:1");
+    expect(parseStart([], env).edge).toBe("http://default:1");
+    expect(parseStart([], { ...env, RUNG_CONFIG: file }).edge).toBe("http://file:1");
     const other = configFile({ edge: "http://other:1", models: ["o.gguf"] });
-    expect(parse(["--config", other], { ...env, RUNG_CONFIG: file }).edge).toBe("http://other:1");
+    expect(parseStart(["--config", other], { ...env, RUNG_CONFIG: file }).edge).toBe("http://other:1");
   });
 
   it("takes a memory limit in the file as a size or a number of bytes", () => {
-    expect(parse(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: 8_000_000_000 })]).memoryLimitBytes).toBe(8e9);
-    expect(parse(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8G" })]).memoryLimitBytes).toBe(8e9);
-    expect(errorOf(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8" })]).message).toMatch(/memoryLimit.*must be a size with a unit/);
+    expect(parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: 8_000_000_000 })]).memoryLimitBytes).toBe(8e9);
+    expect(parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8G" })]).memoryLimitBytes).toBe(8e9);
+    expect(startErrorOf(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8" })]).message).toMatch(/memoryLimit.*must be a size with a unit/);
   });
 
   it("accepts model objects and resolves relative model paths against the file", () => {
     const path = configFile({ edge: "http://e:1", models: ["tiny=./models/t.gguf", { id: "big", path: "hf:user/big:Q4_K_M" }] });
-    expect(parse(["--config", path]).models).toEqual([
+    expect(parseStart(["--config", path]).models).toEqual([
       { id: "tiny", path: join(dir, "models", "t.gguf") },
       { id: "big", path: "hf:user/big:Q4_K_M" },
     ]);
   });
 
   it("refuses a missing named file, bad JSON and a non-object", () => {
-    expect(errorOf(["--config", join(dir, "nope.json")]).message).toMatch(/nope\.json cannot be read \(ENOENT\)/);
-    expect(errorOf(["--config", configFile("{ edge: ")]).message).toMatch(/is not valid JSON/);
-    expect(errorOf(["--config", configFile("[1]")]).message).toMatch(/must hold a JSON object/);
+    expect(startErrorOf(["--config", join(dir, "nope.json")]).message).toMatch(/nope\.json cannot be read \(ENOENT\)/);
+    expect(startErrorOf(["--config", configFile("{ edge: ")]).message).toMatch(/is not valid JSON/);
+    expect(startErrorOf(["--config", configFile("[1]")]).message).toMatch(/must hold a JSON object/);
   });
 
   it("names unknown keys in the file, so typos do not pass silently", () => {
     const path = configFile({ edge: "http://e:1", models: ["m.gguf"], thread: 1, gpus: "auto", colour: "red" });
-    const error = errorOf(["--config", path]);
+    const error = startErrorOf(["--config", path]);
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toMatch(/^file:thread \(did you mean threads\?\), file:gpus \(did you mean gpu\?\), file:colour are not settings \(in .*\); the settings are edge, token, name, models/);
   });
@@ -122,32 +105,32 @@ describe("configuration sources", () => {
 
   it("names the source of a bad value: flag, env var or file:key, with a fix for that source", () => {
     const path = configFile({ edge: "http://e:1", models: ["m.gguf"], threads: 0, gpu: "tpu", slots: "x" });
-    const fromFile = errorOf(["--config", path]).message.split("\n");
+    const fromFile = startErrorOf(["--config", path]).message.split("\n");
     expect(fromFile).toEqual([
       `file:threads must be at least 1 (in ${path}); e.g. "threads": 1`,
       `file:gpu must be one of auto, cuda, vulkan, metal, false (got "tpu") (in ${path}); e.g. "gpu": "auto"`,
       `file:slots must be a whole number (in ${path}); e.g. "slots": 2`,
     ]);
-    const fromEnv = errorOf(["--config", path, "--gpu", "cuda", "--slots", "1"], { RUNG_THREADS: "many" }).message;
+    const fromEnv = startErrorOf(["--config", path, "--gpu", "cuda", "--slots", "1"], { RUNG_THREADS: "many" }).message;
     expect(fromEnv).toBe("RUNG_THREADS must be a whole number; e.g. RUNG_THREADS=1");
-    const fromFlag = errorOf(["--config", path, "--threads", "1.5", "--gpu", "cuda", "--slots", "1"]).message;
+    const fromFlag = startErrorOf(["--config", path, "--threads", "1.5", "--gpu", "cuda", "--slots", "1"]).message;
     expect(fromFlag).toBe("--threads must be a whole number; e.g. --threads 1");
   });
 
   it("names the entry of a bad model in the file", () => {
     const path = configFile({ edge: "http://e:1", models: ["ok.gguf", { id: "x" }] });
-    expect(errorOf(["--config", path]).message).toMatch(/^file:models\[1\] must be "path", "id=path" or \{"id": \.\.\., "path": \.\.\.\}/);
+    expect(startErrorOf(["--config", path]).message).toMatch(/^file:models\[1\] must be "path", "id=path" or \{"id": \.\.\., "path": \.\.\.\}/);
   });
 
   it("says every way to give a required setting that nothing gave", () => {
-    expect(errorOf([], {}).message.split("\n")).toEqual([
+    expect(startErrorOf([], {}).message.split("\n")).toEqual([
       '--edge is required: the URL of the Rung edge; e.g. --edge http://127.0.0.1:8787, RUNG_EDGE=http://127.0.0.1:8787 or "edge": "http://127.0.0.1:8787" in the config file',
       expect.stringMatching(/^--model is required: at least one model to serve; e\.g\. --model .*RUNG_MODELS=.* "models": /),
     ]);
   });
 
   it("rejects a bad --log-format", () => {
-    expect(errorOf(["--edge", "http://e:1", "-m", "m.gguf", "--log-format", "xml"]).message).toBe(
+    expect(startErrorOf(["--edge", "http://e:1", "-m", "m.gguf", "--log-format", "xml"]).message).toBe(
       '--log-format must be one of text, json (got "xml"); e.g. --log-format json',
     );
   });

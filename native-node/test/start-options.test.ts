@@ -1,30 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { defaultThreads } from "../src/engines/default-threads.ts";
 import { defaultModelId, parseModelFlag } from "../src/cli/model-flag.ts";
-import { parseStartOptions, type StartOptions } from "../src/cli/start-options.ts";
-import { UsageError } from "../src/cli/usage-error.ts";
+import { parseStartOptions } from "../src/cli/start-options.ts";
+import { parseStart, startErrorOf } from "./helpers/parse-start.ts";
 
 const EDGE = ["--edge", "http://127.0.0.1:8787"];
 
-function parse(args: string[], env: NodeJS.ProcessEnv = {}): StartOptions {
-  const options = parseStartOptions(args, env);
-  if (options === "help") throw new Error("unexpected help");
-  return options;
-}
-
-function usageErrorOf(args: string[], env: NodeJS.ProcessEnv = {}): UsageError {
-  try {
-    parseStartOptions(args, env);
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error("expected a UsageError");
-}
-
 describe("start options", () => {
   it("fills in documented defaults", () => {
-    const options = parse([...EDGE, "--model", "/models/rung-tiny.gguf"]);
+    const options = parseStart([...EDGE, "--model", "/models/rung-tiny.gguf"]);
     expect(options).toMatchObject({
       edge: "http://127.0.0.1:8787",
       models: [{ id: "rung-tiny", path: "/models/rung-tiny.gguf" }],
@@ -43,7 +27,7 @@ describe("start options", () => {
   });
 
   it("parses every flag", () => {
-    const options = parse([
+    const options = parseStart([
       ...EDGE,
       "-m", "a.gguf",
       "--model", "fast=./b.gguf",
@@ -79,58 +63,58 @@ describe("start options", () => {
   });
 
   it("reads sizes in decimal units, as they are printed, and wants the unit", () => {
-    const limit = (size: string) => parse([...EDGE, "-m", "a.gguf", "--memory-limit", size]).memoryLimitBytes;
+    const limit = (size: string) => parseStart([...EDGE, "-m", "a.gguf", "--memory-limit", size]).memoryLimitBytes;
     expect([limit("8G"), limit("8GB"), limit("512m"), limit("2048K"), limit("1T")]).toEqual([8e9, 8e9, 512e6, 2_048_000, 1e12]);
-    expect(parse(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8G" }).memoryLimitBytes).toBe(8e9);
+    expect(parseStart(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8G" }).memoryLimitBytes).toBe(8e9);
     for (const size of ["8", "8GiB", "0G"]) {
-      expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", size]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
+      expect(startErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", size]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
     }
-    expect(usageErrorOf(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8" }).message).toMatch(/RUNG_MEMORY_LIMIT must be a size with a unit/);
+    expect(startErrorOf(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8" }).message).toMatch(/RUNG_MEMORY_LIMIT must be a size with a unit/);
   });
 
   it("refuses a bad size, transport or public URL, saying how to fix it", () => {
-    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", "lots"]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
-    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--transport", "carrier-pigeon"]).message).toMatch(/^--transport must be one of auto, websocket, tunnel/);
-    expect(usageErrorOf([...EDGE, "-m", "a.gguf", "--public-url", "ftp://x"]).message).toMatch(/^--public-url must be an http\(s\):\/\/ URL/);
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", "lots"]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--transport", "carrier-pigeon"]).message).toMatch(/^--transport must be one of auto, websocket, tunnel/);
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--public-url", "ftp://x"]).message).toMatch(/^--public-url must be an http\(s\):\/\/ URL/);
   });
 
   it("takes --edge and --token from the environment, flags first", () => {
     const env = { RUNG_EDGE: "https://edge.example", RUNG_TOKEN: "from-env" };
-    expect(parse(["--model", "m.gguf"], env)).toMatchObject({ edge: "https://edge.example", token: "from-env" });
-    expect(parse([...EDGE, "--model", "m.gguf", "--token", "flag"], env)).toMatchObject({ edge: EDGE[1], token: "flag" });
+    expect(parseStart(["--model", "m.gguf"], env)).toMatchObject({ edge: "https://edge.example", token: "from-env" });
+    expect(parseStart([...EDGE, "--model", "m.gguf", "--token", "flag"], env)).toMatchObject({ edge: EDGE[1], token: "flag" });
   });
 
   it("names a missing --edge and how to give it", () => {
-    const error = usageErrorOf(["--model", "m.gguf"]);
+    const error = startErrorOf(["--model", "m.gguf"]);
     expect(error.message).toMatch(/^--edge is required/);
     expect(error.message).toContain("RUNG_EDGE");
   });
 
   it("rejects a bad --gpu with the valid choices", () => {
-    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--gpu", "tpu"]).message).toBe(
+    expect(startErrorOf([...EDGE, "--model", "m.gguf", "--gpu", "tpu"]).message).toBe(
       '--gpu must be one of auto, cuda, vulkan, metal, false (got "tpu"); e.g. --gpu auto',
     );
   });
 
   it("reports every bad flag at once", () => {
-    const lines = usageErrorOf(["--edge", "ftp://x", "--threads", "two", "--slots", "0"]).message.split("\n");
+    const lines = startErrorOf(["--edge", "ftp://x", "--threads", "two", "--slots", "0"]).message.split("\n");
     expect(lines.map((l) => l.split(" ")[0])).toEqual(["--edge", "--model", "--threads", "--slots"]);
   });
 
   it("rejects duplicate model ids, unknown flags and stray arguments", () => {
-    expect(usageErrorOf([...EDGE, "--model", "x/m.gguf", "--model", "y/m.gguf"]).message).toMatch(/same model id twice/);
-    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--gpus", "auto"]).message).toMatch(/--gpus/);
-    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "extra"]).message).toMatch(/extra/);
-    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--drain-timeout=-1"]).message).toMatch(/^--drain-timeout/);
+    expect(startErrorOf([...EDGE, "--model", "x/m.gguf", "--model", "y/m.gguf"]).message).toMatch(/same model id twice/);
+    expect(startErrorOf([...EDGE, "--model", "m.gguf", "--gpus", "auto"]).message).toMatch(/--gpus/);
+    expect(startErrorOf([...EDGE, "--model", "m.gguf", "extra"]).message).toMatch(/extra/);
+    expect(startErrorOf([...EDGE, "--model", "m.gguf", "--drain-timeout=-1"]).message).toMatch(/^--drain-timeout/);
   });
 
   it("refuses ids and names the edge would refuse, saying how to fix them", () => {
-    expect(usageErrorOf([...EDGE, "--model", "/models/My Model.gguf"]).message).toMatch(/^--model .*id=path/);
-    expect(usageErrorOf([...EDGE, "--model", "m.gguf", "--name", "my box"]).message).toMatch(/^--name .*printable ASCII/);
+    expect(startErrorOf([...EDGE, "--model", "/models/My Model.gguf"]).message).toMatch(/^--model .*id=path/);
+    expect(startErrorOf([...EDGE, "--model", "m.gguf", "--name", "my box"]).message).toMatch(/^--name .*printable ASCII/);
   });
 
   it("caps slots across models at what hello allows", () => {
-    expect(usageErrorOf([...EDGE, "--model", "a.gguf", "--model", "b.gguf", "--slots", "200"]).message).toMatch(/^--slots/);
+    expect(startErrorOf([...EDGE, "--model", "a.gguf", "--model", "b.gguf", "--slots", "200"]).message).toMatch(/^--slots/);
   });
 
   it("returns help for -h", () => {
