@@ -17,8 +17,7 @@ describe("routing", () => {
     const response = await pending;
     expect(response.headers.get("x-rung-model")).toBe("rung-small");
     expect(response.headers.get("x-rung-node")).toBe("little");
-    const body = (await response.json()) as Record<string, any>;
-    expect(body).toMatchObject({
+    expect(await response.json()).toMatchObject({
       object: "chat.completion",
       model: "rung-small",
       choices: [{ message: { role: "assistant", content: "Hello" }, finish_reason: "stop" }],
