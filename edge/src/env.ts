@@ -5,7 +5,7 @@ export interface Env {
   FABRIC: DurableObjectNamespace<Fabric>;
   /** Comma-separated API keys clients must send as `Authorization: Bearer`. Unset: the API is open (local dev). */
   RUNG_API_KEYS?: string;
-  /** Token nodes must present to join. Unset: any node may join (local dev). */
+  /** Token nodes must present to join. Unset: every node may join (local dev). */
   RUNG_NODE_TOKEN?: string;
   /**
    * How long an answer may take to commit, in ms (default 600000, the OpenAI SDKs' own

@@ -35,7 +35,7 @@ export const configUsage = `Settings: a flag wins over its environment variable,
                          tunnel you run. Default: start cloudflared if it is installed.
                          Env RUNG_PUBLIC_URL, file "publicUrl".
   --tunnel-port <port>   Tunnel transport: local port of the node's HTTP endpoint (what
-                         your tunnel points at). Default: any free port. Env
+                         your tunnel points at). Default: a free port. Env
                          RUNG_TUNNEL_PORT, file "tunnelPort".
   --config <path>        A JSON file with the keys above. Env RUNG_CONFIG. Default:
                          $XDG_CONFIG_HOME/rung/agent.json (or ~/.config/rung/agent.json)

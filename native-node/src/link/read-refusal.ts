@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { readCappedBody } from "./read-capped-body.ts";
 
 /** Enough for the edge's JSON error body; a bigger body is not worth waiting for. */
 const MAX_BODY_BYTES = 8 * 1024;
@@ -10,30 +11,17 @@ const READ_TIMEOUT_MS = 2_000;
  */
 export async function readRefusal(response: IncomingMessage): Promise<string> {
   const fallback = `${response.statusCode ?? "?"} ${response.statusMessage ?? ""}`.trim();
-  const body = await readBody(response);
-  try {
-    const json: unknown = JSON.parse(body);
-    const message = (json as { error?: { message?: unknown } } | null)?.error?.message;
-    return typeof message === "string" && message ? message : fallback;
-  } catch {
-    return body.trim().slice(0, 200) || fallback;
-  }
+  const { text } = await readCappedBody(response, MAX_BODY_BYTES, READ_TIMEOUT_MS);
+  return errorMessageIn(text, fallback);
 }
 
-function readBody(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString("utf8"));
-    };
-    const timer = setTimeout(done, READ_TIMEOUT_MS);
-    response.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    response.on("end", done);
-    response.on("error", done);
-  });
+/** The `error.message` of an OpenAI-style error body, else the start of the body, else the fallback. */
+export function errorMessageIn(body: string, fallback: string): string {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } } | null)?.error?.message;
+    if (typeof message === "string" && message) return message;
+  } catch {
+    // Not JSON: a proxy's plain-text or HTML page says something too.
+  }
+  return body.trim().slice(0, 200) || fallback;
 }

@@ -11,6 +11,7 @@ import {
   type TunnelWelcome,
 } from "@rung/shared/protocol";
 import { backoffDelay } from "../link/backoff.ts";
+import { errorMessageIn } from "../link/read-refusal.ts";
 import { edgeHttpUrl } from "../link/connect-url.ts";
 import type { LinkEnd } from "../link/edge-link.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
@@ -26,7 +27,7 @@ export interface TunnelLinkOptions {
   identity: NodeIdentity;
   /** The URL the edge reaches this node at. Default: start a cloudflared quick tunnel. */
   publicUrl?: string;
-  /** Local port of the node's HTTP endpoint. Default 0: any free port. */
+  /** Local port of the node's HTTP endpoint. Default 0, a free port. */
   port?: number;
   /** Default: silent. */
   logger?: Logger;
@@ -207,10 +208,5 @@ export class TunnelLink {
 }
 
 async function errorMessageOf(response: Response): Promise<string> {
-  const text = await response.text().catch(() => "");
-  try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
-    if (typeof message === "string") return message;
-  } catch {}
-  return text.slice(0, 200) || response.statusText;
+  return errorMessageIn(await response.text().catch(() => ""), response.statusText);
 }

@@ -11,6 +11,7 @@ import {
   type NodeMessage,
   type SignatureRefusal,
 } from "@rung/shared/protocol";
+import { readCappedBody } from "../link/read-capped-body.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** Who may call: the node's id and the secret the edge issued at registration. */
@@ -73,8 +74,8 @@ export class TunnelServer {
 
   async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== "POST" || request.url !== TunnelPath.jobs) return reply(response, 404, "not_found", "no such route");
-    const body = await readBody(request);
-    if (body === undefined) return reply(response, 413, "too_large", `body over ${MAX_FRAME_BYTES} bytes`);
+    const { text: body, complete } = await readCappedBody(request, MAX_FRAME_BYTES);
+    if (!complete) return reply(response, 413, "too_large", `body over ${MAX_FRAME_BYTES} bytes`);
     const credentials = this.#credentials;
     if (!credentials) return reply(response, 503, "not_registered", "this node is not registered with an edge yet");
 
@@ -108,18 +109,4 @@ function headerOf(request: IncomingMessage, name: string): string | undefined {
 function reply(response: ServerResponse, status: number, code: string, message: string): void {
   response.writeHead(status, { "content-type": "application/json" });
   response.end(JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code } }));
-}
-
-/** The whole body, or undefined past the frame limit. */
-function readBody(request: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_FRAME_BYTES) chunks.push(chunk);
-    });
-    request.on("end", () => resolve(size <= MAX_FRAME_BYTES ? Buffer.concat(chunks).toString("utf8") : undefined));
-    request.on("error", () => resolve(undefined));
-  });
 }

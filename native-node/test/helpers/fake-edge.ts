@@ -42,6 +42,8 @@ export class FakeEdge {
     const http = createServer((_req, res) => res.writeHead(404).end());
     const edge = new FakeEdge(http);
     http.on("upgrade", (request, socket, head) => {
+      // A refused client may reset the connection; that is its right, not a test failure.
+      socket.on("error", () => {});
       const url = new URL(request.url ?? "/", "http://localhost");
       if (url.pathname !== "/v1/nodes/connect") {
         socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");

@@ -32,6 +32,8 @@ export async function startUpgradeRefusingProxy(target: string): Promise<Proxy> 
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   server.on("upgrade", (_request, socket) => {
+    // A refused client may reset the connection; that is its right, not a proxy failure.
+    socket.on("error", () => {});
     proxy.refusedUpgrades += 1;
     const body = "WebSocket upgrades are not allowed through this proxy";
     socket.end(`HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
