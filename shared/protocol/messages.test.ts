@@ -44,6 +44,20 @@ const nodeMessages = {
     vramFreeBytes: 19_000_000_000,
   },
   "heartbeat of an idle CPU node": { type: "heartbeat", activeJobs: 0, models: [] },
+  "hello with capabilities (1.2)": {
+    type: "hello",
+    protocol: PROTOCOL_VERSION,
+    node: { name: "lab-cpu-2", kind: "native", engine: "llama-cpp", slots: 1 },
+    models: [{ ...model, capabilities: { jsonSchema: true, tools: true, logprobs: true } }],
+  },
+  "done with tool calls (1.2)": {
+    type: "done",
+    jobId: "job-1",
+    chunks: 0,
+    finishReason: "tool_calls",
+    usage: { promptTokens: 30, completionTokens: 12 },
+    toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' }],
+  },
 } satisfies Record<string, NodeMessage>;
 
 const edgeMessages = {
@@ -61,6 +75,30 @@ const edgeMessages = {
     model: model.id,
     input: { kind: "completion", prompt: "Once upon" },
     sampling: { temperature: 0, topP: 1, stop: [] },
+  },
+  "job with a JSON schema (1.2)": {
+    type: "job",
+    jobId: "job-3",
+    model: model.id,
+    input: { kind: "chat", messages: [{ role: "user", content: "Name a city" }] },
+    sampling,
+    responseFormat: { type: "json_schema", name: "city", schema: { type: "object", properties: { city: { type: "string" } } } },
+  },
+  "job with tools after a tool turn (1.2)": {
+    type: "job",
+    jobId: "job-4",
+    model: model.id,
+    input: {
+      kind: "chat",
+      messages: [
+        { role: "user", content: "Weather in Oslo?" },
+        { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' }] },
+        { role: "tool", content: "4°C", toolCallId: "call_1" },
+      ],
+    },
+    sampling,
+    tools: [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
+    toolChoice: { name: "get_weather" },
   },
   cancel: { type: "cancel", jobId: "job-1" },
   error: { type: "error", error: { code: "bad_frame", message: "frame is not JSON", retryable: false }, fatal: true },
@@ -106,7 +144,7 @@ describe("node messages", () => {
     ["a hello without models", { ...nodeMessages.hello, models: [] }],
     ["an unknown engine", { ...nodeMessages.hello, node: { name: "n", kind: "native", engine: "vllm", slots: 1 } }],
     ["a protocol that is not major.minor", { ...nodeMessages.hello, protocol: "1" }],
-    ["an unknown finish reason", { ...nodeMessages.done, finishReason: "tool_calls" }],
+    ["an unknown finish reason", { ...nodeMessages.done, finishReason: "content_filter" }],
     ["an error without retryable", { type: "job-error", jobId: "j", error: { code: "busy", message: "x" } }],
     ["an unknown GPU backend", { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with CPU hardware"].hardware, backend: "rocm" } }],
     ["negative free VRAM", { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with hardware (1.1)"].hardware, vramFreeBytes: -1 } }],

@@ -6,7 +6,7 @@ import { wireErrorSchema } from "./wire-error.ts";
  * Every frame is one JSON object whose `type` selects its schema.
  * Major versions are incompatible; minor versions only add optional fields.
  */
-export const PROTOCOL_VERSION = "1.1";
+export const PROTOCOL_VERSION = "1.2";
 
 /** The first minor version whose edge accepts `heartbeat` frames; a node sends none to an older edge. */
 export const HEARTBEAT_SINCE_MINOR = 1;
@@ -28,6 +28,20 @@ export const idSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, "must be 1 to 1
 export const nodeNameSchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1 to 64 printable ASCII characters without spaces");
 const id = idSchema;
 
+/**
+ * Capabilities that change what a correct answer looks like. The ladder sends
+ * a request that needs one only to models whose node announced it.
+ */
+export const capabilitiesSchema = z.object({
+  /** Output constrained to JSON, or to a given JSON schema (`response_format`). */
+  jsonSchema: z.boolean(),
+  /** Function calling (`tools`, `tool_choice`), answered as `tool_calls`. */
+  tools: z.boolean(),
+  /** Per-token confidence in chunks, which escalation reads. */
+  logprobs: z.boolean(),
+});
+export type Capabilities = z.infer<typeof capabilitiesSchema>;
+
 export const modelInfoSchema = z.object({
   /** The id clients name in `model`, e.g. `qwen2.5-0.5b-instruct-q4_k_m`. */
   id,
@@ -41,12 +55,26 @@ export const modelInfoSchema = z.object({
   tokensPerSecond: z.number().nonnegative().max(1e6),
   /** Jobs this model runs at once on this node (its context sequences); `node.slots` caps the node's total. */
   slots: z.number().int().positive().max(256),
+  /** What the node can honour for this model (since 1.2; absent means none of them). */
+  capabilities: capabilitiesSchema.optional(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
+
+/** A function call the model made; `arguments` is a JSON text, as in OpenAI's API. */
+export const toolCallSchema = z.object({
+  id: z.string().min(1).max(128),
+  name: z.string().min(1).max(128),
+  arguments: z.string(),
+});
+export type ToolCall = z.infer<typeof toolCallSchema>;
 
 export const chatMessageSchema = z.object({
   role: z.enum(["system", "developer", "user", "assistant", "tool"]),
   content: z.string(),
+  /** An assistant turn that called functions (since 1.2). */
+  toolCalls: z.array(toolCallSchema).max(128).optional(),
+  /** A tool turn: which call this is the result of (since 1.2). */
+  toolCallId: z.string().max(128).optional(),
 });
 export type WireChatMessage = z.infer<typeof chatMessageSchema>;
 
@@ -66,6 +94,27 @@ export const jobInputSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("completion"), prompt: z.string() }),
 ]);
 export type JobInput = z.infer<typeof jobInputSchema>;
+
+/** A JSON schema as the client sent it; nodes compile it to a grammar, the edge validates answers against it. */
+const jsonSchemaObject = z.record(z.string(), z.unknown());
+
+export const responseFormatSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("json_object") }),
+  z.object({ type: z.literal("json_schema"), name: z.string().max(128), schema: jsonSchemaObject }),
+]);
+export type ResponseFormat = z.infer<typeof responseFormatSchema>;
+
+export const toolSchema = z.object({
+  name: z.string().min(1).max(128),
+  description: z.string().optional(),
+  /** JSON schema of the arguments; absent means no arguments. */
+  parameters: jsonSchemaObject.optional(),
+});
+export type Tool = z.infer<typeof toolSchema>;
+
+/** `auto`: the model decides; `required`: it must call one; `{ name }`: it must call that one. */
+export const toolChoiceSchema = z.union([z.enum(["auto", "none", "required"]), z.object({ name: z.string().min(1).max(128) })]);
+export type ToolChoice = z.infer<typeof toolChoiceSchema>;
 
 // ---- node -> edge ----
 
@@ -132,15 +181,17 @@ export const usageSchema = z.object({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
-export const FinishReason = { stop: "stop", length: "length" } as const;
+export const FinishReason = { stop: "stop", length: "length", toolCalls: "tool_calls" } as const;
 
 export const doneSchema = z.object({
   type: z.literal("done"),
   jobId: id,
   /** How many chunks were sent, so the edge can tell a gap from the end. */
   chunks: z.number().int().nonnegative(),
-  finishReason: z.enum([FinishReason.stop, FinishReason.length]),
+  finishReason: z.enum([FinishReason.stop, FinishReason.length, FinishReason.toolCalls]),
   usage: usageSchema,
+  /** The functions the model called (since 1.2); `finishReason` is then `tool_calls`. */
+  toolCalls: z.array(toolCallSchema).max(128).optional(),
 });
 
 export const jobErrorSchema = z.object({
@@ -181,6 +232,10 @@ export const jobSchema = z.object({
   model: id,
   input: jobInputSchema,
   sampling: samplingSchema,
+  /** Since 1.2: only sent to models that announced the capability. */
+  responseFormat: responseFormatSchema.optional(),
+  tools: z.array(toolSchema).min(1).max(128).optional(),
+  toolChoice: toolChoiceSchema.optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 
