@@ -18,14 +18,31 @@ export interface OpenAiUsage {
 export interface Attempt {
   model: string;
   node: string;
-  /** Why this attempt ended: `answered`, or the error code that moved the request on. */
+  /**
+   * How this attempt ended: `answered`; `escalated` (its answer looked weak);
+   * `hedge_lost` (a hedge on another node answered first); or the error code
+   * that moved the request on.
+   */
   outcome: string;
+  /** Why, in words, when the outcome alone does not say (e.g. `mean confidence 0.21 < 0.5`). */
+  reason?: string;
+  /** From dispatch to the attempt's end. */
   ms: number;
+  /** From dispatch to its first token, when one came. */
+  firstTokenMs?: number;
+  /** Mean and lowest per-token confidence of what the edge judged. */
+  confidence?: { mean: number; min: number };
 }
 
 export interface RungTrace {
   model: string;
   node: string;
+  /** How many times the request climbed to a larger model because an answer looked weak. */
+  escalations: number;
+  /** The profile that chose where on the ladder the request started (absent when a model was pinned). */
+  profile?: string;
+  /** Why the request started above the smallest capable rung, if it did. */
+  preRouted?: string[];
   attempts: Attempt[];
 }
 

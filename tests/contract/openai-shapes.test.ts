@@ -41,9 +41,11 @@ const usage = usageOf(12, 5);
 const rung: RungTrace = {
   model: "qwen2.5-0.5b-instruct-q4_k_m",
   node: "laptop",
+  escalations: 1,
+  profile: "balanced",
   attempts: [
-    { model: "smollm2-135m", node: "tab-1", outcome: "context_length_exceeded", ms: 31 },
-    { model: "qwen2.5-0.5b-instruct-q4_k_m", node: "laptop", outcome: "answered", ms: 812 },
+    { model: "smollm2-135m", node: "tab-1", outcome: "escalated", reason: "mean confidence 0.21 < 0.5", ms: 31, firstTokenMs: 12, confidence: { mean: 0.21, min: 0.02 } },
+    { model: "qwen2.5-0.5b-instruct-q4_k_m", node: "laptop", outcome: "answered", ms: 812, firstTokenMs: 95 },
   ],
 };
 

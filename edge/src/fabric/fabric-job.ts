@@ -24,12 +24,18 @@ export const attemptSchema = z.object({
   model: z.string(),
   node: z.string(),
   outcome: z.string(),
+  reason: z.string().optional(),
   ms: z.number(),
+  firstTokenMs: z.number().optional(),
+  confidence: z.object({ mean: z.number(), min: z.number() }).optional(),
 });
 
 export const traceSchema = z.object({
   model: z.string(),
   node: z.string(),
+  escalations: z.number().int().nonnegative(),
+  profile: z.string().optional(),
+  preRouted: z.array(z.string()).optional(),
   attempts: z.array(attemptSchema),
 });
 

@@ -234,7 +234,7 @@ export class JobRun {
 
   #traceOf(attempt: Attempting) {
     const answered = this.#attemptOf(attempt, "answered");
-    return { model: answered.model, node: answered.node, attempts: [...this.#trace, answered] };
+    return { model: answered.model, node: answered.node, escalations: 0, attempts: [...this.#trace, answered] };
   }
 
   #attemptOf(attempt: Attempting, outcome: string): Attempt {
