@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FinishReason, jobInputSchema, samplingSchema, usageSchema } from "@rung/shared/protocol";
+import { FinishReason, jobInputSchema, samplingSchema, toolCallSchema, usageSchema } from "@rung/shared/protocol";
 
 /**
  * The request the Worker hands its pool's Durable Object, already validated
@@ -44,9 +44,10 @@ export const jobEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("delta"), text: z.string() }),
   z.object({
     type: z.literal("end"),
-    finishReason: z.enum([FinishReason.stop, FinishReason.length]),
+    finishReason: z.enum([FinishReason.stop, FinishReason.length, FinishReason.toolCalls]),
     usage: usageSchema,
     trace: traceSchema,
+    toolCalls: z.array(toolCallSchema).optional(),
   }),
   /** The answer broke after the client had part of it: the stream ends with an error event. */
   z.object({ type: z.literal("fail"), code: z.string(), message: z.string() }),
