@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { FinishReason, jobInputSchema, samplingSchema, toolCallSchema, usageSchema } from "@rung/shared/protocol";
+import {
+  FinishReason,
+  jobInputSchema,
+  responseFormatSchema,
+  samplingSchema,
+  toolCallSchema,
+  toolChoiceSchema,
+  toolSchema,
+  usageSchema,
+} from "@rung/shared/protocol";
 
 /**
  * The request the Worker hands its pool's Durable Object, already validated
@@ -17,6 +26,10 @@ export const fabricJobSchema = z.object({
    * a node that fails halfway is replaced without the client noticing.
    */
   stream: z.boolean(),
+  /** Capabilities the answer needs; only models whose nodes announced them are tried. */
+  responseFormat: responseFormatSchema.optional(),
+  tools: z.array(toolSchema).min(1).optional(),
+  toolChoice: toolChoiceSchema.optional(),
 });
 export type FabricJob = z.infer<typeof fabricJobSchema>;
 

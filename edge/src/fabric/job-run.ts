@@ -141,6 +141,8 @@ export class JobRun {
         model: candidate.model.id,
         input: this.job.input,
         sampling: this.job.sampling,
+        ...(this.job.responseFormat && { responseFormat: this.job.responseFormat }),
+        ...(this.job.tools && { tools: this.job.tools, toolChoice: this.job.toolChoice }),
       };
       if (!this.host.dispatch(candidate.nodeId, job)) continue;
       this.#attempt = { id, candidate, startedAt: Date.now(), sequencer: new ChunkSequencer(), silence: null, gap: null };
@@ -164,7 +166,13 @@ export class JobRun {
   #onDone(attempt: Attempting, done: Done): void {
     if (!this.#writer) this.#commit(attempt);
     this.#endAttempt("answered", false);
-    this.#write({ type: "end", finishReason: done.finishReason, usage: done.usage, trace: this.#traceOf(attempt) });
+    this.#write({
+      type: "end",
+      finishReason: done.finishReason,
+      usage: done.usage,
+      trace: this.#traceOf(attempt),
+      ...(done.toolCalls && { toolCalls: done.toolCalls }),
+    });
     this.#finish();
   }
 
