@@ -1,0 +1,59 @@
+import { hasFreeSlot, type NodeView } from "./plan-ladder.ts";
+
+export interface PickOptions {
+  /** Uniform in [0, 1), e.g. Math.random; injected so tests are deterministic. */
+  random: () => number;
+  /** False for a node whose breaker for this model refuses work. */
+  available: (nodeId: string) => boolean;
+  /** Nodes this request already tried or is running on. */
+  exclude?: ReadonlySet<string>;
+}
+
+/**
+ * Chooses the node for one attempt at a model by the power of two choices:
+ * two eligible nodes at random, the one with the shorter expected wait wins.
+ * Comparing only two keeps many edges from herding onto the one node that
+ * looks best to all of them, while still steering away from busy nodes.
+ */
+export function pickNode(nodes: readonly NodeView[], modelId: string, options: PickOptions): NodeView | undefined {
+  const eligible = nodes.filter(
+    (n) => hasFreeSlot(n, modelId) && options.available(n.id) && !options.exclude?.has(n.id),
+  );
+  if (eligible.length <= 1) return eligible[0];
+
+  const first = Math.min(eligible.length - 1, Math.floor(options.random() * eligible.length));
+  let second = Math.min(eligible.length - 2, Math.floor(options.random() * (eligible.length - 1)));
+  if (second >= first) second += 1;
+  const a = eligible[first]!;
+  const b = eligible[second]!;
+
+  const fallbackSpeed = medianSpeed(eligible, modelId);
+  const speedOf = (n: NodeView) => knownSpeed(n, modelId) ?? fallbackSpeed;
+  const waitOf = (n: NodeView) => expectedLoad(n, modelId) / speedOf(n);
+  const order = waitOf(a) - waitOf(b) || speedOf(b) - speedOf(a) || a.id.localeCompare(b.id);
+  return order <= 0 ? a : b;
+}
+
+/** How full the node would be with one more job: the busier of the model's own slots and the node's. */
+function expectedLoad(node: NodeView, modelId: string): number {
+  const slots = node.models.find((m) => m.id === modelId)?.slots ?? 1;
+  const modelLoad = ((node.activeByModel[modelId] ?? 0) + 1) / slots;
+  return Math.max(modelLoad, (node.active + 1) / node.slots);
+}
+
+/** The model's measured speed on the node; undefined when it reported none. */
+function knownSpeed(node: NodeView, modelId: string): number | undefined {
+  const speed = node.models.find((m) => m.id === modelId)?.tokensPerSecond ?? 0;
+  return speed > 0 ? speed : undefined;
+}
+
+/** A node without a measured speed counts as typical; when none has one, speeds cancel out. */
+function medianSpeed(nodes: readonly NodeView[], modelId: string): number {
+  const speeds = nodes
+    .map((n) => knownSpeed(n, modelId))
+    .filter((s): s is number => s !== undefined)
+    .sort((x, y) => x - y);
+  if (speeds.length === 0) return 1;
+  const middle = Math.floor(speeds.length / 2);
+  return speeds.length % 2 === 1 ? speeds[middle]! : (speeds[middle - 1]! + speeds[middle]!) / 2;
+}
