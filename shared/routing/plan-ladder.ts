@@ -1,9 +1,21 @@
 import type { ModelInfo } from "../protocol/messages.ts";
+import { buildCatalog, type CatalogEntry, type CatalogNode } from "./catalog.ts";
+import { effectiveEscalation, type EffectiveEscalation } from "./escalation.ts";
+import { PROFILE_NAMES, type Policy, type ProfileName } from "./policy.ts";
+import { preRoute } from "./pre-route.ts";
+import { startRung } from "./profiles.ts";
 
-/** What the router needs to know about one connected node. */
+/**
+ * A model as the router sees it: what a node announced, plus what the operator
+ * configured for upstream APIs (the wire protocol carries neither field).
+ */
+export type RoutedModel = ModelInfo & { pricePerMillionTokens?: number; quality?: number };
+
+/** What the router needs to know about one connected node (upstream APIs included). */
 export interface NodeView {
   id: string;
   name: string;
+  kind?: "native" | "browser" | "upstream";
   slots: number;
   /** Jobs the edge has running on the node now. */
   active: number;
@@ -11,54 +23,84 @@ export interface NodeView {
   activeByModel: Readonly<Record<string, number>>;
   /** A draining node finishes its jobs but takes no new ones. */
   draining: boolean;
-  models: readonly ModelInfo[];
+  models: readonly RoutedModel[];
 }
 
 export interface LadderRequest {
-  /** `auto`, or a concrete model id that pins the model. */
+  /** `auto`, `auto:<profile>`, or a concrete model id that pins the model. */
   model: string;
   /** Estimated prompt tokens (see estimateTokens). */
   promptTokens: number;
   /** Tokens the client asked for at most; undefined lets the node use the rest of its context. */
   maxTokens: number | undefined;
+  /** Capabilities the answer depends on: `response_format` and `tools`. */
+  needs: { jsonSchema: boolean; tools: boolean };
+  /** The prompt's texts, read by pre-routing. */
+  texts: readonly string[];
+  /** Per-request knobs (headers): a confidence threshold, the highest rung, or no climbing at all. */
+  override?: { minConfidence?: number; maxRung?: string; escalate?: boolean };
 }
 
-export interface Candidate {
-  model: ModelInfo;
-  nodeId: string;
+/** One model the request may run on, with the nodes that can take it. */
+export interface RungPlan {
+  model: Omit<CatalogEntry, "nodes">;
+  /** Nodes serving the model that hold the request's context, have the capabilities and are not draining. */
+  nodeIds: string[];
 }
 
 export type PlanRefusal = {
   ok: false;
-  status: 400 | 404 | 429 | 503;
+  status: 400 | 404 | 503;
   code: string;
   message: string;
 };
-export type Plan = { ok: true; candidates: Candidate[] } | PlanRefusal;
+
+export type LadderPlan = {
+  ok: true;
+  /** Ascending by quality score; parameter count, then id, break ties. */
+  rungs: RungPlan[];
+  /** Where the request starts; climbs go only upward, rungs below are fallbacks for errors. */
+  startIndex: number;
+  /** A concrete model id: one rung, no climbing. */
+  pinned: boolean;
+  /** The profile that chose the start; undefined when pinned. */
+  profile: ProfileName | undefined;
+  escalation: EffectiveEscalation;
+  /** Why pre-routing raised the start rung; empty when it did not. */
+  preRouted: string[];
+};
+
+export type Plan = LadderPlan | PlanRefusal;
 
 export const AUTO_MODEL = "auto";
+const AUTO_PREFIX = `${AUTO_MODEL}:`;
+
+const CAPABILITY_WORDS = { jsonSchema: "structured output (response_format)", tools: "function calling (tools)" } as const;
 
 /**
- * Orders the (model, node) pairs a request may run on: models smallest first
- * by parameter count, skipping those whose context cannot hold the request;
- * within a model, the least loaded node first, faster nodes breaking ties.
- * A concrete model id pins that model: no climbing, only other nodes of it.
+ * Plans the ladder for one request: which models it may run on and where it starts.
+ * Node choice within a rung is pickNode's; the queue handles busy nodes.
  */
-export function planLadder(request: LadderRequest, nodes: readonly NodeView[]): Plan {
-  const pinned = request.model !== AUTO_MODEL;
-  const models = catalogModels(nodes);
-  if (pinned && !models.has(request.model)) {
-    return refuse(404, "model_not_found", `The model '${request.model}' does not exist or no node serves it.`);
+export function planLadder(request: LadderRequest, nodes: readonly NodeView[], policy: Policy): Plan {
+  const catalog = buildCatalog(nodes, policy).sort(ladderOrder);
+  const target = resolveModel(request.model, policy, catalog);
+  if (!target.ok) return target;
+  const { profile, pinned } = target;
+
+  let wanted = pinned ? catalog.filter((e) => e.id === request.model) : catalog;
+  if (!pinned && request.override?.maxRung !== undefined) {
+    const ceiling = catalog.find((e) => e.id === request.override?.maxRung);
+    if (!ceiling) return refuse(404, "model_not_found", `The highest rung '${request.override.maxRung}' is not a model any node serves.`);
+    wanted = wanted.filter((e) => ladderOrder(e, ceiling) <= 0);
   }
-  const wanted = [...models.values()].filter((m) => !pinned || m.id === request.model);
   if (wanted.length === 0) {
     return refuse(503, "no_capable_node", "No node is connected to serve this request. Try again once a node has joined.");
   }
 
   const needed = request.promptTokens + (request.maxTokens ?? 1);
-  const fitting = wanted.filter((m) => m.contextLength >= needed);
+  const fitting = wanted.filter((e) => e.contextLength >= needed);
   if (fitting.length === 0) {
-    const largest = Math.max(...wanted.map((m) => m.contextLength));
+    const largest = Math.max(...wanted.map((e) => e.contextLength));
     return refuse(
       400,
       "context_length_exceeded",
@@ -66,20 +108,75 @@ export function planLadder(request: LadderRequest, nodes: readonly NodeView[]): 
     );
   }
 
-  fitting.sort((a, b) => a.parameters - b.parameters || a.id.localeCompare(b.id));
-  const candidates: Candidate[] = [];
-  let saturated = false;
-  for (const { id } of fitting) {
-    // Nodes size their own contexts: only those whose context for this model holds the request.
-    const serving = nodes.filter((n) => !n.draining && (modelOn(n, id)?.contextLength ?? 0) >= needed);
-    const free = serving.filter((n) => hasFreeSlot(n, id));
-    saturated ||= serving.length > free.length;
-    free.sort((a, b) => loadOf(a, id) - loadOf(b, id) || speedOf(b, id) - speedOf(a, id));
-    for (const node of free) candidates.push({ model: modelOn(node, id)!, nodeId: node.id });
+  const fits = (n: CatalogNode) => n.contextLength >= needed && hasNeeds(n, request.needs);
+  if (!fitting.some((e) => e.nodes.some(fits))) {
+    const what = describeNeeds(request.needs, fitting, needed);
+    return pinned
+      ? refuse(400, "capability_unsupported", `The model '${request.model}' does not support ${what} on any connected node.`)
+      : refuse(503, "no_capable_node", `No connected model supports ${what} for this request. Try again once such a node has joined.`);
   }
-  if (candidates.length > 0) return { ok: true, candidates };
-  if (saturated) return refuse(429, "nodes_busy", "Every node that can serve this request is busy. Retry shortly.");
-  return refuse(503, "no_capable_node", "The nodes that serve this model are shutting down. Try again shortly.");
+
+  const rungs: RungPlan[] = [];
+  const ready: CatalogEntry[] = [];
+  for (const entry of fitting) {
+    const usable = entry.nodes.filter((n) => !n.draining && fits(n));
+    if (usable.length === 0) continue;
+    const { nodes: _all, ...model } = entry;
+    rungs.push({ model, nodeIds: usable.map((n) => n.id) });
+    ready.push({ ...entry, nodes: usable });
+  }
+  if (rungs.length === 0) {
+    return refuse(503, "no_capable_node", "The nodes that serve this request are shutting down. Try again shortly.");
+  }
+
+  const escalation = effectiveEscalation(policy, profile, request.override);
+  if (pinned || profile === undefined) {
+    return { ok: true, rungs, startIndex: 0, pinned: true, profile: undefined, escalation: { ...escalation, enabled: false }, preRouted: [] };
+  }
+  let startIndex = startRung(ready, policy.profiles[profile], request);
+  const preRouted = request.override?.escalate === false ? [] : preRoute(request.texts, request.promptTokens, policy.preRouting);
+  if (preRouted.length > 0) startIndex = Math.min(startIndex + policy.preRouting.rungsUp, rungs.length - 1);
+  return { ok: true, rungs, startIndex, pinned: false, profile, escalation, preRouted };
+}
+
+type Resolved = { ok: true; pinned: true; profile: undefined } | { ok: true; pinned: false; profile: ProfileName } | PlanRefusal;
+
+function resolveModel(model: string, policy: Policy, catalog: readonly CatalogEntry[]): Resolved {
+  if (model === AUTO_MODEL) return { ok: true, pinned: false, profile: policy.defaultProfile };
+  if (model.startsWith(AUTO_PREFIX)) {
+    const name = model.slice(AUTO_PREFIX.length);
+    if (isProfileName(name)) return { ok: true, pinned: false, profile: name };
+    const valid = [AUTO_MODEL, ...PROFILE_NAMES.map((p) => `${AUTO_PREFIX}${p}`)].join(", ");
+    return refuse(404, "model_not_found", `The model '${model}' does not exist: '${name}' is not a profile. Valid: ${valid}.`);
+  }
+  if (!catalog.some((e) => e.id === model)) {
+    return refuse(404, "model_not_found", `The model '${model}' does not exist or no node serves it.`);
+  }
+  return { ok: true, pinned: true, profile: undefined };
+}
+
+function isProfileName(name: string): name is ProfileName {
+  return (PROFILE_NAMES as readonly string[]).includes(name);
+}
+
+/** Ladder order: weaker first by quality score, then smaller, then by id so the order is stable. */
+function ladderOrder(a: CatalogEntry, b: CatalogEntry): number {
+  return a.quality.score - b.quality.score || a.parameters - b.parameters || a.id.localeCompare(b.id);
+}
+
+type Need = keyof LadderRequest["needs"];
+const NEEDS: readonly Need[] = ["jsonSchema", "tools"];
+
+/** The needed capabilities no node holding the context has; all of them "together" when each exists but on different nodes. */
+function describeNeeds(needs: LadderRequest["needs"], entries: readonly CatalogEntry[], needed: number): string {
+  const wanted = NEEDS.filter((need) => needs[need]);
+  const missing = wanted.filter((need) => !entries.some((e) => e.nodes.some((n) => n.contextLength >= needed && n.capabilities[need])));
+  if (missing.length > 0) return missing.map((m) => CAPABILITY_WORDS[m]).join(" and ");
+  return `${wanted.map((m) => CAPABILITY_WORDS[m]).join(" and ")} together`;
+}
+
+function hasNeeds(node: CatalogNode, needs: LadderRequest["needs"]): boolean {
+  return (!needs.jsonSchema || node.capabilities.jsonSchema) && (!needs.tools || node.capabilities.tools);
 }
 
 /** One entry per model id across nodes; draining nodes still count, so their models are not 'unknown'. */
@@ -104,16 +201,6 @@ export function hasFreeSlot(node: NodeView, modelId: string): boolean {
   const model = modelOn(node, modelId);
   if (!model || node.draining) return false;
   return node.active < node.slots && (node.activeByModel[modelId] ?? 0) < model.slots;
-}
-
-/** How full the node is for this model: the busier of its own share and the node as a whole. */
-function loadOf(node: NodeView, modelId: string): number {
-  const modelLoad = (node.activeByModel[modelId] ?? 0) / modelOn(node, modelId)!.slots;
-  return Math.max(modelLoad, node.active / node.slots);
-}
-
-function speedOf(node: NodeView, modelId: string): number {
-  return modelOn(node, modelId)?.tokensPerSecond ?? 0;
 }
 
 function refuse(status: PlanRefusal["status"], code: string, message: string): PlanRefusal {

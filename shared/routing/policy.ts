@@ -1,0 +1,221 @@
+import { z } from "zod";
+import { capabilitiesSchema, idSchema, nodeNameSchema } from "../protocol/messages.ts";
+import { DEFAULT_PROFILE_WEIGHTS } from "./profiles.ts";
+
+/** What `auto:<profile>` may name; `auto` alone means the policy's `defaultProfile`. */
+export const PROFILE_NAMES = ["quality", "balanced", "speed", "budget", "long_context"] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/*
+ * The operator's routing policy. Every field has a default so `{}` is a whole policy,
+ * and every object is strict so a misspelt field is refused rather than silently ignored.
+ * Nested objects use `.prefault({})`: in zod 4 `.default(x)` returns x unparsed, so
+ * inner defaults would not apply.
+ */
+
+const weight = z.number().min(0).max(1000);
+const confidence = z.number().min(0).max(1);
+const milliseconds = z.number().int().min(0).max(3_600_000);
+
+function profileSchema(name: ProfileName) {
+  const weights = DEFAULT_PROFILE_WEIGHTS[name];
+  return z
+    .object({
+      quality: weight.default(weights.quality),
+      latency: weight.default(weights.latency),
+      cost: weight.default(weights.cost),
+      context: weight.default(weights.context),
+      /** Overrides `escalation.minMeanConfidence` for requests routed by this profile. */
+      minMeanConfidence: confidence.optional(),
+    })
+    .strict()
+    .prefault({});
+}
+
+const profilesSchema = z
+  .object({
+    quality: profileSchema("quality"),
+    balanced: profileSchema("balanced"),
+    speed: profileSchema("speed"),
+    budget: profileSchema("budget"),
+    long_context: profileSchema("long_context"),
+  })
+  .strict()
+  .prefault({});
+
+const escalationSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Climb when the mean confidence of the first `windowTokens` chunks is below this. */
+    minMeanConfidence: confidence.default(0.5),
+    /** Climb when any single chunk in the window is below this; 0 turns the check off. */
+    minTokenConfidence: confidence.default(0),
+    windowTokens: z.number().int().min(1).max(4096).default(16),
+    /** How long the edge holds the first chunks back before committing to a rung. */
+    commitMs: milliseconds.default(500),
+    maxClimbs: z.number().int().min(0).max(16).default(2),
+    climbOnInvalidJson: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
+
+const preRoutingSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    longPromptTokens: z.number().int().min(1).default(2000),
+    code: z.boolean().default(true),
+    math: z.boolean().default(true),
+    multiStep: z.boolean().default(true),
+    rungsUp: z.number().int().min(0).max(16).default(1),
+  })
+  .strict()
+  .prefault({});
+
+const breakerSchema = z
+  .object({
+    failureThreshold: z.number().int().min(1).max(1000).default(3),
+    openMs: milliseconds.default(60_000),
+  })
+  .strict()
+  .prefault({});
+
+const retrySchema = z
+  .object({
+    maxRetries: z.number().int().min(0).max(16).default(2),
+    baseDelayMs: milliseconds.default(50),
+    maxDelayMs: milliseconds.default(2000),
+  })
+  .strict()
+  .refine((r) => r.maxDelayMs >= r.baseDelayMs, { message: "maxDelayMs must be at least baseDelayMs", path: ["maxDelayMs"] })
+  .prefault({});
+
+const hedgeSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Hedge a first token slower than this percentile of the model's recent first tokens. */
+    percentile: z.number().gt(0).max(1).default(0.95),
+    minSamples: z.number().int().min(1).max(10_000).default(8),
+    /** A fixed hedge delay instead of the percentile; null uses the percentile. */
+    afterMs: milliseconds.nullable().default(null),
+    minDelayMs: milliseconds.default(250),
+  })
+  .strict()
+  .prefault({});
+
+const queueSchema = z
+  .object({
+    maxLength: z.number().int().min(0).max(100_000).default(64),
+    maxWaitMs: milliseconds.default(15_000),
+  })
+  .strict()
+  .prefault({});
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** Keys travel to this URL, so only TLS, except to a server on this machine; no credentials or query hidden in it. */
+const baseUrlSchema = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an absolute URL" });
+    return;
+  }
+  const problem =
+    url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))
+      ? "must be https (http only for 127.0.0.1, localhost or [::1])"
+      : url.username || url.password
+        ? "must not carry credentials (name the key with keySecret)"
+        : url.search || url.hash || text.includes("?") || text.includes("#")
+          ? "must not carry a query or fragment"
+          : undefined;
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const upstreamModelSchema = z
+  .object({
+    /** The id clients and the ladder see. */
+    id: idSchema,
+    /** The id the upstream API expects, when it differs. */
+    upstreamModel: idSchema.optional(),
+    parameters: z.number().int().positive().max(1e13),
+    contextLength: z.number().int().positive().max(1 << 24),
+    pricePerMillionTokens: z.number().min(0).max(1e6).optional(),
+    quality: z.number().min(0).max(100).optional(),
+    capabilities: capabilitiesSchema.strict().optional(),
+  })
+  .strict();
+
+const upstreamSchema = z
+  .object({
+    name: nodeNameSchema,
+    baseUrl: baseUrlSchema,
+    /** Name of the Worker secret (env var) holding the bearer key; never the key itself. */
+    keySecret: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be an environment variable name")
+      .optional(),
+    slots: z.number().int().min(1).max(1024).default(16),
+    models: z.array(upstreamModelSchema).min(1).max(32),
+  })
+  .strict();
+
+export const policySchema = z
+  .object({
+    defaultProfile: z.enum(PROFILE_NAMES).default("balanced"),
+    profiles: profilesSchema,
+    escalation: escalationSchema,
+    preRouting: preRoutingSchema,
+    breaker: breakerSchema,
+    retry: retrySchema,
+    hedge: hedgeSchema,
+    queue: queueSchema,
+    /** Operator scores (0..100, MMLU-like) that override the shipped quality table. */
+    quality: z.record(idSchema, z.number().min(0).max(100)).default({}),
+    /** USD per million tokens, by model id. */
+    prices: z.record(idSchema, z.number().min(0).max(1e6)).default({}),
+    upstreams: z.array(upstreamSchema).max(16).default([]),
+  })
+  .strict()
+  .superRefine((policy, ctx) => {
+    const names = new Set<string>();
+    policy.upstreams.forEach((upstream, index) => {
+      if (names.has(upstream.name)) {
+        ctx.addIssue({ code: "custom", message: `duplicate upstream name '${upstream.name}'`, path: ["upstreams", index, "name"] });
+      }
+      names.add(upstream.name);
+    });
+  });
+
+export type Policy = z.infer<typeof policySchema>;
+export type ProfileSettings = Policy["profiles"][ProfileName];
+export type PreRoutingSettings = Policy["preRouting"];
+export type UpstreamSettings = Policy["upstreams"][number];
+
+export const DEFAULT_POLICY: Policy = policySchema.parse({});
+
+export type PolicyResult = { ok: true; policy: Policy } | { ok: false; message: string };
+
+/** Validates an operator's policy; the message names each bad field as a dotted path. */
+export function parsePolicy(input: unknown): PolicyResult {
+  const result = policySchema.safeParse(input);
+  if (result.success) return { ok: true, policy: result.data };
+  const message = result.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`).join("; ");
+  return { ok: false, message };
+}
+
+/** The same, from JSON text (the `RUNG_POLICY` variable or an admin PUT body). */
+export function parsePolicyJson(text: string): PolicyResult {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, message: `policy is not valid JSON: ${(error as Error).message}` };
+  }
+  return parsePolicy(input);
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "policy";
+  return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
+}

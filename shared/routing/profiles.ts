@@ -1,0 +1,104 @@
+import type { CatalogEntry } from "./catalog.ts";
+import type { ProfileName } from "./policy.ts";
+
+/** How much a profile cares about each property of a rung; only ratios matter. */
+export interface ProfileWeights {
+  quality: number;
+  latency: number;
+  cost: number;
+  context: number;
+}
+
+/*
+ * Why these numbers. Each property is scaled to 0..1 against the best or worst
+ * capable rung (see startRung), so a weight says how many "whole catalog spreads"
+ * of one property a profile trades for another.
+ *
+ * balanced: escalation already buys quality on demand (a weak answer climbs), so
+ * the start rung should be the one that is cheap and quick to try; quality only
+ * breaks near-ties between rungs of similar cost. Cost weighs twice latency
+ * because a bigger model costs more on every token, prompt included, while its
+ * slowness shows only while the answer streams. On a 0.5B/3B/7B catalog this
+ * starts at 0.5B; a larger start needs a small model that is both slower and
+ * pricier, which a sane catalog does not have.
+ * budget: the same, with cost dominating, so it never starts above the cheapest.
+ * quality: only quality; it starts where balanced would end.
+ * speed: latency dominates; quality breaks ties between equally fast rungs.
+ * long_context: context dominates; a little cost keeps equally long contexts on
+ * the cheaper rung.
+ */
+export const DEFAULT_PROFILE_WEIGHTS: Readonly<Record<ProfileName, ProfileWeights>> = {
+  quality: { quality: 4, latency: 0, cost: 0, context: 0 },
+  balanced: { quality: 1, latency: 1, cost: 2, context: 0 },
+  speed: { quality: 0.5, latency: 4, cost: 0, context: 0 },
+  budget: { quality: 0.25, latency: 0.5, cost: 4, context: 0 },
+  long_context: { quality: 0.5, latency: 0, cost: 1, context: 4 },
+};
+
+/** Answer length assumed when the client set no max_tokens: a typical chat reply. */
+export const TYPICAL_ANSWER_TOKENS = 256;
+
+/**
+ * Self-hosted models have no price, so their cost is modelled as proportional to
+ * size at a nominal USD 0.02 per billion parameters per million tokens: a 7B model
+ * then costs about what hosted APIs charge for one (tenths of a dollar per million
+ * tokens), so priced upstreams and local rungs compare on one scale. An operator
+ * who knows better sets `prices` for the local models.
+ */
+const NOMINAL_USD_PER_BILLION_PARAMETERS = 0.02;
+
+export interface StartRequest {
+  promptTokens: number;
+  maxTokens: number | undefined;
+}
+
+/**
+ * Picks the rung a request starts on: the one with the best weighted score of
+ * quality and context (gains) against expected decoding time and cost (losses),
+ * each divided by its largest value among the rungs. `entries` are the capable
+ * rungs in ladder order; a tie goes to the lower rung, so equal scores start cheap.
+ */
+export function startRung(entries: readonly CatalogEntry[], weights: ProfileWeights, request: StartRequest): number {
+  if (entries.length === 0) return 0;
+  const answerTokens = request.maxTokens ?? TYPICAL_ANSWER_TOKENS;
+  const facts = entries.map((entry) => ({
+    quality: entry.quality.score,
+    seconds: answerTokens / fastestSpeed(entry),
+    cost: costPerMillion(entry) * (request.promptTokens + answerTokens),
+    context: entry.contextLength,
+  }));
+  const max = {
+    quality: Math.max(...facts.map((f) => f.quality)),
+    seconds: Math.max(...facts.map((f) => f.seconds)),
+    cost: Math.max(...facts.map((f) => f.cost)),
+    context: Math.max(...facts.map((f) => f.context)),
+  };
+  let best = 0;
+  let bestScore = -Infinity;
+  facts.forEach((f, index) => {
+    const score =
+      weights.quality * share(f.quality, max.quality) -
+      weights.latency * share(f.seconds, max.seconds) -
+      weights.cost * share(f.cost, max.cost) +
+      weights.context * share(f.context, max.context);
+    if (score > bestScore) {
+      best = index;
+      bestScore = score;
+    }
+  });
+  return best;
+}
+
+/** Unmeasured speed (0) counts as the slowest possible, so an unknown node is not assumed fast. */
+function fastestSpeed(entry: CatalogEntry): number {
+  return Math.max(0, ...entry.nodes.map((n) => n.tokensPerSecond));
+}
+
+function costPerMillion(entry: CatalogEntry): number {
+  return entry.pricePerMillionTokens ?? (entry.parameters / 1e9) * NOMINAL_USD_PER_BILLION_PARAMETERS;
+}
+
+function share(value: number, max: number): number {
+  if (value === Infinity) return 1;
+  return max > 0 && max !== Infinity ? value / max : 0;
+}
