@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { tunnelNodeStandIns } from "./test/tunnel-node-stand-ins.ts";
+import { upstreamStandIn } from "./test/upstream-stand-in.ts";
 
 /** Edge tests run inside workerd with the real Worker and Durable Object from wrangler.toml. */
 export default defineConfig({
@@ -10,8 +11,9 @@ export default defineConfig({
       miniflare: {
         // Short timeouts so timeout paths are tested in milliseconds, not minutes.
         bindings: { RUNG_TOKEN_TIMEOUT_MS: "1000", RUNG_REQUEST_TIMEOUT_MS: "3000" },
-        // The Durable Object's calls to tunnel nodes land here (Node side), not on the network.
-        outboundService: tunnelNodeStandIns,
+        // Calls to tunnel nodes and upstreams land here (Node side), not on the network.
+        outboundService: (request) =>
+          new URL(request.url).hostname.endsWith(".upstream.test") ? upstreamStandIn(request) : tunnelNodeStandIns(request),
       },
     }),
   ],
