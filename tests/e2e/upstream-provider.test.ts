@@ -1,0 +1,93 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
+import { AgentProcess } from "./harness/agent-process.ts";
+import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { modelCache } from "./harness/paths.ts";
+
+/**
+ * An OpenAI-compatible upstream as a rung: edge A has no nodes and one
+ * upstream in its policy, which is edge B, a second local edge with a real
+ * agent serving rung-tiny and an API key that A holds as a secret. The
+ * official client asks A and gets B's agent's answer, explained as the
+ * upstream's rung.
+ *
+ * `describe.todo` until the Fabric dispatches to upstreams (the lead wires
+ * UpstreamDispatcher in); then make it `describe`.
+ */
+const UPSTREAM_KEY = "sk-edge-b";
+const hello = [{ role: "user" as const, content: "Hello there" }];
+
+describe.todo("an upstream provider as a rung", () => {
+  let upstreamEdge: LocalEdge;
+  let edge: LocalEdge;
+  let agent: AgentProcess;
+  let client: OpenAI;
+  let direct: OpenAI;
+
+  beforeAll(async () => {
+    const tiny = await ensureTestModel("tiny", modelCache);
+    upstreamEdge = await startLocalEdge({ RUNG_API_KEYS: UPSTREAM_KEY });
+    agent = new AgentProcess({ edge: upstreamEdge.url, name: "agent-behind-b", models: [tiny] });
+    await agent.joined(["rung-tiny"]);
+    const policy = {
+      upstreams: [
+        {
+          name: "edge-b",
+          baseUrl: `${upstreamEdge.url}/v1`,
+          keySecret: "EDGE_B_KEY",
+          slots: 4,
+          models: [{ id: "rung-cloud", upstreamModel: "rung-tiny", parameters: 1_000_000_000, contextLength: 512, pricePerMillionTokens: 0.5 }],
+        },
+      ],
+    };
+    edge = await startLocalEdge({ RUNG_POLICY: JSON.stringify(policy), EDGE_B_KEY: UPSTREAM_KEY });
+    client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "not-needed-locally", maxRetries: 0 });
+    direct = new OpenAI({ baseURL: `${upstreamEdge.url}/v1`, apiKey: UPSTREAM_KEY, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await Promise.all([edge?.dispose(), upstreamEdge?.dispose()]);
+  });
+
+  it("lists the upstream's model among the edge's models", async () => {
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toContain("rung-cloud");
+  });
+
+  it("answers through the upstream, with the answer edge B's agent gives, and says which rung and upstream served it", async () => {
+    const request = { model: "auto", messages: hello, max_tokens: 12, temperature: 0 } as const;
+    const { data, response } = await client.chat.completions.create(request).withResponse();
+    expect(response.headers.get("x-rung-model")).toBe("rung-cloud");
+    expect(response.headers.get("x-rung-node")).toBe("edge-b");
+    expect(data.model).toBe("rung-cloud");
+    const fromB = await direct.chat.completions.create({ ...request, model: "rung-tiny" });
+    expect(fromB.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(data.choices[0]?.message.content).toBe(fromB.choices[0]?.message.content);
+    expect(data.usage?.completion_tokens).toBe(fromB.usage?.completion_tokens);
+  });
+
+  it("streams through the upstream the same text it answers whole", async () => {
+    const request = { model: "rung-cloud", messages: hello, max_tokens: 12, temperature: 0 } as const;
+    const whole = await client.chat.completions.create(request);
+    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } }).withResponse();
+    expect(stream.response.headers.get("x-rung-node")).toBe("edge-b");
+    let text = "";
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream.data) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      usage ??= chunk.usage;
+    }
+    expect(text).toBe(whole.choices[0]?.message.content);
+    expect(usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
+  });
+
+  it("serves legacy completions through the upstream's /completions", async () => {
+    const answer = await client.completions.create({ model: "rung-cloud", prompt: "Once upon a time", max_tokens: 8, temperature: 0 });
+    const fromB = await direct.completions.create({ model: "rung-tiny", prompt: "Once upon a time", max_tokens: 8, temperature: 0 });
+    expect(answer.model).toBe("rung-cloud");
+    expect(answer.choices[0]?.text).toBe(fromB.choices[0]?.text);
+  });
+});
