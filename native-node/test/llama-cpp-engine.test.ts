@@ -61,6 +61,7 @@ describe("LlamaCppEngine", () => {
         contextLength: CONTEXT,
         tokensPerSecond: expect.any(Number),
         slots: 2,
+        capabilities: { jsonSchema: true, tools: true, logprobs: true },
       },
     ]);
     expect(engine.models[0]!.tokensPerSecond).toBeGreaterThan(0);

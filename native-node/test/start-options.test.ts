@@ -22,6 +22,7 @@ describe("start options", () => {
       transport: "auto",
       publicUrl: undefined,
       tunnelPort: undefined,
+      faults: { firstTokenDelayMs: 0, failJobs: 0 },
     });
     expect(options.name.length).toBeGreaterThan(0);
   });
@@ -43,6 +44,8 @@ describe("start options", () => {
       "--transport", "tunnel",
       "--public-url", "https://node.example.com",
       "--tunnel-port", "8788",
+      "--fault-first-token-delay-ms", "1500",
+      "--fault-fail-jobs", "2",
     ]);
     expect(options).toEqual({
       edge: "http://127.0.0.1:8787",
@@ -59,7 +62,15 @@ describe("start options", () => {
       transport: "tunnel",
       publicUrl: "https://node.example.com",
       tunnelPort: 8788,
+      faults: { firstTokenDelayMs: 1500, failJobs: 2 },
     });
+  });
+
+  it("takes the fault-injection testing aids from flags over the environment", () => {
+    const env = { RUNG_EDGE: EDGE[1], RUNG_FAULT_FIRST_TOKEN_DELAY_MS: "250", RUNG_FAULT_FAIL_JOBS: "4" };
+    expect(parseStart(["-m", "a.gguf"], env).faults).toEqual({ firstTokenDelayMs: 250, failJobs: 4 });
+    expect(parseStart(["-m", "a.gguf", "--fault-fail-jobs", "1"], env).faults).toEqual({ firstTokenDelayMs: 250, failJobs: 1 });
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--fault-fail-jobs", "many"]).message).toMatch(/--fault-fail-jobs must be a whole number/);
   });
 
   it("reads sizes in decimal units, as they are printed, and wants the unit", () => {

@@ -1,4 +1,4 @@
-import type { ModelInfo } from "../protocol/messages.ts";
+import type { Capabilities, ModelInfo } from "../protocol/messages.ts";
 import { EngineError } from "./engine-error.ts";
 import type { GenerationOptions, GenerationRequest, GenerationResult, InferenceEngine } from "./inference-engine.ts";
 
@@ -11,6 +11,9 @@ export interface EchoEngineOptions {
   /** Confidence reported for every piece. Default 0.9. */
   confidence?: number;
 }
+
+/** Echo repeats its input: it cannot shape an answer as JSON or call a function; its confidence is the configured one. */
+const ECHO_CAPABILITIES: Capabilities = { jsonSchema: false, tools: false, logprobs: true };
 
 /**
  * A model-free engine that answers with the last user message (or the prompt),
@@ -25,7 +28,7 @@ export class EchoEngine implements InferenceEngine {
   readonly #confidence: number;
 
   constructor(options: EchoEngineOptions) {
-    this.models = options.models;
+    this.models = options.models.map((model) => ({ ...model, capabilities: ECHO_CAPABILITIES }));
     this.slots = options.slots ?? 1;
     this.#delayMs = options.pieceDelayMs ?? 0;
     this.#confidence = options.confidence ?? 0.9;

@@ -1,4 +1,15 @@
-import type { EngineName, Hardware, JobInput, ModelInfo, Sampling, Usage } from "../protocol/messages.ts";
+import type {
+  EngineName,
+  Hardware,
+  JobInput,
+  ModelInfo,
+  ResponseFormat,
+  Sampling,
+  Tool,
+  ToolCall,
+  ToolChoice,
+  Usage,
+} from "../protocol/messages.ts";
 
 export interface GeneratedPiece {
   text: string;
@@ -10,6 +21,12 @@ export interface GenerationRequest {
   model: string;
   input: JobInput;
   sampling: Sampling;
+  /** The answer must be JSON (of this schema); only sent to models that announce `jsonSchema`. */
+  responseFormat?: ResponseFormat;
+  /** Functions the model may call; only sent to models that announce `tools`. */
+  tools?: Tool[];
+  /** Absent with tools means `auto`. */
+  toolChoice?: ToolChoice;
 }
 
 export interface GenerationOptions {
@@ -18,8 +35,10 @@ export interface GenerationOptions {
 }
 
 export interface GenerationResult {
-  finishReason: "stop" | "length";
+  finishReason: "stop" | "length" | "tool_calls";
   usage: Usage;
+  /** The functions the model called; `finishReason` is then `tool_calls`. */
+  toolCalls?: ToolCall[];
 }
 
 /**
@@ -36,7 +55,10 @@ export interface InferenceEngine {
   readonly hardware?: Hardware;
   /** Free GPU memory now, for heartbeats; absent (or undefined) on CPU. */
   freeVramBytes?(): Promise<number | undefined>;
-  /** Resolves when generation ends; rejects with EngineError (or anything, treated as retryable). */
+  /**
+   * Resolves when generation ends; pieces of a tool call carry empty text (the
+   * call arrives whole in the result) but still their confidence. Rejects with EngineError (or anything, treated as retryable).
+   */
   generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult>;
   dispose(): Promise<void>;
 }

@@ -6,6 +6,8 @@ import type { GenerationResult, InferenceEngine } from "./inference-engine.ts";
 import { NodeSession } from "./node-session.ts";
 
 const tiny: ModelInfo = { id: "tiny", parameters: 1_000, quantization: "F16", contextLength: 512, tokensPerSecond: 100, slots: 1 };
+/** What EchoEngine really does: no JSON, no tools, a confidence per piece. */
+const echoTiny: ModelInfo = { ...tiny, capabilities: { jsonSchema: false, tools: false, logprobs: true } };
 
 /** Echo pieces arrive this far apart, so a test can act between them with fake timers. */
 const PIECE_MS = 10;
@@ -70,7 +72,7 @@ describe("NodeSession: hello", () => {
       type: "hello",
       protocol: PROTOCOL_VERSION,
       node: { name: "test-node", kind: "native", engine: "echo", slots: 3 },
-      models: [tiny],
+      models: [echoTiny],
     });
   });
 });
@@ -329,7 +331,7 @@ describe("NodeSession: heartbeat and measured speed", () => {
     expect(models).toEqual([{ id: tiny.id, tokensPerSecond: expect.any(Number) }]);
     const measured = models[0]!.tokensPerSecond;
     expect(measured).toBeGreaterThan(0);
-    expect(session.hello().models).toEqual([{ ...tiny, tokensPerSecond: measured }]);
+    expect(session.hello().models).toEqual([{ ...echoTiny, tokensPerSecond: measured }]);
   });
 
   it("adds the engine's hardware to hello and its free VRAM to heartbeats", async () => {
@@ -344,5 +346,61 @@ describe("NodeSession: heartbeat and measured speed", () => {
     const engine = Object.assign(new EchoEngine({ models: [tiny] }), { freeVramBytes: () => Promise.reject(new Error("driver gone")) });
     const { session } = sessionWith(engine);
     expect(await session.heartbeat()).toEqual({ type: "heartbeat", activeJobs: 0, models: [] });
+  });
+});
+
+describe("NodeSession: capabilities", () => {
+  const weather = { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } };
+
+  /** An engine whose model calls functions: it hands back one call and sees what the job asked for. */
+  function toolEngine() {
+    const seen: Parameters<InferenceEngine["generate"]>[0][] = [];
+    const engine: InferenceEngine = {
+      name: "llama-cpp",
+      models: [{ ...tiny, capabilities: { jsonSchema: true, tools: true, logprobs: true } }],
+      slots: 1,
+      generate: async (request, { onPiece }) => {
+        seen.push(request);
+        onPiece({ text: "", confidence: 0.5 });
+        return {
+          finishReason: "tool_calls",
+          usage: { promptTokens: 3, completionTokens: 9 },
+          toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' }],
+        };
+      },
+      dispose: async () => {},
+    };
+    return { engine, seen };
+  }
+
+  it("hands the engine the job's tools and response format and sends its tool calls in done", async () => {
+    const { engine, seen } = toolEngine();
+    const { session, frames } = sessionWith(engine);
+    session.handle(job("j1", "weather?", { tools: [weather], toolChoice: "required", responseFormat: { type: "json_object" } }));
+    await settle();
+    expect(seen[0]).toMatchObject({ tools: [weather], toolChoice: "required", responseFormat: { type: "json_object" } });
+    expect(framesOf(frames, "j1")).toEqual([
+      { type: "chunk", jobId: "j1", seq: 0, text: "", confidence: 0.5 },
+      {
+        type: "done",
+        jobId: "j1",
+        chunks: 1,
+        finishReason: "tool_calls",
+        usage: { promptTokens: 3, completionTokens: 9 },
+        toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' }],
+      },
+    ]);
+  });
+
+  it("refuses, retryably, a job that needs a capability its model did not announce", async () => {
+    const { session, frames } = echoSession();
+    session.handle(job("j1", "json please", { responseFormat: { type: "json_object" } }));
+    session.handle(job("j2", "call something", { tools: [weather], toolChoice: "auto" }));
+    await settle();
+    for (const id of ["j1", "j2"]) {
+      expect(framesOf(frames, id)).toEqual([
+        { type: "job-error", jobId: id, error: { code: "unsupported_capability", message: expect.any(String), retryable: true } },
+      ]);
+    }
   });
 });

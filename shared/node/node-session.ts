@@ -114,8 +114,9 @@ export class NodeSession {
     let seq = 0;
     let firstPieceAt = 0;
     try {
+      const { model, input, sampling, responseFormat, tools, toolChoice } = job;
       const result = await this.engine.generate(
-        { model: job.model, input: job.input, sampling: job.sampling },
+        { model, input, sampling, ...(responseFormat && { responseFormat }), ...(tools && { tools, toolChoice }) },
         {
           signal: controller.signal,
           onPiece: ({ text, confidence }) => {
@@ -143,12 +144,20 @@ export class NodeSession {
     if (this.#draining) return wireError(WireErrorCode.draining, "node is shutting down", true);
     if (this.#jobs.has(job.jobId)) return wireError(WireErrorCode.badFrame, `job ${job.jobId} is already running`, false);
     if (this.#jobs.size >= this.engine.slots) return wireError(WireErrorCode.busy, "every slot is taken", true);
-    if (!this.engine.models.some((m) => m.id === job.model)) {
-      return wireError(WireErrorCode.unknownModel, `this node does not serve ${job.model}`, true);
+    const model = this.engine.models.find((m) => m.id === job.model);
+    if (!model) return wireError(WireErrorCode.unknownModel, `this node does not serve ${job.model}`, true);
+    // The edge only sends capabilities a model announced; a job that needs more came from a confused edge, and another node may have it.
+    if (job.responseFormat && !model.capabilities?.jsonSchema) {
+      return wireError(UNSUPPORTED, `${job.model} on this node cannot constrain answers to JSON`, true);
+    }
+    if (job.tools && job.toolChoice !== "none" && !model.capabilities?.tools) {
+      return wireError(UNSUPPORTED, `${job.model} on this node cannot call functions`, true);
     }
     return undefined;
   }
 }
+
+const UNSUPPORTED = "unsupported_capability";
 
 /** True when the promise settled before the timeout. */
 async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {

@@ -37,6 +37,14 @@ export const configUsage = `Settings: a flag wins over its environment variable,
   --tunnel-port <port>   Tunnel transport: local port of the node's HTTP endpoint (what
                          your tunnel points at). Default: a free port. Env
                          RUNG_TUNNEL_PORT, file "tunnelPort".
+  --fault-first-token-delay-ms <ms>
+                         Testing aid: every job waits this long before its first token
+                         (cancels still end it at once), to exercise an edge's hedging and
+                         timeouts. Default: 0 (off). Env RUNG_FAULT_FIRST_TOKEN_DELAY_MS,
+                         file "faultFirstTokenDelayMs".
+  --fault-fail-jobs <n>  Testing aid: the first n jobs fail with a retryable fault_injected
+                         error, to exercise retries and breakers. Default: 0 (off).
+                         Env RUNG_FAULT_FAIL_JOBS, file "faultFailJobs".
   --config <path>        A JSON file with the keys above. Env RUNG_CONFIG. Default:
                          $XDG_CONFIG_HOME/rung/agent.json (or ~/.config/rung/agent.json)
                          when it exists. Unknown keys are an error; relative model paths

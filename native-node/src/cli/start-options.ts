@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { agentConfigSchema, type AgentConfigData } from "../config/agent-config-schema.ts";
 import type { ConfigKey } from "../config/config-fields.ts";
 import { resolveAgentConfig } from "../config/resolve-agent-config.ts";
+import type { Faults } from "../engines/fault-injecting-engine.ts";
 import type { GpuOption } from "../engines/llama-cpp-engine.ts";
 import type { ModelSource } from "../engines/load-model.ts";
 import type { Transport } from "../link/agent-link.ts";
@@ -25,6 +26,8 @@ export interface StartOptions {
   transport: Transport;
   publicUrl: string | undefined;
   tunnelPort: number | undefined;
+  /** Testing aids; zero when off. */
+  faults: Required<Faults>;
 }
 
 /** The flags of every setting; `start` and `doctor` both take them. */
@@ -44,6 +47,8 @@ export const configFlags = {
   transport: { type: "string" },
   "public-url": { type: "string" },
   "tunnel-port": { type: "string" },
+  "fault-first-token-delay-ms": { type: "string" },
+  "fault-fail-jobs": { type: "string" },
 } as const;
 
 export const startFlags = { ...configFlags, help: { type: "boolean", short: "h" } } as const;
@@ -69,6 +74,8 @@ export function settingsFromFlags(values: ConfigFlagValues): { flags: Partial<Re
       transport: values.transport,
       publicUrl: values["public-url"],
       tunnelPort: values["tunnel-port"],
+      faultFirstTokenDelayMs: values["fault-first-token-delay-ms"],
+      faultFailJobs: values["fault-fail-jobs"],
     },
   };
 }
@@ -85,7 +92,7 @@ export function parseStartOptions(args: string[], env: NodeJS.ProcessEnv = proce
   return toStartOptions(config);
 }
 
-function toStartOptions({ drainTimeout, memoryLimit, ...config }: AgentConfigData): StartOptions {
+function toStartOptions({ drainTimeout, memoryLimit, faultFirstTokenDelayMs, faultFailJobs, ...config }: AgentConfigData): StartOptions {
   // Absent optional keys stay absent in zod's output; StartOptions spells them out.
   return {
     ...config,
@@ -95,6 +102,7 @@ function toStartOptions({ drainTimeout, memoryLimit, ...config }: AgentConfigDat
     memoryLimitBytes: memoryLimit,
     publicUrl: config.publicUrl,
     tunnelPort: config.tunnelPort,
+    faults: { firstTokenDelayMs: faultFirstTokenDelayMs, failJobs: faultFailJobs },
   };
 }
 

@@ -91,6 +91,9 @@ const fields = {
     .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s):// URL")
     .optional(),
   tunnelPort: count(1, 65_535).optional(),
+  // Testing aids (see FaultInjectingEngine); both off unless set.
+  faultFirstTokenDelayMs: count(0, 3_600_000).default(0),
+  faultFailJobs: count(0, 1_000_000).default(0),
 };
 
 /**

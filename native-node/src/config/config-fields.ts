@@ -33,6 +33,8 @@ export const CONFIG_FIELDS = {
   transport: { flag: "transport", env: "RUNG_TRANSPORT", example: "auto", json: '"auto"' },
   publicUrl: { flag: "public-url", env: "RUNG_PUBLIC_URL", example: "https://node.example.com", json: '"https://node.example.com"' },
   tunnelPort: { flag: "tunnel-port", env: "RUNG_TUNNEL_PORT", example: "8788", json: "8788" },
+  faultFirstTokenDelayMs: { flag: "fault-first-token-delay-ms", env: "RUNG_FAULT_FIRST_TOKEN_DELAY_MS", example: "2000", json: "2000" },
+  faultFailJobs: { flag: "fault-fail-jobs", env: "RUNG_FAULT_FAIL_JOBS", example: "3", json: "3" },
 } as const satisfies Record<string, ConfigField>;
 
 export type ConfigKey = keyof typeof CONFIG_FIELDS;

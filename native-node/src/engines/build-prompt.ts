@@ -1,5 +1,6 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaText, Token } from "node-llama-cpp";
 import type { JobInput, WireChatMessage } from "@rung/shared/protocol";
+import { toolCallText } from "./tool-prompt.ts";
 
 /** What generation starts from, and what ends it besides end-of-generation tokens. */
 export interface Prompt {
@@ -13,13 +14,18 @@ export interface Prompt {
 /**
  * Chat requests go through the model's own chat template (the wrapper
  * node-llama-cpp resolves from the GGUF), so any model answers in the format it
- * was trained on. Completions are the raw prompt after BOS.
+ * was trained on. Completions are the raw prompt after BOS. `system` (the
+ * functions the model may call) joins the first system message, or becomes one.
  */
-export function buildPrompt(model: LlamaModel, chatWrapper: ChatWrapper, input: JobInput): Prompt {
+export function buildPrompt(model: LlamaModel, chatWrapper: ChatWrapper, input: JobInput, system?: string): Prompt {
   if (input.kind === "completion") return { tokens: tokenizeWithBos(model, input.prompt), stopTokens: [], stopTexts: [] };
-  const state = chatWrapper.generateContextState({
-    chatHistory: [...input.messages.map(toHistoryItem), { type: "model", response: [] }],
-  });
+  const history = input.messages.map((message) => toHistoryItem(message, input.messages));
+  if (system) {
+    const first = history[0];
+    if (first?.type === "system") history[0] = { type: "system", text: `${first.text}\n\n${system}` };
+    else history.unshift({ type: "system", text: system });
+  }
+  const state = chatWrapper.generateContextState({ chatHistory: [...history, { type: "model", response: [] }] });
   const stopTokens: Token[][] = [];
   const stopTexts: string[] = [];
   for (const trigger of state.stopGenerationTriggers) {
@@ -35,17 +41,26 @@ export function tokenizeWithBos(model: LlamaModel, text: string): Token[] {
   return [...bos, ...model.tokenize(text)];
 }
 
-function toHistoryItem(message: WireChatMessage): ChatHistoryItem {
+/**
+ * Calls and their results render as text in the form the model is told to call
+ * with (see tool-prompt.ts), rather than through the template's own function
+ * syntax: that is the form this node's grammar makes the model write.
+ */
+function toHistoryItem(message: WireChatMessage, messages: readonly WireChatMessage[]): ChatHistoryItem {
   switch (message.role) {
     case "system":
     case "developer":
       return { type: "system", text: message.content };
-    case "assistant":
-      return { type: "model", response: [message.content] };
+    case "assistant": {
+      const calls = (message.toolCalls ?? []).map(toolCallText);
+      return { type: "model", response: [[message.content, ...calls].filter(Boolean).join("\n")] };
+    }
     case "user":
-    case "tool":
-      // Tool calling is not wired yet; a tool result is still context the model should read.
       return { type: "user", text: message.content };
+    case "tool": {
+      const call = messages.flatMap((m) => m.toolCalls ?? []).find((c) => c.id === message.toolCallId);
+      return { type: "user", text: `Result of ${call ? `${call.name} (call ${call.id})` : `call ${message.toolCallId ?? "?"}`}:\n${message.content}` };
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import { LlamaGrammarEvaluationState, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
 import { EngineError, type GenerationOptions, type GenerationResult } from "@rung/shared/node";
 import { FinishReason, WireErrorCode, type Sampling } from "@rung/shared/protocol";
 import type { Prompt } from "./build-prompt.ts";
@@ -9,16 +9,21 @@ import { StopTextFilter } from "./stop-text-filter.ts";
  * Runs one generation on a sequence the caller owns: evaluates the prompt,
  * samples token by token with per-token confidence, and streams text pieces
  * until an end token, a stop trigger or string, `maxTokens`, or a full context.
+ * A grammar, when given, restricts what the sampler may choose; confidence is
+ * still the probability the model gave the chosen token among those allowed.
  */
 export async function generateOnSequence(
   sequence: LlamaContextSequence,
   prompt: Prompt,
   sampling: Sampling,
-  { signal, onPiece }: GenerationOptions,
+  { signal, onPiece }: Pick<GenerationOptions, "signal" | "onPiece">,
+  grammar?: LlamaGrammar,
 ): Promise<GenerationResult> {
   const model = sequence.model;
   const decoder = new PieceDecoder((tokens, lastTokens) => model.detokenize(tokens, false, lastTokens));
-  const filter = new StopTextFilter([...sampling.stop, ...prompt.stopTexts]);
+  // JSON-schema grammars end in a run of newlines that node-llama-cpp's own chat loop treats as a stop trigger; so does this one.
+  const grammarStops = (grammar?.stopGenerationTriggers ?? []).flatMap((t) => (typeof t === "string" ? [t] : []));
+  const filter = new StopTextFilter([...sampling.stop, ...prompt.stopTexts, ...grammarStops]);
   const maxTokens = sampling.maxTokens ?? Number.POSITIVE_INFINITY;
   const generated: Token[] = [];
   let finishReason: GenerationResult["finishReason"] = FinishReason.stop;
@@ -31,7 +36,13 @@ export async function generateOnSequence(
   const iterator = sequence.evaluateWithMetadata(
     prompt.tokens,
     { confidence: true },
-    { temperature: sampling.temperature, topP: sampling.topP, seed: sampling.seed },
+    {
+      temperature: sampling.temperature,
+      topP: sampling.topP,
+      seed: sampling.seed,
+      // One state per answer: it tracks how far into the grammar this answer is; the sampler advances it.
+      ...(grammar && { grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }) }),
+    },
   );
   for await (const { token, confidence } of iterator) {
     if (signal.aborted) break;

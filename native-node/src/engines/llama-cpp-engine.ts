@@ -8,12 +8,15 @@ import {
 } from "@rung/shared/node";
 import { EngineName, WireErrorCode, type Hardware, type ModelInfo } from "@rung/shared/protocol";
 import { silentLogger, type Logger } from "../log/logger.ts";
+import { answerShapeOf } from "./answer-shape.ts";
 import { buildPrompt } from "./build-prompt.ts";
 import { defaultThreads } from "./default-threads.ts";
 import { detectHardware } from "./detect-hardware.ts";
 import { fitModels } from "./fit-models.ts";
 import { generateOnSequence } from "./generate-on-sequence.ts";
 import { loadModel, type LoadedModel, type ModelSource } from "./load-model.ts";
+import { ToolCallOutput } from "./tool-call-output.ts";
+import { toolPrompt } from "./tool-prompt.ts";
 
 export type GpuOption = "auto" | "cuda" | "vulkan" | "metal" | false;
 
@@ -110,7 +113,10 @@ export class LlamaCppEngine implements InferenceEngine {
     if (!loaded) throw new EngineError(WireErrorCode.unknownModel, `this node does not serve ${request.model}`, true);
     const { context, model, chatWrapper } = loaded;
 
-    const prompt = buildPrompt(model, chatWrapper, request.input);
+    // Before a sequence is taken: a schema that cannot compile fails fast and holds no slot.
+    const shape = await answerShapeOf(this.#llama, request);
+    const system = shape.kind === "text" ? undefined : toolPrompt(shape.tools, request.toolChoice);
+    const prompt = buildPrompt(model, chatWrapper, request.input, system);
     const needed = prompt.tokens.length + (request.sampling.maxTokens ?? 1);
     if (needed > context.contextSize) {
       // Retryable: a node with a longer context may well fit it.
@@ -122,7 +128,9 @@ export class LlamaCppEngine implements InferenceEngine {
     }
     const sequence = await loaded.sequences.acquire(options.signal);
     try {
-      return await generateOnSequence(sequence, prompt, request.sampling, options);
+      const output = new ToolCallOutput(shape, options.onPiece);
+      const result = await generateOnSequence(sequence, prompt, request.sampling, { signal: options.signal, onPiece: (p) => output.push(p) }, shape.grammar);
+      return output.finish(result);
     } finally {
       await loaded.sequences.release(sequence);
     }

@@ -1,9 +1,16 @@
 import { resolveChatWrapper, type ChatWrapper, type Llama, type LlamaContext, type LlamaModel } from "node-llama-cpp";
-import type { ModelInfo } from "@rung/shared/protocol";
+import type { Capabilities, ModelInfo } from "@rung/shared/protocol";
 import { measureTokensPerSecond } from "./measure-speed.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { quantizationName } from "./quantization-name.ts";
 import { SequencePool } from "./sequence-pool.ts";
+
+/**
+ * Every GGUF model gets them: JSON and tool calls are enforced by a grammar on
+ * the sampler (see answer-shape.ts), not left to the model's training, and the
+ * sampler reports each chosen token's probability.
+ */
+const LLAMA_CPP_CAPABILITIES: Capabilities = { jsonSchema: true, tools: true, logprobs: true };
 
 /** One model the agent serves: `path` is a file path or a `hf:` URI. */
 export interface ModelSource {
@@ -54,6 +61,7 @@ export async function loadModel(llama: Llama, source: ModelSource, options: Load
       contextLength: context.contextSize,
       tokensPerSecond,
       slots: context.totalSequences,
+      capabilities: LLAMA_CPP_CAPABILITIES,
     };
     return { info, model, context, chatWrapper: resolveChatWrapper(model), sequences: new SequencePool(context) };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { constants } from "node:os";
 import { NodeKind } from "@rung/shared/protocol";
+import { FaultInjectingEngine } from "../../engines/fault-injecting-engine.ts";
 import { LlamaCppEngine } from "../../engines/llama-cpp-engine.ts";
 import { ModelLoadError } from "../../engines/model-load-error.ts";
 import { AgentLink } from "../../link/agent-link.ts";
@@ -47,10 +48,12 @@ export const startCommand: Command = {
     log.info(`backend: ${engine.gpu === false ? "CPU" : engine.gpu}`);
     for (const model of engine.models) log.info(`serving ${describeModel(model)}`);
 
+    const { firstTokenDelayMs, failJobs } = options.faults;
+    if (firstTokenDelayMs > 0 || failJobs > 0) log.warn(`fault injection on (a testing aid): first token delayed ${firstTokenDelayMs} ms, first ${failJobs} job(s) fail`);
     const link = new AgentLink({
       edge: options.edge,
       token: options.token,
-      engine,
+      engine: firstTokenDelayMs > 0 || failJobs > 0 ? new FaultInjectingEngine(engine, options.faults) : engine,
       identity: { name: options.name, kind: NodeKind.native },
       logger: log,
       transport: options.transport,
