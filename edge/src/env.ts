@@ -17,6 +17,13 @@ export interface Env {
    * means the next candidate is tried; mid-stream, the stream ends with an error event.
    */
   RUNG_TOKEN_TIMEOUT_MS?: string;
+  /**
+   * The routing policy as JSON (profiles, escalation thresholds, breakers, hedging, queue,
+   * upstreams; see README). Unset or `{}`: the defaults. The admin route can replace it at run time.
+   */
+  RUNG_POLICY?: string;
+  /** Bearer key for `/admin/*`. Unset: the admin routes refuse every call. */
+  RUNG_ADMIN_KEY?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { requestId: string } };

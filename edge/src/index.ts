@@ -2,14 +2,18 @@ import { Hono } from "hono";
 import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./middleware/error-handler.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { openaiRoutes } from "./routes/openai.ts";
+import { statusRoutes } from "./routes/status.ts";
 
 const app = new Hono<AppEnv>()
   .use("*", requestId)
   .route("/health", healthRoutes)
   .route("/v1/nodes", nodeRoutes)
+  .route("/v1/status", statusRoutes)
+  .route("/admin", adminRoutes)
   .route("/v1", openaiRoutes)
   .onError(onError)
   .notFound(onNotFound);

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { TestNode, chat, model } from "./test-node.ts";
+import { TestNode, chat, model, putPolicy, resetPolicy } from "./test-node.ts";
 
-afterEach(() => TestNode.closeAll());
+afterEach(async () => {
+  await TestNode.closeAll();
+  await resetPolicy();
+});
 
 const small = model("rung-small", 1_000_000, 512);
 const large = model("rung-large", 9_000_000, 8192);
@@ -60,7 +63,21 @@ describe("routing", () => {
     expect(nodes.sort()).toEqual(["first", "second"]);
   });
 
-  it("answers 429 with Retry-After when every capable node is busy", async () => {
+  it("queues a request while every capable node is busy and answers it once a slot frees", async () => {
+    const node = await TestNode.join("single", [small], 1);
+    const first = chat({ model: "auto" });
+    const job = await node.next("job");
+    const second = chat({ model: "auto" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(node.received.filter((m) => m.type === "job")).toHaveLength(0);
+    node.answer(job, ["first"]);
+    node.answer(await node.next("job"), ["second"]);
+    expect(((await (await second).json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe("second");
+    expect((await first).status).toBe(200);
+  });
+
+  it("answers 429 with Retry-After when the queue is full", async () => {
+    expect((await putPolicy({ queue: { maxLength: 0 } })).status).toBe(200);
     const node = await TestNode.join("single", [small], 1);
     const first = chat({ model: "auto" });
     const job = await node.next("job");
@@ -72,7 +89,20 @@ describe("routing", () => {
     expect((await first).status).toBe(200);
   });
 
+  it("answers 429 when a queued request waited its longest", async () => {
+    expect((await putPolicy({ queue: { maxWaitMs: 200 } })).status).toBe(200);
+    const node = await TestNode.join("single", [small], 1);
+    const first = chat({ model: "auto" });
+    const job = await node.next("job");
+    const second = await chat({ model: "auto" });
+    expect(second.status).toBe(429);
+    expect(((await second.json()) as { error: { message: string } }).error.message).toContain("stayed busy for 0.2s");
+    node.answer(job, ["done"]);
+    expect((await first).status).toBe(200);
+  });
+
   it("counts a model's own slots, not only the node's", async () => {
+    expect((await putPolicy({ queue: { maxLength: 0 } })).status).toBe(200);
     const node = await TestNode.join("two-models", [model("rung-small", 1_000_000, 512, 1), model("rung-large", 9_000_000, 8192, 1)], 4);
     const first = chat({ model: "rung-small" });
     const job = await node.next("job");

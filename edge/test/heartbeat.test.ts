@@ -61,7 +61,7 @@ describe("heartbeats", () => {
     await settle();
     const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
     const catalog = await runInDurableObject(stub, (instance) => instance.catalog());
-    expect(catalog.map((m) => m.tokensPerSecond)).toEqual([105]);
+    expect(catalog.map((m) => m.nodes[0]?.tokensPerSecond)).toEqual([105]);
     expect((await stored("steady"))?.models[0]?.tokensPerSecond).toBe(100);
   });
 

@@ -18,7 +18,9 @@ describe("OpenAI surface", () => {
     expect(await (await SELF.fetch("http://edge/health")).json()).toEqual({ status: "ok", models: [], nodes: [] });
     const node = await TestNode.join("a", [model("rung-small", 1_000_000)]);
     const list = (await (await SELF.fetch("http://edge/v1/models")).json()) as { data: { id: string }[] };
-    expect(list.data.map((m) => m.id)).toEqual(["auto", "rung-small"]);
+    const profiles = ["quality", "balanced", "speed", "budget", "long_context"].map((p) => `auto:${p}`);
+    expect(list.data.map((m) => m.id)).toEqual(["auto", ...profiles, "rung-small"]);
+    expect(await (await SELF.fetch("http://edge/v1/models/auto:speed")).json()).toMatchObject({ id: "auto:speed" });
     const one = await SELF.fetch("http://edge/v1/models/rung-small");
     expect(await one.json()).toMatchObject({ id: "rung-small", object: "model" });
     await expectError(await SELF.fetch("http://edge/v1/models/nope"), 404, "model_not_found");
@@ -35,10 +37,10 @@ describe("OpenAI surface", () => {
     await expectError(await chat({}), 400);
   });
 
-  it("refuses capabilities no node honours yet, rather than answer wrongly", async () => {
+  it("refuses what no node honours, rather than answer wrongly", async () => {
     const tools = [{ type: "function", function: { name: "f", parameters: {} } }];
-    expect((await expectError(await chat({ model: "auto", tools }), 400)).message).toMatch(/tools is not supported yet/);
-    expect((await expectError(await chat({ model: "auto", response_format: { type: "json_object" } }), 400)).param).toBe("response_format.type");
+    expect((await expectError(await chat({ model: "auto", tools, tool_choice: { type: "function", function: { name: "g" } } }), 400)).param).toBe("tool_choice");
+    expect((await expectError(await chat({ model: "auto", response_format: { type: "grammar" } }), 400)).param).toBe("response_format.type");
     expect((await expectError(await chat({ model: "auto", logprobs: true }), 400)).param).toBe("logprobs");
     const image = [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:," } }] }];
     const error = await expectError(await chat({ model: "auto", messages: image }), 400);

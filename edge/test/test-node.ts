@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import {
   PROTOCOL_VERSION,
   edgeMessageSchema,
@@ -129,4 +129,18 @@ export async function sseData(response: Response): Promise<string[]> {
     .split("\n\n")
     .filter((block) => block.startsWith("data: "))
     .map((block) => block.slice("data: ".length));
+}
+
+/** Replaces the pool's policy through the admin route, as an operator would; `{}` restores the defaults. */
+export async function putPolicy(policy: Record<string, unknown>): Promise<Response> {
+  return SELF.fetch("http://edge/admin/policy", {
+    method: "PUT",
+    headers: { authorization: `Bearer ${env.RUNG_ADMIN_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(policy),
+  });
+}
+
+/** Back to the policy from the configuration, so one test's policy never leaks into the next. */
+export async function resetPolicy(): Promise<void> {
+  await SELF.fetch("http://edge/admin/policy", { method: "DELETE", headers: { authorization: `Bearer ${env.RUNG_ADMIN_KEY}` } });
 }

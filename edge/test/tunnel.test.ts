@@ -3,7 +3,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION, SignatureHeader, TunnelPath, signCall, tunnelWelcomeSchema, type TunnelWelcome } from "@rung/shared/protocol";
 import { TestNode, helloOf, model } from "./test-node.ts";
 
-afterEach(() => TestNode.closeAll());
+/** Tunnel nodes outlive a test unless they leave: each test's must not answer the next test's jobs. */
+const registered: TunnelWelcome[] = [];
+
+afterEach(async () => {
+  await TestNode.closeAll();
+  for (const welcome of registered.splice(0)) {
+    const leave = await signed(welcome, TunnelPath.leave, "{}");
+    await post(TunnelPath.leave, leave.body, leave.headers);
+  }
+});
 
 const small = model("rung-tunnelled", 1_000_000);
 
@@ -14,7 +23,9 @@ function post(path: string, body: string, headers: Record<string, string> = {}):
 async function register(name = "behind-proxy"): Promise<TunnelWelcome> {
   const response = await post(TunnelPath.register, JSON.stringify({ hello: helloOf(name, [small]), url: "http://127.0.0.1:9/" }));
   expect(response.status).toBe(200);
-  return tunnelWelcomeSchema.parse(await response.json());
+  const welcome = tunnelWelcomeSchema.parse(await response.json());
+  registered.push(welcome);
+  return welcome;
 }
 
 async function signed(welcome: TunnelWelcome, path: string, body: string) {
@@ -75,6 +86,7 @@ describe("jobs over the tunnel", () => {
   async function registerAt(host: string, name: string): Promise<void> {
     const response = await post(TunnelPath.register, JSON.stringify({ hello: helloOf(name, [small]), url: `https://${host}` }));
     expect(response.status).toBe(200);
+    registered.push(tunnelWelcomeSchema.parse(await response.json()));
   }
 
   const ask = () =>

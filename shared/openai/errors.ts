@@ -11,7 +11,7 @@ export const errorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
-export type ErrorStatus = 400 | 401 | 404 | 408 | 413 | 429 | 500 | 502 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 413 | 429 | 500 | 502 | 503 | 504;
 
 /**
  * The `type` for each status, as OpenAI's API sends it where it has one (a bad
@@ -21,6 +21,7 @@ export type ErrorStatus = 400 | 401 | 404 | 408 | 413 | 429 | 500 | 502 | 503 | 
 const typeByStatus: Record<ErrorStatus, string> = {
   400: "invalid_request_error",
   401: "invalid_request_error",
+  403: "permission_error",
   404: "invalid_request_error",
   408: "timeout_error",
   413: "invalid_request_error",

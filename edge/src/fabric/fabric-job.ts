@@ -30,6 +30,14 @@ export const fabricJobSchema = z.object({
   responseFormat: responseFormatSchema.optional(),
   tools: z.array(toolSchema).min(1).optional(),
   toolChoice: toolChoiceSchema.optional(),
+  /** The client's `rung` field: its own confidence bar, highest rung, or no climbing. */
+  override: z
+    .object({
+      minConfidence: z.number().min(0).max(1).optional(),
+      maxRung: z.string().min(1).max(128).optional(),
+      escalate: z.boolean().optional(),
+    })
+    .optional(),
 });
 export type FabricJob = z.infer<typeof fabricJobSchema>;
 
@@ -72,4 +80,5 @@ export const RungHeader = {
   model: "x-rung-model",
   node: "x-rung-node",
   attempts: "x-rung-attempts",
+  escalations: "x-rung-escalations",
 } as const;

@@ -9,21 +9,17 @@ import {
   nodeMessageSchema,
   parseFrame,
   wireError,
-  type Chunk,
-  type Done,
   type EdgeMessage,
   type Hello,
-  type JobError,
-  type Job,
-  type ModelInfo,
   type WireError,
 } from "@rung/shared/protocol";
-import { catalogModels, hasFreeSlot, planLadder } from "@rung/shared/routing";
+import { buildCatalog, type CatalogEntry, type Policy } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { fabricJobSchema } from "./fabric-job.ts";
-import { JobRun, type JobRunHost } from "./job-run.ts";
+import { LadderRouter } from "./ladder-router.ts";
 import { NodeRegistry, type NodeAttachment } from "./node-registry.ts";
+import { PolicyStore, type PolicyChange } from "./policy-store.ts";
 import { TunnelCalls } from "./tunnel-calls.ts";
 import { TunnelDispatcher } from "./tunnel-dispatcher.ts";
 
@@ -33,15 +29,15 @@ const CLOSE_POLICY = 1008;
 
 /**
  * One pool of nodes. A thin shell over the hibernation API: node sockets and
- * their attachments are the registry, routing is `planLadder`, and each
- * request's walk through its candidates is a `JobRun`.
+ * their attachments are the registry, the operator's policy is in storage,
+ * and routing state lives in the `LadderRouter`.
  */
 export class Fabric extends DurableObject<Env> {
   readonly #nodes: NodeRegistry;
   readonly #tunnelCalls: TunnelCalls;
   readonly #tunnels: TunnelDispatcher;
-  /** Running attempts by their wire job id, with where they run. */
-  readonly #runs = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();
+  readonly #policies: PolicyStore;
+  readonly #router: LadderRouter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -49,12 +45,25 @@ export class Fabric extends DurableObject<Env> {
     this.#nodes.forgetDeparted();
     this.#tunnelCalls = new TunnelCalls(this.#nodes, (nodeId) => this.#forgetNode(nodeId));
     this.#tunnels = new TunnelDispatcher({
-      onFrame: (nodeId, frame) => this.#routeJobFrame(nodeId, frame),
-      onBroken: (nodeId, jobId) => {
-        const attempt = this.#runs.get(jobId);
-        if (attempt?.nodeId === nodeId) attempt.run.onNodeGone(nodeId);
-      },
+      onFrame: (nodeId, frame) => this.#router.routeFrame(nodeId, frame),
+      onBroken: (nodeId, jobId) => this.#router.callBroken(nodeId, jobId),
     });
+    this.#policies = new PolicyStore(ctx.storage, env.RUNG_POLICY);
+    this.#router = new LadderRouter(
+      this.#policies.current,
+      {
+        views: () => this.#nodes.views(),
+        send: (nodeId, frame) => this.#send(nodeId, frame),
+        take: (nodeId, modelId) => this.#nodes.take(nodeId, modelId),
+        release: (nodeId, modelId) => this.#nodes.release(nodeId, modelId),
+        nameOf: (nodeId) => this.#nodes.nameOf(nodeId),
+      },
+      {
+        tokenTimeoutMs: msFrom(env.RUNG_TOKEN_TIMEOUT_MS, 30_000),
+        requestTimeoutMs: msFrom(env.RUNG_REQUEST_TIMEOUT_MS, 600_000),
+        gapTimeoutMs: 2_000,
+      },
+    );
     // Keep-alives are answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
   }
@@ -73,8 +82,31 @@ export class Fabric extends DurableObject<Env> {
   }
 
   /** The merged catalog of models that connected nodes serve. */
-  catalog(): ModelInfo[] {
-    return [...catalogModels(this.#nodes.views()).values()];
+  catalog(): CatalogEntry[] {
+    return buildCatalog(this.#nodes.views(), this.#router.policy);
+  }
+
+  /** What an operator's status page shows: the catalog with each node's load and breaker, the queue. */
+  status() {
+    return { ...this.#router.status(), defaultProfile: this.#router.policy.defaultProfile, policy: this.#policies.describe() };
+  }
+
+  policy(): Policy {
+    return this.#router.policy;
+  }
+
+  /** Replaces the policy (validated); an invalid one is refused and the old one stays. */
+  setPolicy(input: unknown): PolicyChange {
+    const change = this.#policies.replace(input);
+    if (change.ok) this.#router.setPolicy(change.policy);
+    return change;
+  }
+
+  /** Back to the policy from `RUNG_POLICY` (or the defaults). */
+  resetPolicy(): Policy {
+    const policy = this.#policies.reset();
+    this.#router.setPolicy(policy);
+    return policy;
   }
 
   /** Names of the nodes taking jobs now (draining ones excluded), for health checks. */
@@ -98,19 +130,7 @@ export class Fabric extends DurableObject<Env> {
       return;
     }
     if (frame.type === "heartbeat") return this.#nodes.heartbeat(attachment.nodeId, frame);
-    this.#routeJobFrame(attachment.nodeId, frame);
-  }
-
-  /** A job's frame from whichever transport carried it, to the run that waits for it. */
-  #routeJobFrame(nodeId: string, frame: Chunk | Done | JobError): void {
-    const attempt = this.#runs.get(frame.jobId);
-    // Late frames of an attempt the edge already gave up on are expected, not errors.
-    if (attempt?.nodeId !== nodeId) return;
-    try {
-      attempt.run.onFrame(frame);
-    } catch (error) {
-      attempt.run.crash(error);
-    }
+    this.#router.routeFrame(attachment.nodeId, frame);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
@@ -136,46 +156,12 @@ export class Fabric extends DurableObject<Env> {
 
   async #submit(request: Request): Promise<Response> {
     const job = fabricJobSchema.parse(await request.json());
-    const plan = planLadder(
-      { model: job.model, promptTokens: job.promptTokens, maxTokens: job.sampling.maxTokens },
-      this.#nodes.views(),
-    );
-    if (!plan.ok) {
-      const headers: Record<string, string> = plan.status === 429 ? { "retry-after": "1" } : {};
-      return new ApiError({ status: plan.status, message: plan.message, code: plan.code, headers }).toResponse();
-    }
-    const run: JobRun = new JobRun(job, plan.candidates, this.#host(() => run));
+    const plan = this.#router.plan(job);
+    if (!plan.ok) return new ApiError({ status: plan.status, message: plan.message, code: plan.code }).toResponse();
+    const run = this.#router.start(job, plan);
     // A client that leaves before the answer commits must not keep a node busy.
     request.signal.addEventListener("abort", () => run.abandon());
-    run.start();
     return run.response;
-  }
-
-  #host(run: () => JobRun): JobRunHost {
-    return {
-      dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
-      cancel: (nodeId, attemptId) => this.#send(nodeId, { type: "cancel", jobId: attemptId }),
-      release: (nodeId, attemptId) => {
-        const attempt = this.#runs.get(attemptId);
-        if (!attempt) return;
-        this.#runs.delete(attemptId);
-        this.#nodes.release(nodeId, attempt.modelId);
-      },
-      nodeName: (nodeId) => this.#nodes.nameOf(nodeId),
-      tokenTimeoutMs: msFrom(this.env.RUNG_TOKEN_TIMEOUT_MS, 30_000),
-      requestTimeoutMs: msFrom(this.env.RUNG_REQUEST_TIMEOUT_MS, 600_000),
-      gapTimeoutMs: 2_000,
-    };
-  }
-
-  #dispatch(nodeId: string, job: Job, run: JobRun): boolean {
-    // Loads changed since the ladder was planned: check again before taking the slot.
-    const view = this.#nodes.views().find((n) => n.id === nodeId);
-    if (!view || !hasFreeSlot(view, job.model)) return false;
-    if (!this.#send(nodeId, job)) return false;
-    this.#nodes.take(nodeId, job.model);
-    this.#runs.set(job.jobId, { run, nodeId, modelId: job.model });
-    return true;
   }
 
   #send(nodeId: string, frame: EdgeMessage): boolean {
@@ -201,6 +187,7 @@ export class Fabric extends DurableObject<Env> {
     }
     this.#nodes.join(socket, attachment, { node: hello.node, models: hello.models, hardware: hello.hardware });
     socket.send(JSON.stringify({ type: "welcome", nodeId: attachment.nodeId, protocol: PROTOCOL_VERSION }));
+    this.#router.wakeQueue();
   }
 
   #badFrame(socket: WebSocket, attachment: NodeAttachment, error: WireError): void {
@@ -221,7 +208,7 @@ export class Fabric extends DurableObject<Env> {
 
   /** A node left: every attempt it held moves on to the next candidate. */
   #forgetNode(nodeId: string): void {
-    for (const { run } of [...this.#runs.values()]) run.onNodeGone(nodeId);
+    this.#router.nodeGone(nodeId);
     this.#nodes.leave(nodeId);
   }
 }

@@ -1,20 +1,30 @@
-import type { Attempt } from "@rung/shared/openai";
-import {
-  ChunkSequencer,
-  WireErrorCode,
-  wireError,
-  type Chunk,
-  type Done,
-  type Job,
-  type JobError,
-  type WireError,
-} from "@rung/shared/protocol";
-import type { Candidate } from "@rung/shared/routing";
+import type { Attempt as AttemptTrace, RungTrace } from "@rung/shared/openai";
+import { WireErrorCode, wireError, type Chunk, type Done, type Job, type JobError, type WireError } from "@rung/shared/protocol";
+import { checkJsonAnswer, judgeConfidence, type EffectiveEscalation } from "@rung/shared/routing";
 import { ApiError } from "../middleware/api-error.ts";
+import { Attempt, MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS } from "./attempt.ts";
+import { exhaustedError } from "./exhausted-error.ts";
 import { RungHeader, type FabricJob, type JobEvent } from "./fabric-job.ts";
+
+export { MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS };
+
+/** The models a request may run on, as the router planned them. */
+export interface Ladder {
+  /** Ascending: climbing means a higher index. */
+  rungs: readonly { modelId: string; nodeIds: readonly string[] }[];
+  /** Where the profile (and pre-routing) start; rungs below are fallbacks for errors only. */
+  startIndex: number;
+  escalation: EffectiveEscalation;
+  profile?: string;
+  preRouted: readonly string[];
+}
 
 /** What a job needs from the fabric around it; the Durable Object provides it. */
 export interface JobRunHost {
+  /** A node of these that can take the model now (free slot, breaker closed), or undefined. */
+  pickNode(modelId: string, nodeIds: readonly string[], exclude: ReadonlySet<string>): string | undefined;
+  /** Whether one of these nodes could take the model once its busy slots free up. */
+  couldServeLater(modelId: string, nodeIds: readonly string[]): boolean;
   /** Sends the job to the node and takes one of its slots; false when the node cannot take it now. */
   dispatch(nodeId: string, job: Job): boolean;
   /** Tells the node to stop (best effort). */
@@ -22,258 +32,451 @@ export interface JobRunHost {
   /** The attempt is over: free its slot and stop routing its frames here. */
   release(nodeId: string, attemptId: string): void;
   nodeName(nodeId: string): string;
-  /** The longest wait for a node's next token, the first included. */
-  tokenTimeoutMs: number;
-  /** The longest wait for an answer to commit (a stream's first token, a whole answer's end). */
-  requestTimeoutMs: number;
-  /** How long to wait for missing chunks once `done` arrived before giving up on the node. */
-  gapTimeoutMs: number;
+  /** Feeds the node×model circuit breaker. */
+  reportHealth(nodeId: string, modelId: string, healthy: boolean): void;
+  recordFirstToken(modelId: string, ms: number): void;
+  /** How long to wait for a first token before hedging on a second node; null: do not hedge. */
+  hedgeDelayMs(modelId: string): number | null;
+  retryDelayMs(retry: number): number;
+  maxRetries: number;
+  /** Waits for a free slot; false when the queue is full. The host calls `slotFreed` as slots free. */
+  enqueue(run: JobRun): boolean;
+  dequeue(run: JobRun): void;
+  timing: {
+    /** The longest wait for a node's next token, the first included. */
+    tokenTimeoutMs: number;
+    /** The longest wait for an answer to commit (a stream's first token, a whole answer's end). */
+    requestTimeoutMs: number;
+    /** How long to wait for missing chunks once `done` arrived before giving up on the node. */
+    gapTimeoutMs: number;
+    /** The longest a request waits in the queue for a free slot. */
+    queueWaitMs: number;
+  };
 }
 
-/**
- * Bounds on what one node can make the edge hold for one job: a node that
- * skips a sequence number or streams without end must not exhaust the object's
- * memory, which every request in the pool shares.
- */
-export const MAX_EARLY_CHUNKS = 256;
-export const MAX_HELD_CHARACTERS = 4 * 1024 * 1024;
-
-interface Attempting {
-  id: string;
-  candidate: Candidate;
-  startedAt: number;
-  sequencer: ChunkSequencer;
-  /** Fires when the node has been silent for `tokenTimeoutMs`; reset by every chunk. */
-  silence: ReturnType<typeof setTimeout> | null;
-  gap: ReturnType<typeof setTimeout> | null;
+/** A complete answer that looked weak, kept in case every larger rung fails. */
+interface KeptAnswer {
+  attempt: Attempt;
+  text: string;
+  done: Done;
+  /** Where its `escalated` entry sits in the trace. */
+  traceIndex: number;
 }
 
+/** Error codes that say nothing about a node's health. */
+const NOT_THE_NODES_FAULT = new Set<string>([
+  WireErrorCode.busy,
+  WireErrorCode.draining,
+  WireErrorCode.contextLengthExceeded,
+  WireErrorCode.cancelled,
+]);
+
 /**
- * One client request walking its candidates: dispatch to a node, fall back to
- * the next on a retryable error, a disconnect or a silent node, and commit the
- * answer once. The response promise always settles: with an error before any
- * byte, or with a committed body that always ends with an `end` or `fail` event.
+ * One client request walking its ladder: dispatch to a node of the current
+ * rung, hold the first tokens and climb to a larger model when they look weak,
+ * hedge on a second node when the first token is late, retry elsewhere on
+ * retryable errors, wait in the queue when every capable node is busy, and
+ * commit one answer. The response promise always settles: with an error before
+ * any byte, or with a committed body that ends with an `end` or `fail` event.
  */
 export class JobRun {
   readonly response: Promise<Response>;
   #resolve!: (response: Response) => void;
-  #index = -1;
-  #attempt: Attempting | undefined;
-  #attempts = 0;
-  readonly #trace: Attempt[] = [];
+  readonly #running = new Map<string, Attempt>();
+  #leader: Attempt | undefined;
+  #dispatched = 0;
+  #climbs = 0;
+  #retries = 0;
+  /** The lowest rung still allowed: a climb leaves the rungs below behind. */
+  #floor: number;
+  /** `node model` pairs that failed this request; skipped until a retry's backoff lets them in again. */
+  readonly #failed = new Set<string>();
+  readonly #trace: AttemptTrace[] = [];
   readonly #errors: WireError[] = [];
-  #held: string[] = [];
-  #heldCharacters = 0;
+  #kept: KeptAnswer | undefined;
+  /** What the commit window measured on the answer that committed. */
+  #answeredConfidence: AttemptTrace["confidence"];
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #deadline: ReturnType<typeof setTimeout> | null = null;
+  readonly #timers = { deadline: null, commit: null, hedge: null, retry: null, queue: null } as Record<
+    "deadline" | "commit" | "hedge" | "retry" | "queue",
+    ReturnType<typeof setTimeout> | null
+  >;
+  #queued = false;
   #ended = false;
 
   constructor(
     private readonly job: FabricJob,
-    private readonly candidates: readonly Candidate[],
+    private readonly ladder: Ladder,
     private readonly host: JobRunHost,
   ) {
+    this.#floor = ladder.startIndex;
     this.response = new Promise((resolve) => {
       this.#resolve = resolve;
     });
   }
 
-  get nodeId(): string | undefined {
-    return this.#attempt?.candidate.nodeId;
-  }
-
   start(): void {
-    this.#deadline = setTimeout(() => this.#onDeadline(), this.host.requestTimeoutMs);
-    this.#next();
+    this.#timers.deadline = setTimeout(() => this.#onDeadline(), this.host.timing.requestTimeoutMs);
+    this.#advance();
   }
 
-  /** A frame from the node that runs the current attempt. */
+  /** A frame from a node that runs one of this request's attempts. */
   onFrame(frame: Chunk | Done | JobError): void {
-    const attempt = this.#attempt;
-    if (this.#ended || !attempt || frame.jobId !== attempt.id) return;
-    if (frame.type === "job-error") return this.#fail(frame.error);
+    const attempt = this.#running.get(frame.jobId);
+    if (this.#ended || !attempt) return;
+    if (frame.type === "job-error") return this.#attemptFailed(attempt, frame.error);
 
     for (const event of attempt.sequencer.push(frame)) {
       if (event.type === "chunk") this.#onChunk(attempt, event.chunk);
       else this.#onDone(attempt, event.done);
-      if (this.#ended || this.#attempt !== attempt) return;
+      if (this.#ended || !this.#running.has(attempt.id)) return;
     }
     if (attempt.sequencer.isInconsistent) {
-      return this.#fail(wireError(WireErrorCode.sequenceGap, "node sent more chunks than it counted", true));
+      return this.#attemptFailed(attempt, wireError(WireErrorCode.sequenceGap, "node sent more chunks than it counted", true));
     }
     if (attempt.sequencer.waiting > MAX_EARLY_CHUNKS) {
-      return this.#fail(wireError(WireErrorCode.sequenceGap, `node sent over ${MAX_EARLY_CHUNKS} chunks past a gap`, true));
+      return this.#attemptFailed(attempt, wireError(WireErrorCode.sequenceGap, `node sent over ${MAX_EARLY_CHUNKS} chunks past a gap`, true));
     }
     if (frame.type === "done" && attempt.sequencer.hasGap && !attempt.gap) {
       attempt.gap = setTimeout(
-        () => this.#fail(wireError(WireErrorCode.sequenceGap, "chunks went missing before done", true)),
-        this.host.gapTimeoutMs,
+        () => this.#attemptFailed(attempt, wireError(WireErrorCode.sequenceGap, "chunks went missing before done", true)),
+        this.host.timing.gapTimeoutMs,
       );
     }
   }
 
-  /** The node's socket closed while it held this job. */
+  /** The node's socket closed (or its tunnel broke) while it held an attempt of this request. */
   onNodeGone(nodeId: string): void {
-    if (this.#attempt?.candidate.nodeId !== nodeId) return;
-    this.#fail(wireError(WireErrorCode.nodeDisconnected, "the node disconnected", true), false);
+    for (const attempt of [...this.#running.values()]) {
+      if (attempt.nodeId === nodeId) {
+        this.#attemptFailed(attempt, wireError(WireErrorCode.nodeDisconnected, "the node disconnected", true), false);
+      }
+    }
   }
 
-  /** The client went away: stop the node and forget the job. */
+  /** A slot freed somewhere in the pool: a queued request tries again. */
+  slotFreed(): void {
+    if (this.#queued) this.#advance();
+  }
+
+  /** The client went away: stop the nodes and forget the job. */
   abandon(): void {
     if (this.#ended) return;
-    this.#endAttempt("client_closed", true);
+    for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, "client_closed", true);
     this.#finish();
   }
 
   /** Something unexpected broke while handling this job: end it cleanly rather than leave it hanging. */
   crash(error: unknown): void {
     console.error(JSON.stringify({ level: "error", requestId: this.job.requestId, error: String(error) }));
-    this.#fail(wireError(WireErrorCode.internal, "the edge failed while relaying the answer", false));
+    const failure = wireError(WireErrorCode.internal, "the edge failed while relaying the answer", false);
+    if (this.#writer) return this.#failCommitted(failure);
+    for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, WireErrorCode.internal, true);
+    this.#refuse(new ApiError({ status: 502, message: `The edge failed: ${failure.message}`, code: failure.code }));
   }
 
-  #next(): void {
-    while (!this.#ended && ++this.#index < this.candidates.length) {
-      const candidate = this.candidates[this.#index]!;
-      const id = `${this.job.requestId}.${++this.#attempts}`;
-      const job: Job = {
-        type: "job",
-        jobId: id,
-        model: candidate.model.id,
-        input: this.job.input,
-        sampling: this.job.sampling,
-        ...(this.job.responseFormat && { responseFormat: this.job.responseFormat }),
-        ...(this.job.tools && { tools: this.job.tools, toolChoice: this.job.toolChoice }),
-      };
-      if (!this.host.dispatch(candidate.nodeId, job)) continue;
-      this.#attempt = { id, candidate, startedAt: Date.now(), sequencer: new ChunkSequencer(), silence: null, gap: null };
-      this.#listenForSilence(this.#attempt);
+  // ---- walking the ladder ----
+
+  /** Rungs in the order this request may use them: from the floor up, then (before any climb) the fallbacks below. */
+  #rungOrder(): number[] {
+    const order: number[] = [];
+    for (let r = this.#floor; r < this.ladder.rungs.length; r++) order.push(r);
+    if (this.#climbs === 0) for (let r = this.ladder.startIndex - 1; r >= 0; r--) order.push(r);
+    return order;
+  }
+
+  #failedNodesOf(modelId: string, also: readonly string[] = []): Set<string> {
+    const nodes = new Set(also);
+    for (const key of this.#failed) {
+      const [nodeId, failedModel] = key.split(" ");
+      if (failedModel === modelId) nodes.add(nodeId!);
+    }
+    return nodes;
+  }
+
+  /** Start the next attempt, or wait for one to become possible, or give up. */
+  #advance(): void {
+    if (this.#ended || this.#writer || this.#running.size > 0 || this.#timers.retry) return;
+    for (const r of this.#rungOrder()) {
+      const { modelId, nodeIds } = this.ladder.rungs[r]!;
+      const nodeId = this.host.pickNode(modelId, nodeIds, this.#failedNodesOf(modelId));
+      if (nodeId && this.#launch(r, nodeId, false)) return;
+    }
+    if (this.#failed.size > 0 && this.#rungOrder().some((r) => this.#pickIgnoringFailures(r))) {
+      // Only nodes that already failed this request are free: let them in again after a backoff.
+      this.#timers.retry = setTimeout(() => {
+        this.#timers.retry = null;
+        this.#failed.clear();
+        this.#advance();
+      }, this.host.retryDelayMs(this.#retries - 1));
       return;
     }
-    if (!this.#ended) this.#refuse(this.#exhaustedError());
+    const rungs = this.#rungOrder().map((r) => this.ladder.rungs[r]!);
+    if (rungs.some(({ modelId, nodeIds }) => this.host.couldServeLater(modelId, nodeIds))) return this.#wait();
+    this.#giveUp();
   }
 
-  #onChunk(attempt: Attempting, chunk: Chunk): void {
+  #pickIgnoringFailures(r: number): boolean {
+    const { modelId, nodeIds } = this.ladder.rungs[r]!;
+    return this.host.pickNode(modelId, nodeIds, new Set()) !== undefined;
+  }
+
+  #launch(rungIndex: number, nodeId: string, hedge: boolean): boolean {
+    const modelId = this.ladder.rungs[rungIndex]!.modelId;
+    const id = `${this.job.requestId}.${++this.#dispatched}`;
+    const job: Job = {
+      type: "job",
+      jobId: id,
+      model: modelId,
+      input: this.job.input,
+      sampling: this.job.sampling,
+      ...(this.job.responseFormat && { responseFormat: this.job.responseFormat }),
+      ...(this.job.tools && { tools: this.job.tools, toolChoice: this.job.toolChoice }),
+    };
+    if (!this.host.dispatch(nodeId, job)) return false;
+    if (this.#queued) this.#leaveQueue();
+    const attempt = new Attempt(id, rungIndex, modelId, nodeId, hedge);
+    this.#running.set(id, attempt);
     this.#listenForSilence(attempt);
-    if (this.#writer) return this.#write({ type: "delta", text: chunk.text });
-    this.#held.push(chunk.text);
-    this.#heldCharacters += chunk.text.length;
-    if (this.#heldCharacters > MAX_HELD_CHARACTERS) {
-      return this.#fail(wireError("answer_too_large", `the answer grew past ${MAX_HELD_CHARACTERS} characters`, false));
-    }
-    if (this.job.stream) this.#commit(attempt);
+    if (!hedge) this.#planHedge(attempt);
+    return true;
   }
 
-  #onDone(attempt: Attempting, done: Done): void {
-    if (!this.#writer) this.#commit(attempt);
-    this.#endAttempt("answered", false);
+  #wait(): void {
+    if (this.#queued) return;
+    if (!this.host.enqueue(this)) {
+      return this.#refuse(busyError("Every node that can serve this request is busy and the queue is full. Retry shortly."));
+    }
+    this.#queued = true;
+    this.#timers.queue = setTimeout(() => {
+      const seconds = this.host.timing.queueWaitMs / 1000;
+      this.#refuse(busyError(`Every node that can serve this request stayed busy for ${seconds}s. Retry shortly.`));
+    }, this.host.timing.queueWaitMs);
+  }
+
+  #leaveQueue(): void {
+    this.#queued = false;
+    clearTimeout(this.#timers.queue);
+    this.host.dequeue(this);
+  }
+
+  // ---- hedging ----
+
+  #planHedge(primary: Attempt): void {
+    clearTimeout(this.#timers.hedge);
+    const delay = this.host.hedgeDelayMs(primary.modelId);
+    if (delay === null) return;
+    this.#timers.hedge = setTimeout(() => this.#hedge(primary), delay);
+  }
+
+  /** The first token is late: run the same job on a second node of the model; the first to answer wins. */
+  #hedge(primary: Attempt): void {
+    if (this.#ended || this.#leader || this.#running.size !== 1 || !this.#running.has(primary.id)) return;
+    const { modelId, nodeIds } = this.ladder.rungs[primary.rungIndex]!;
+    const nodeId = this.host.pickNode(modelId, nodeIds, this.#failedNodesOf(modelId, [primary.nodeId]));
+    if (nodeId) this.#launch(primary.rungIndex, nodeId, true);
+  }
+
+  // ---- the answer ----
+
+  #onChunk(attempt: Attempt, chunk: Chunk): void {
+    this.#listenForSilence(attempt);
+    if (!this.#leader) this.#lead(attempt);
+    if (this.#writer) return this.#write({ type: "delta", text: chunk.text });
+    if (!attempt.hold(chunk)) {
+      return this.#attemptFailed(attempt, wireError("answer_too_large", `the answer grew past ${MAX_HELD_CHARACTERS} characters`, false));
+    }
+    if (!this.job.stream || this.#needsWholeAnswer()) return;
+    if (!this.#mayClimb(attempt)) return this.#commit(attempt);
+    if (attempt.confidences.length >= this.ladder.escalation.windowTokens) this.#judgeWindow(attempt);
+  }
+
+  /** The first token decides the race between a slow attempt and its hedge. */
+  #lead(attempt: Attempt): void {
+    this.#leader = attempt;
+    attempt.firstTokenAt = Date.now();
+    this.host.recordFirstToken(attempt.modelId, attempt.firstTokenAt - attempt.startedAt);
+    clearTimeout(this.#timers.hedge);
+    for (const other of [...this.#running.values()]) {
+      if (other !== attempt) this.#endAttempt(other, "hedge_lost", true, { reason: `${this.host.nodeName(attempt.nodeId)} answered first` });
+    }
+    if (this.job.stream && !this.#needsWholeAnswer() && this.#mayClimb(attempt)) {
+      this.#timers.commit = setTimeout(() => this.#judgeWindow(attempt), this.ladder.escalation.commitMs);
+    }
+  }
+
+  /** A JSON answer can only be judged whole, so a stream that may climb on it is held to the end. */
+  #needsWholeAnswer(): boolean {
+    return this.job.responseFormat !== undefined && this.ladder.escalation.climbOnInvalidJson && this.#mayClimb(this.#leader);
+  }
+
+  #mayClimb(attempt: Attempt | undefined): boolean {
+    const { enabled, maxClimbs } = this.ladder.escalation;
+    if (!attempt || !enabled || this.#climbs >= maxClimbs) return false;
+    // Fallback rungs below the start were reached through errors above: climbing back would repeat them.
+    return attempt.rungIndex >= this.ladder.startIndex && attempt.rungIndex < this.ladder.rungs.length - 1;
+  }
+
+  /** The commit window closed on a stream: weak tokens climb, strong ones go to the client. */
+  #judgeWindow(attempt: Attempt): void {
+    clearTimeout(this.#timers.commit);
+    if (this.#ended || this.#writer || !this.#running.has(attempt.id)) return;
+    const verdict = judgeConfidence(attempt.confidences, this.ladder.escalation);
+    if (verdict.weak) return this.#climb(attempt, verdict.reason ?? "low confidence", confidenceOf(verdict));
+    this.#commit(attempt, confidenceOf(verdict));
+  }
+
+  #onDone(attempt: Attempt, done: Done): void {
+    clearTimeout(this.#timers.commit);
+    if (this.#writer) return this.#end(attempt, done, this.#answeredTrace(attempt));
+    this.host.reportHealth(attempt.nodeId, attempt.modelId, true);
+    const text = attempt.pieces.join("");
+    const e = this.ladder.escalation;
+    // A whole answer is judged on all of it; a stream on the window it would have been held for.
+    const verdict = judgeConfidence(attempt.confidences, this.job.stream ? e : { ...e, windowTokens: Number.MAX_SAFE_INTEGER });
+    const json = this.job.responseFormat && e.climbOnInvalidJson && done.toolCalls === undefined ? checkJsonAnswer(text, this.job.responseFormat) : { ok: true as const };
+    const reason = !json.ok ? json.reason : verdict.weak ? verdict.reason ?? "low confidence" : undefined;
+    if (reason !== undefined && this.#mayClimb(attempt)) {
+      this.#kept = { attempt, text, done, traceIndex: this.#trace.length };
+      return this.#climb(attempt, reason, confidenceOf(verdict));
+    }
+    this.#commit(attempt, confidenceOf(verdict));
+    this.#end(attempt, done, this.#answeredTrace(attempt));
+  }
+
+  #climb(attempt: Attempt, reason: string, confidence: AttemptTrace["confidence"]): void {
+    this.#climbs++;
+    this.#floor = attempt.rungIndex + 1;
+    this.#failed.clear();
+    this.#endAttempt(attempt, "escalated", true, { reason, ...(confidence && { confidence }) });
+    this.#advance();
+  }
+
+  /** The answer is this attempt's from here on: send headers and what was held. */
+  #commit(attempt: Attempt, confidence?: AttemptTrace["confidence"]): void {
+    this.#answeredConfidence = confidence;
+    this.#respondWith(attempt, this.#trace.length + 1);
+    const held = attempt.takeHeld();
+    if (held) this.#write({ type: "delta", text: held });
+  }
+
+  #respondWith(attempt: Attempt, attempts: number): void {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.#writer = writable.getWriter();
+    this.#writer.closed.catch(() => this.abandon());
+    // Past the deadline a committed answer only has to keep moving: the silence timer guards it.
+    clearTimeout(this.#timers.deadline);
+    clearTimeout(this.#timers.commit);
+    this.#resolve(
+      new Response(readable, {
+        headers: {
+          "content-type": "application/x-ndjson",
+          [RungHeader.model]: attempt.modelId,
+          [RungHeader.node]: this.host.nodeName(attempt.nodeId),
+          [RungHeader.attempts]: String(attempts),
+          [RungHeader.escalations]: String(this.#climbs),
+        },
+      }),
+    );
+  }
+
+  #answeredTrace(attempt: Attempt): AttemptTrace {
+    const confidence = this.#answeredConfidence;
+    return attempt.traceOf(this.host.nodeName(attempt.nodeId), "answered", confidence ? { confidence } : {});
+  }
+
+  #end(attempt: Attempt, done: Done, answered: AttemptTrace): void {
+    this.#endAttempt(attempt, "answered", false);
     this.#write({
       type: "end",
       finishReason: done.finishReason,
       usage: done.usage,
-      trace: this.#traceOf(attempt),
+      trace: this.#rungTrace(answered),
       ...(done.toolCalls && { toolCalls: done.toolCalls }),
     });
     this.#finish();
   }
 
-  /** The answer is this attempt's from here on: send headers and what was held. */
-  #commit(attempt: Attempting): void {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const { model, nodeId } = attempt.candidate;
-    const response = new Response(readable, {
-      headers: {
-        "content-type": "application/x-ndjson",
-        [RungHeader.model]: model.id,
-        [RungHeader.node]: this.host.nodeName(nodeId),
-        [RungHeader.attempts]: String(this.#trace.length + 1),
-      },
-    });
-    // Past the deadline a committed answer only has to keep moving: the silence timer guards it.
-    clearTimeout(this.#deadline);
-    this.#writer = writable.getWriter();
-    this.#writer.closed.catch(() => this.abandon());
-    this.#resolve(response);
-    if (this.#held.length > 0) this.#write({ type: "delta", text: this.#held.join("") });
-    this.#held = [];
+  /** Every larger rung failed after a weak answer: the weak answer beats an error. */
+  #answerWithKept({ attempt, text, done, traceIndex }: KeptAnswer): void {
+    this.#kept = undefined;
+    const [escalated] = this.#trace.splice(traceIndex, 1);
+    const answered = { ...escalated!, outcome: "answered", reason: `kept after every larger rung failed (${escalated!.reason})` };
+    this.#respondWith(attempt, this.#trace.length + 1);
+    if (text) this.#write({ type: "delta", text });
+    this.#end(attempt, done, answered);
   }
 
-  #fail(error: WireError, cancelNode = true): void {
-    if (this.#ended) return;
+  // ---- failures ----
+
+  #attemptFailed(attempt: Attempt, error: WireError, cancelNode = true): void {
+    if (this.#ended || !this.#running.has(attempt.id)) return;
     this.#errors.push(error);
-    this.#endAttempt(error.code, cancelNode);
-    if (this.#writer) {
-      this.#write({ type: "fail", code: error.code, message: error.message });
-      return this.#finish();
-    }
+    this.#endAttempt(attempt, error.code, cancelNode, { reason: error.message });
+    if (error.retryable && !NOT_THE_NODES_FAULT.has(error.code)) this.host.reportHealth(attempt.nodeId, attempt.modelId, false);
+    if (this.#writer) return this.#failCommitted(error);
+    if (this.#running.size > 0) return; // its hedge still runs
     if (!error.retryable) {
+      if (this.#kept) return this.#answerWithKept(this.#kept);
       return this.#refuse(new ApiError({ status: 502, message: `The node failed: ${error.message}`, code: error.code }));
     }
-    this.#held = [];
-    this.#heldCharacters = 0;
-    this.#next();
+    this.#failed.add(`${attempt.nodeId} ${attempt.modelId}`);
+    if (++this.#retries > this.host.maxRetries) return this.#giveUp();
+    this.#advance();
   }
 
-  #listenForSilence(attempt: Attempting): void {
+  #failCommitted(error: WireError): void {
+    for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, error.code, true);
+    this.#write({ type: "fail", code: error.code, message: error.message });
+    this.#finish();
+  }
+
+  #listenForSilence(attempt: Attempt): void {
     clearTimeout(attempt.silence);
     attempt.silence = setTimeout(() => {
-      const seconds = this.host.tokenTimeoutMs / 1000;
-      this.#fail(wireError(WireErrorCode.timeout, `the node sent no token for ${seconds}s`, true));
-    }, this.host.tokenTimeoutMs);
+      const seconds = this.host.timing.tokenTimeoutMs / 1000;
+      this.#attemptFailed(attempt, wireError(WireErrorCode.timeout, `the node sent no token for ${seconds}s`, true));
+    }, this.host.timing.tokenTimeoutMs);
   }
 
   #onDeadline(): void {
     if (this.#ended || this.#writer) return;
-    this.#errors.push(wireError(WireErrorCode.timeout, `no answer within ${this.host.requestTimeoutMs / 1000}s`, false));
-    this.#endAttempt(WireErrorCode.timeout, true);
-    this.#refuse(this.#exhaustedError());
+    if (this.#queued) {
+      return this.#refuse(busyError("Every node that can serve this request stayed busy until its deadline. Retry shortly."));
+    }
+    this.#errors.push(wireError(WireErrorCode.timeout, `no answer within ${this.host.timing.requestTimeoutMs / 1000}s`, false));
+    for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, WireErrorCode.timeout, true);
+    this.#giveUp();
   }
 
-  #endAttempt(outcome: string, cancelNode: boolean): void {
-    const attempt = this.#attempt;
-    if (!attempt) return;
-    this.#attempt = undefined;
-    clearTimeout(attempt.silence);
-    clearTimeout(attempt.gap);
-    const { nodeId } = attempt.candidate;
-    if (cancelNode) this.host.cancel(nodeId, attempt.id);
-    this.host.release(nodeId, attempt.id);
-    if (outcome !== "answered") this.#trace.push(this.#attemptOf(attempt, outcome));
+  /** No rung can answer any more: a kept weak answer if there is one, else the most useful error. */
+  #giveUp(): void {
+    if (this.#kept) return this.#answerWithKept(this.#kept);
+    this.#refuse(exhaustedError(this.#trace, this.#errors));
   }
 
-  #traceOf(attempt: Attempting) {
-    const answered = this.#attemptOf(attempt, "answered");
-    return { model: answered.model, node: answered.node, escalations: 0, attempts: [...this.#trace, answered] };
+  #endAttempt(attempt: Attempt, outcome: string, cancelNode: boolean, extra: Pick<AttemptTrace, "reason" | "confidence"> = {}): void {
+    if (!this.#running.delete(attempt.id)) return;
+    attempt.stopTimers();
+    if (this.#leader === attempt) this.#leader = undefined;
+    if (cancelNode) this.host.cancel(attempt.nodeId, attempt.id);
+    this.host.release(attempt.nodeId, attempt.id);
+    if (outcome !== "answered") this.#trace.push(attempt.traceOf(this.host.nodeName(attempt.nodeId), outcome, extra));
   }
 
-  #attemptOf(attempt: Attempting, outcome: string): Attempt {
+  #rungTrace(answered: AttemptTrace): RungTrace {
     return {
-      model: attempt.candidate.model.id,
-      node: this.host.nodeName(attempt.candidate.nodeId),
-      outcome,
-      ms: Date.now() - attempt.startedAt,
+      model: answered.model,
+      node: answered.node,
+      escalations: this.#climbs,
+      ...(this.ladder.profile && { profile: this.ladder.profile }),
+      ...(this.ladder.preRouted.length > 0 && { preRouted: [...this.ladder.preRouted] }),
+      attempts: [...this.#trace, answered],
     };
   }
 
-  /** No candidate answered: the status says what went wrong most usefully to the client. */
-  #exhaustedError(): ApiError {
-    const tried = this.#trace.map((a) => `${a.model}@${a.node}: ${a.outcome}`).join("; ");
-    const detail = tried ? ` Attempts: ${tried}.` : "";
-    const timeout = this.#errors.find((e) => e.code === WireErrorCode.timeout);
-    if (timeout) {
-      return new ApiError({ status: 504, message: `The request timed out: ${timeout.message}.${detail}`, code: "timeout" });
-    }
-    // Only when every node said the prompt is too long is it the client's to fix.
-    if (this.#errors.length > 0 && this.#errors.every((e) => e.code === WireErrorCode.contextLengthExceeded)) {
-      return new ApiError({ status: 400, message: `${this.#errors[0]!.message}.${detail}`, code: WireErrorCode.contextLengthExceeded });
-    }
-    return new ApiError({
-      status: 503,
-      message: `No node could serve the request.${detail || " Every candidate node left or refused it."}`,
-      code: "no_capable_node",
-    });
-  }
-
   #refuse(error: ApiError): void {
+    if (this.#ended) return;
     this.#resolve(error.toResponse());
     this.#finish();
   }
@@ -285,7 +488,21 @@ export class JobRun {
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#deadline);
+    for (const timer of Object.values(this.#timers)) clearTimeout(timer);
+    if (this.#queued) this.#leaveQueue();
     if (this.#writer) this.#writer.close().catch(() => {});
   }
+}
+
+function confidenceOf(verdict: { mean: number | null; min: number | null }): AttemptTrace["confidence"] {
+  if (verdict.mean === null || verdict.min === null) return undefined;
+  return { mean: round(verdict.mean), min: round(verdict.min) };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function busyError(message: string): ApiError {
+  return new ApiError({ status: 429, message, code: "nodes_busy", headers: { "retry-after": "1" } });
 }

@@ -15,6 +15,21 @@ export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * The operator's key for `/admin/*`. Unlike the API, admin routes are closed
+ * when no key is configured: changing the policy of a public edge must never be open.
+ */
+export const adminKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const expected = c.env.RUNG_ADMIN_KEY;
+  if (!expected) {
+    throw new ApiError({ status: 403, message: "Admin routes are disabled: set the RUNG_ADMIN_KEY secret to enable them.", code: "admin_disabled" });
+  }
+  if (!timingSafeEqual(expected, bearerOf(c.req.header("authorization")))) {
+    throw new ApiError({ status: 401, message: "Incorrect admin key. Send RUNG_ADMIN_KEY as 'Authorization: Bearer <key>'.", code: "invalid_api_key" });
+  }
+  await next();
+});
+
 /** Nodes present the join token as a bearer header, or `?token=` where a browser cannot set headers. */
 export function nodeTokenAccepted(expected: string | undefined, request: Request): boolean {
   if (!expected) return true;

@@ -2,11 +2,13 @@ import { Hono } from "hono";
 import {
   chatCompletionRequestSchema,
   completionRequestSchema,
-  contentText,
+  jobCapabilitiesOf,
   modelList,
+  toWireMessages,
+  type JobCapabilities,
 } from "@rung/shared/openai";
 import type { JobInput, Sampling } from "@rung/shared/protocol";
-import { AUTO_MODEL, estimateTokens } from "@rung/shared/routing";
+import { AUTO_MODEL, PROFILE_NAMES, estimateTokens } from "@rung/shared/routing";
 import type { AppEnv } from "../env.ts";
 import type { FabricJob } from "../fabric/fabric-job.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
@@ -15,6 +17,7 @@ import { apiKeyAuth } from "../middleware/auth.ts";
 import { parseBody } from "../middleware/parse-body.ts";
 import { chatDialect, completionDialect, type Dialect } from "../openai/dialect.ts";
 import { relayAnswer } from "../openai/relay-answer.ts";
+import { rungOverrideOf } from "./rung-override.ts";
 
 /** OpenAI's completions default when the client names no limit. */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
@@ -27,13 +30,19 @@ interface Submission {
   texts: string[];
   stream: boolean;
   includeUsage: boolean;
+  /** JSON output or tools the answer needs (chat only). */
+  capabilities?: JobCapabilities;
+  override: FabricJob["override"];
 }
+
+/** The virtual models: `auto` (the policy's default profile) and one per profile. */
+const AUTO_MODELS = [AUTO_MODEL, ...PROFILE_NAMES.map((profile) => `${AUTO_MODEL}:${profile}`)];
 
 export const openaiRoutes = new Hono<AppEnv>()
   .use("*", apiKeyAuth)
   .post("/chat/completions", async (c) => {
     const body = await parseBody(c, chatCompletionRequestSchema);
-    const messages = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
+    const messages = toWireMessages(body.messages);
     return submit(c.env, c.req.raw.signal, c.get("requestId"), {
       dialect: chatDialect,
       model: body.model,
@@ -42,6 +51,8 @@ export const openaiRoutes = new Hono<AppEnv>()
       texts: messages.map((m) => m.content),
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
+      capabilities: jobCapabilitiesOf(body),
+      override: rungOverrideOf(body),
     });
   })
   .post("/completions", async (c) => {
@@ -55,16 +66,17 @@ export const openaiRoutes = new Hono<AppEnv>()
       texts: [prompt],
       stream: body.stream ?? false,
       includeUsage: body.stream_options?.include_usage ?? false,
+      override: rungOverrideOf(body),
     });
   })
   .get("/models", async (c) => {
     const models = await fabricFor(c.env).catalog();
-    return c.json(listing([AUTO_MODEL, ...models.map((m) => m.id)]));
+    return c.json(listing([...AUTO_MODELS, ...models.map((m) => m.id)]));
   })
   .get("/models/:model{.+}", async (c) => {
     const wanted = c.req.param("model");
     const models = await fabricFor(c.env).catalog();
-    if (wanted !== AUTO_MODEL && !models.some((m) => m.id === wanted)) {
+    if (!AUTO_MODELS.includes(wanted) && !models.some((m) => m.id === wanted)) {
       throw new ApiError({ status: 404, message: `The model '${wanted}' does not exist or no node serves it.`, code: "model_not_found", param: "model" });
     }
     return c.json(listing([wanted]).data[0]);
@@ -78,6 +90,8 @@ async function submit(env: AppEnv["Bindings"], clientGone: AbortSignal, requestI
     sampling: submission.sampling,
     promptTokens: estimateTokens(submission.texts),
     stream: submission.stream,
+    ...submission.capabilities,
+    ...(submission.override && { override: submission.override }),
   };
   let answer: Response;
   try {

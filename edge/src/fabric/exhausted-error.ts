@@ -1,0 +1,22 @@
+import type { Attempt } from "@rung/shared/openai";
+import { WireErrorCode, type WireError } from "@rung/shared/protocol";
+import { ApiError } from "../middleware/api-error.ts";
+
+/** No rung could answer: the status says what went wrong most usefully to the client. */
+export function exhaustedError(trace: readonly Attempt[], errors: readonly WireError[]): ApiError {
+  const tried = trace.map((a) => `${a.model}@${a.node}: ${a.outcome}`).join("; ");
+  const detail = tried ? ` Attempts: ${tried}.` : "";
+  const timeout = errors.find((e) => e.code === WireErrorCode.timeout);
+  if (timeout) {
+    return new ApiError({ status: 504, message: `The request timed out: ${timeout.message}.${detail}`, code: "timeout" });
+  }
+  // Only when every node said the prompt is too long is it the client's to fix.
+  if (errors.length > 0 && errors.every((e) => e.code === WireErrorCode.contextLengthExceeded)) {
+    return new ApiError({ status: 400, message: `${errors[0]!.message}.${detail}`, code: WireErrorCode.contextLengthExceeded });
+  }
+  return new ApiError({
+    status: 503,
+    message: `No node could serve the request.${detail || " Every candidate node left, refused it or has its circuit breaker open."}`,
+    code: "no_capable_node",
+  });
+}

@@ -1,0 +1,190 @@
+import type { Chunk, Done, EdgeMessage, Job, JobError } from "@rung/shared/protocol";
+import {
+  BreakerBoard,
+  FirstTokenStats,
+  buildCatalog,
+  hasFreeSlot,
+  hedgeDelayMs,
+  pickNode,
+  planLadder,
+  retryDelayMs,
+  type NodeView,
+  type Plan,
+  type Policy,
+} from "@rung/shared/routing";
+import type { FabricJob } from "./fabric-job.ts";
+import { JobRun, type JobRunHost, type Ladder } from "./job-run.ts";
+
+/** How the router reaches nodes; the Durable Object provides it over sockets, tunnels and upstreams. */
+export interface NodeTransport {
+  views(): NodeView[];
+  send(nodeId: string, frame: EdgeMessage): boolean;
+  take(nodeId: string, modelId: string): void;
+  release(nodeId: string, modelId: string): void;
+  nameOf(nodeId: string): string;
+}
+
+export interface RouterTiming {
+  tokenTimeoutMs: number;
+  requestTimeoutMs: number;
+  gapTimeoutMs: number;
+}
+
+/**
+ * The pool's routing state between requests: the policy, circuit breakers,
+ * first-token statistics, the queue of requests waiting for a slot, and the
+ * attempts in flight. Pure decisions live in `@rung/shared/routing`; this
+ * class only keeps their state and hands each request's `JobRun` a host.
+ */
+export class LadderRouter {
+  #policy: Policy;
+  #breakers: BreakerBoard;
+  readonly #firstTokens = new FirstTokenStats();
+  readonly #queue: JobRun[] = [];
+  /** Running attempts by their wire job id, with where they run. */
+  readonly #attempts = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();
+
+  constructor(
+    policy: Policy,
+    private readonly transport: NodeTransport,
+    private readonly timing: RouterTiming,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.#policy = policy;
+    this.#breakers = new BreakerBoard(policy.breaker);
+  }
+
+  get policy(): Policy {
+    return this.#policy;
+  }
+
+  /** A new policy applies to requests from now on; breakers restart under its settings. */
+  setPolicy(policy: Policy): void {
+    this.#policy = policy;
+    this.#breakers = new BreakerBoard(policy.breaker);
+  }
+
+  plan(job: FabricJob): Plan {
+    return planLadder(
+      {
+        model: job.model,
+        promptTokens: job.promptTokens,
+        maxTokens: job.sampling.maxTokens,
+        needs: { jsonSchema: job.responseFormat !== undefined, tools: job.tools !== undefined },
+        texts: job.input.kind === "chat" ? job.input.messages.map((m) => m.content) : [job.input.prompt],
+        ...(job.override && { override: job.override }),
+      },
+      this.transport.views(),
+      this.#policy,
+    );
+  }
+
+  /** Starts a planned request; the run's response settles once it commits or fails. */
+  start(job: FabricJob, plan: Extract<Plan, { ok: true }>): JobRun {
+    const ladder: Ladder = {
+      rungs: plan.rungs.map((r) => ({ modelId: r.model.id, nodeIds: r.nodeIds })),
+      startIndex: plan.startIndex,
+      escalation: plan.escalation,
+      ...(plan.profile && { profile: plan.profile }),
+      preRouted: plan.preRouted,
+    };
+    const run: JobRun = new JobRun(job, ladder, this.#host(() => run));
+    run.start();
+    return run;
+  }
+
+  /** A job's frame from whichever transport carried it, to the run that waits for it. */
+  routeFrame(nodeId: string, frame: Chunk | Done | JobError): void {
+    const attempt = this.#attempts.get(frame.jobId);
+    // Late frames of an attempt the edge already gave up on are expected, not errors.
+    if (attempt?.nodeId !== nodeId) return;
+    try {
+      attempt.run.onFrame(frame);
+    } catch (error) {
+      attempt.run.crash(error);
+    }
+  }
+
+  /** A tunnel call broke: to its attempt, the node went away. */
+  callBroken(nodeId: string, jobId: string): void {
+    const attempt = this.#attempts.get(jobId);
+    if (attempt?.nodeId === nodeId) attempt.run.onNodeGone(nodeId);
+  }
+
+  /** A node left: every attempt it held moves on. */
+  nodeGone(nodeId: string): void {
+    for (const { run } of [...this.#attempts.values()]) run.onNodeGone(nodeId);
+    this.#breakers.forgetNode(nodeId);
+  }
+
+  /** A node joined or a slot freed: queued requests try again, oldest first. */
+  wakeQueue(): void {
+    for (const run of [...this.#queue]) run.slotFreed();
+  }
+
+  status() {
+    const views = this.transport.views();
+    return {
+      catalog: buildCatalog(views, this.#policy).map((entry) => ({
+        ...entry,
+        firstTokenP95Ms: this.#firstTokens.percentile(entry.id, 0.95, 1) ?? null,
+        nodes: entry.nodes.map((n) => ({ ...n, breaker: this.#breakers.state(n.id, entry.id) })),
+      })),
+      breakers: this.#breakers.snapshot(),
+      queued: this.#queue.length,
+      inFlight: this.#attempts.size,
+    };
+  }
+
+  #host(run: () => JobRun): JobRunHost {
+    return {
+      pickNode: (modelId, nodeIds, exclude) => {
+        const candidates = this.transport.views().filter((v) => nodeIds.includes(v.id));
+        const available = (nodeId: string) => this.#breakers.canDispatch(nodeId, modelId);
+        return pickNode(candidates, modelId, { random: this.random, available, exclude })?.id;
+      },
+      couldServeLater: (modelId, nodeIds) =>
+        this.transport
+          .views()
+          .some((v) => nodeIds.includes(v.id) && !v.draining && this.#breakers.state(v.id, modelId) !== "open"),
+      dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
+      cancel: (nodeId, attemptId) => this.transport.send(nodeId, { type: "cancel", jobId: attemptId }),
+      release: (nodeId, attemptId) => {
+        const attempt = this.#attempts.get(attemptId);
+        if (!attempt) return;
+        this.#attempts.delete(attemptId);
+        this.transport.release(nodeId, attempt.modelId);
+        // Later, not now: the run that released the slot is mid-step and may take it again itself.
+        queueMicrotask(() => this.wakeQueue());
+      },
+      nodeName: (nodeId) => this.transport.nameOf(nodeId),
+      reportHealth: (nodeId, modelId, healthy) =>
+        healthy ? this.#breakers.onSuccess(nodeId, modelId) : this.#breakers.onFailure(nodeId, modelId),
+      recordFirstToken: (modelId, ms) => this.#firstTokens.record(modelId, ms),
+      hedgeDelayMs: (modelId) => hedgeDelayMs(this.#firstTokens, modelId, this.#policy.hedge),
+      retryDelayMs: (retry) => retryDelayMs(retry, this.#policy.retry, this.random),
+      maxRetries: this.#policy.retry.maxRetries,
+      enqueue: (queued) => {
+        if (this.#queue.length >= this.#policy.queue.maxLength) return false;
+        this.#queue.push(queued);
+        return true;
+      },
+      dequeue: (queued) => {
+        const index = this.#queue.indexOf(queued);
+        if (index >= 0) this.#queue.splice(index, 1);
+      },
+      timing: { ...this.timing, queueWaitMs: this.#policy.queue.maxWaitMs },
+    };
+  }
+
+  #dispatch(nodeId: string, job: Job, run: JobRun): boolean {
+    // Loads changed since the node was picked: check again before taking the slot.
+    const view = this.transport.views().find((n) => n.id === nodeId);
+    if (!view || !hasFreeSlot(view, job.model) || !this.#breakers.canDispatch(nodeId, job.model)) return false;
+    if (!this.transport.send(nodeId, job)) return false;
+    this.#breakers.onDispatch(nodeId, job.model);
+    this.transport.take(nodeId, job.model);
+    this.#attempts.set(job.jobId, { run, nodeId, modelId: job.model });
+    return true;
+  }
+}
