@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatCompletionRequestSchema, completionRequestSchema, contentText } from "./requests.ts";
+import { chatCompletionRequestSchema, completionRequestSchema, contentText, jobCapabilitiesOf, toWireMessages } from "./requests.ts";
 
 const chat = { model: "auto", messages: [{ role: "user", content: "Hi" }] };
 const completion = { model: "auto", prompt: "Once upon a time" };
@@ -152,5 +152,66 @@ describe("contentText", () => {
       messages: [{ role: "user", content: [{ type: "text", text: "a", cache_control: { type: "ephemeral" } }, { type: "text", text: "b" }] }],
     });
     expect(contentText(body.messages[0]?.content)).toBe("ab");
+  });
+});
+
+describe("chat requests with JSON answers and tools", () => {
+  const weather = { type: "function", function: { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+  const parse = (extra: object) => chatCompletionRequestSchema.parse({ ...chat, ...extra });
+
+  it("maps response_format to the job's form; text asks for nothing", () => {
+    const schema = { type: "object", properties: { a: { type: "integer" } } };
+    expect(jobCapabilitiesOf(parse({ response_format: { type: "json_schema", json_schema: { name: "answer", schema, strict: true } } }))).toEqual({
+      responseFormat: { type: "json_schema", name: "answer", schema },
+    });
+    expect(jobCapabilitiesOf(parse({ response_format: { type: "json_object" } }))).toEqual({ responseFormat: { type: "json_object" } });
+    expect(jobCapabilitiesOf(parse({ response_format: { type: "text" } }))).toEqual({});
+  });
+
+  it("maps tools and tool_choice; none or no tools sends no tools", () => {
+    expect(jobCapabilitiesOf(parse({ tools: [weather] }))).toEqual({
+      tools: [{ name: "get_weather", description: "Weather now", parameters: weather.function.parameters }],
+      toolChoice: "auto",
+    });
+    expect(jobCapabilitiesOf(parse({ tools: [weather], tool_choice: { type: "function", function: { name: "get_weather" } } })).toolChoice).toEqual({ name: "get_weather" });
+    expect(jobCapabilitiesOf(parse({ tools: [weather], tool_choice: "required", parallel_tool_calls: true })).toolChoice).toBe("required");
+    expect(jobCapabilitiesOf(parse({ tools: [weather], tool_choice: "none" }))).toEqual({});
+    expect(jobCapabilitiesOf(parse({ tools: [], tool_choice: "none" }))).toEqual({});
+  });
+
+  it("carries assistant tool calls (content null) and tool results into wire messages", () => {
+    const body = parse({
+      messages: [
+        { role: "user", content: "Weather in Oslo?" },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+        { role: "tool", content: "12 degrees", tool_call_id: "call_1" },
+      ],
+    });
+    expect(toWireMessages(body.messages)).toEqual([
+      { role: "user", content: "Weather in Oslo?" },
+      { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' }] },
+      { role: "tool", content: "12 degrees", toolCallId: "call_1" },
+    ]);
+  });
+
+  it("refuses what cannot be honoured, naming the field", () => {
+    const cases: [object, string, RegExp][] = [
+      [{ response_format: { type: "grammar" } }, "response_format.type", /must be text, json_object or json_schema/],
+      [{ response_format: { type: "json_schema", json_schema: { name: "a" } } }, "response_format.json_schema.schema", /JSON schema object/],
+      [{ tools: [{ type: "custom", function: weather.function }] }, "tools.0.type", /only tools of type "function"/],
+      [{ tools: [{ ...weather, function: { name: "has space" } }] }, "tools.0.function.name", /letters, digits/],
+      [{ tool_choice: "required" }, "tool_choice", /requires tools/],
+      [{ tools: [weather], tool_choice: { type: "function", function: { name: "other" } } }, "tool_choice", /not among the tools/],
+      [{ tools: [weather, weather] }, "tools", /same function twice/],
+      [{ tool_choice: "sometimes" }, "tool_choice", /must be "none", "auto", "required"/],
+      [{ messages: [{ role: "tool", content: "42" }] }, "messages.0.tool_call_id", /needs tool_call_id/],
+      [{ logprobs: true }, "logprobs", /not supported yet/],
+      [{ top_logprobs: 2 }, "top_logprobs", /not supported yet/],
+    ];
+    for (const [extra, path, message] of cases) {
+      const issue = refusal(chatCompletionRequestSchema.safeParse({ ...chat, ...extra }));
+      expect(issue?.path).toBe(path);
+      expect(issue?.message).toMatch(message);
+    }
   });
 });

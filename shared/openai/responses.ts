@@ -1,4 +1,4 @@
-import type { FinishReason } from "../protocol/messages.ts";
+import type { FinishReason, ToolCall } from "../protocol/messages.ts";
 
 /**
  * Builders for the bodies Rung emits. They follow OpenAI's published schemas
@@ -60,13 +60,24 @@ export function usageOf(promptTokens: number, completionTokens: number): OpenAiU
   };
 }
 
+/** OpenAI's `tool_calls` entry of an assistant message. */
+export function openAiToolCall(call: ToolCall) {
+  return { id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } };
+}
+
+/**
+ * A whole answer. With tool calls, `content` is null when the model wrote no
+ * text besides them, as OpenAI sends it.
+ */
 export function chatCompletion(
   meta: Meta,
   content: string,
   finishReason: FinishReasonValue,
   usage: OpenAiUsage,
   rung: RungTrace,
+  toolCalls?: readonly ToolCall[],
 ) {
+  const calls = toolCalls && toolCalls.length > 0 ? { tool_calls: toolCalls.map(openAiToolCall) } : {};
   return {
     id: meta.id,
     object: "chat.completion" as const,
@@ -75,7 +86,7 @@ export function chatCompletion(
     choices: [
       {
         index: 0,
-        message: { role: "assistant" as const, content, refusal: null },
+        message: { role: "assistant" as const, content: calls.tool_calls && !content ? null : content, refusal: null, ...calls },
         logprobs: null,
         finish_reason: finishReason,
       },
@@ -85,9 +96,21 @@ export function chatCompletion(
   };
 }
 
+/** A streamed tool call, as OpenAI streams one: `index` says which call; here each comes whole in one delta. */
+export interface ToolCallDelta {
+  index: number;
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export function toolCallDeltas(toolCalls: readonly ToolCall[]): ToolCallDelta[] {
+  return toolCalls.map((call, index) => ({ index, ...openAiToolCall(call) }));
+}
+
 export function chatCompletionChunk(
   meta: Meta,
-  delta: { role?: "assistant"; content?: string },
+  delta: { role?: "assistant"; content?: string; tool_calls?: ToolCallDelta[] },
   finishReason: FinishReasonValue | null,
 ) {
   return {

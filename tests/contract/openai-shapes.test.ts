@@ -11,6 +11,7 @@ import {
   errorBody,
   modelList,
   textCompletion,
+  toolCallDeltas,
   usageOf,
   type ErrorStatus,
   type Meta,
@@ -50,6 +51,11 @@ const rung: RungTrace = {
 };
 
 const chatAnswer = chatCompletion(chatMeta, "Paris.", "stop", usage, rung);
+const calls = [
+  { id: "call_k3Jd9x", name: "get_weather", arguments: '{"city":"Paris","unit":"c"}' },
+  { id: "call_p0Qw2e", name: "get_time", arguments: "{}" },
+];
+const toolAnswer = chatCompletion(chatMeta, "", "tool_calls", usage, rung, calls);
 const chatOpening = chatCompletionChunk(chatMeta, { role: "assistant", content: "" }, null);
 const chatPiece = chatCompletionChunk(chatMeta, { content: "Par" }, null);
 const chatUsage = chatUsageChunk(chatMeta, usage, rung);
@@ -77,6 +83,8 @@ describe("bodies Rung sends conform to OpenAI's schemas", () => {
     ["stopped", chatAnswer],
     ["cut at max_tokens", chatCompletion(chatMeta, "The capital of France is", "length", usage, rung)],
     ["empty", chatCompletion(chatMeta, "", "stop", usageOf(3, 0), rung)],
+    ["tool calls, content null", toolAnswer],
+    ["text and a tool call", chatCompletion(chatMeta, "Let me look.", "tool_calls", usage, rung, calls.slice(0, 1))],
   ])("chat completion, %s: CreateChatCompletionResponse", (_name, body) => {
     expect(problemsWith("CreateChatCompletionResponse", body)).toEqual([]);
   });
@@ -86,6 +94,8 @@ describe("bodies Rung sends conform to OpenAI's schemas", () => {
     ["piece of text", chatPiece],
     ["closing, stopped", chatCompletionChunk(chatMeta, {}, "stop")],
     ["closing, cut at max_tokens", chatCompletionChunk(chatMeta, {}, "length")],
+    ["tool calls with their index", chatCompletionChunk(chatMeta, { tool_calls: toolCallDeltas(calls) }, null)],
+    ["closing after tool calls", chatCompletionChunk(chatMeta, {}, "tool_calls")],
     ["usage after the last choice", chatUsage],
   ])("chat stream chunk, %s: CreateChatCompletionStreamResponse", (_name, body) => {
     expect(problemsWith("CreateChatCompletionStreamResponse", body)).toEqual([]);
@@ -97,6 +107,21 @@ describe("bodies Rung sends conform to OpenAI's schemas", () => {
     ["stream closing", textCompletion(textMeta, "", "stop")],
   ])("text completion, %s: CreateCompletionResponse", (_name, body) => {
     expect(problemsWith("CreateCompletionResponse", body)).toEqual([]);
+  });
+
+  it("tool calls: content null, each call typed function with its arguments as JSON text", () => {
+    expect(toolAnswer.choices[0]!.message).toEqual({
+      role: "assistant",
+      content: null,
+      refusal: null,
+      tool_calls: [
+        { id: "call_k3Jd9x", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris","unit":"c"}' } },
+        { id: "call_p0Qw2e", type: "function", function: { name: "get_time", arguments: "{}" } },
+      ],
+    });
+    expect(toolCallDeltas(calls).map((d) => d.index)).toEqual([0, 1]);
+    // A broken builder must fail the check: a call without its type is not OpenAI's shape.
+    expect(problemsWith("CreateChatCompletionResponse", changed(toolAnswer, ["choices", 0, "message", "tool_calls", 0, "type"]))).not.toEqual([]);
   });
 
   it("model list: ListModelsResponse, each entry a Model", () => {

@@ -3,11 +3,13 @@ import {
   chatCompletionChunk,
   chatUsageChunk,
   textCompletion,
+  toolCallDeltas,
   type FinishReasonValue,
   type Meta,
   type OpenAiUsage,
   type RungTrace,
 } from "@rung/shared/openai";
+import type { ToolCall } from "@rung/shared/protocol";
 
 /**
  * The two OpenAI endpoints differ only in the shape of their bodies; the relay
@@ -20,9 +22,10 @@ export interface Dialect {
   /** The first stream chunk, before any text (chat announces the role there). */
   opening(meta: Meta): object | undefined;
   piece(meta: Meta, text: string): object;
-  closing(meta: Meta, finishReason: FinishReasonValue): object;
+  /** The last chunks with choices: a chat stream's tool calls come whole just before its finish reason. */
+  closing(meta: Meta, finishReason: FinishReasonValue, toolCalls?: readonly ToolCall[]): object[];
   usage(meta: Meta, usage: OpenAiUsage, rung: RungTrace): unknown;
-  whole(meta: Meta, text: string, finishReason: FinishReasonValue, usage: OpenAiUsage, rung: RungTrace): unknown;
+  whole(meta: Meta, text: string, finishReason: FinishReasonValue, usage: OpenAiUsage, rung: RungTrace, toolCalls?: readonly ToolCall[]): unknown;
 }
 
 export const chatDialect: Dialect = {
@@ -30,7 +33,10 @@ export const chatDialect: Dialect = {
   nullUsageBeforeLast: true,
   opening: (meta) => chatCompletionChunk(meta, { role: "assistant", content: "" }, null),
   piece: (meta, text) => chatCompletionChunk(meta, { content: text }, null),
-  closing: (meta, finishReason) => chatCompletionChunk(meta, {}, finishReason),
+  closing: (meta, finishReason, toolCalls) => [
+    ...(toolCalls?.length ? [chatCompletionChunk(meta, { tool_calls: toolCallDeltas(toolCalls) }, null)] : []),
+    chatCompletionChunk(meta, {}, finishReason),
+  ],
   usage: chatUsageChunk,
   whole: chatCompletion,
 };
@@ -40,7 +46,8 @@ export const completionDialect: Dialect = {
   nullUsageBeforeLast: false,
   opening: () => undefined,
   piece: (meta, text) => textCompletion(meta, text, null),
-  closing: (meta, finishReason) => textCompletion(meta, "", finishReason),
+  // Tools exist only for chat: a completion job never carries them.
+  closing: (meta, finishReason) => [textCompletion(meta, "", finishReason)],
   usage: (meta, usage, rung) => ({ ...textCompletion(meta, "", null, usage, rung), choices: [] }),
-  whole: textCompletion,
+  whole: (meta, text, finishReason, usage, rung) => textCompletion(meta, text, finishReason, usage, rung),
 };

@@ -37,7 +37,7 @@ async function wholeAnswer(events: AsyncIterable<JobEvent>, meta: Meta, headers:
     else if (event.type === "fail") throw new ApiError({ status: 502, message: event.message, code: event.code });
     else {
       const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
-      return Response.json(dialect.whole(meta, text, event.finishReason, usage, event.trace), { headers });
+      return Response.json(dialect.whole(meta, text, event.finishReason, usage, event.trace, event.toolCalls), { headers });
     }
   }
   throw new ApiError({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" });
@@ -61,12 +61,16 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
         if (opening) return controller.enqueue(chunk(opening));
       }
       let next: IteratorResult<JobEvent>;
-      try {
-        next = await events.next();
-      } catch (error) {
-        console.error(JSON.stringify({ level: "error", requestId: options.requestId, error: String(error) }));
-        next = { done: true, value: undefined };
-      }
+      // Pieces of a tool call arrive with empty text (the call comes whole at the end): nothing to send
+      // for them, and a pull that enqueues nothing would not be called again, so read on.
+      do {
+        try {
+          next = await events.next();
+        } catch (error) {
+          console.error(JSON.stringify({ level: "error", requestId: options.requestId, error: String(error) }));
+          next = { done: true, value: undefined };
+        }
+      } while (!next.done && next.value.type === "delta" && next.value.text === "");
       if (next.done) {
         // Every stream ends the same way, even when the fabric's body broke off: an error event, then [DONE].
         if (!ended) controller.enqueue(frame(errorBody({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" })));
@@ -77,7 +81,7 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
       if (event.type === "delta") return controller.enqueue(chunk(dialect.piece(meta, event.text)));
       ended = true;
       if (event.type === "fail") return controller.enqueue(frame(errorBody({ status: 502, message: event.message, code: event.code })));
-      controller.enqueue(chunk(dialect.closing(meta, event.finishReason)));
+      for (const closing of dialect.closing(meta, event.finishReason, event.toolCalls)) controller.enqueue(chunk(closing));
       const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
       if (includeUsage) controller.enqueue(frame(dialect.usage(meta, usage, event.trace)));
     },
