@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
 import { UpstreamDispatcher, type UpstreamTarget } from "../src/fabric/upstream-dispatcher.ts";
-import { upstreamNodesOf, upstreamOf, upstreamOverrides, type UpstreamEntry } from "../src/fabric/upstream-nodes.ts";
+import { upstreamNodesOf, upstreamOf, type UpstreamEntry } from "../src/fabric/upstream-nodes.ts";
 
 type Frame = Chunk | Done | JobError;
 
@@ -212,17 +212,27 @@ describe("upstreams as nodes", () => {
     expect(node).toEqual({
       id: "upstream:cloud",
       name: "cloud",
+      kind: "upstream",
       slots: 16,
       active: 3,
       activeByModel: { "cloud-large": 2, "cloud-mini": 1 },
       draining: false,
       models: [
-        { id: "cloud-large", parameters: 70e9, quantization: "upstream", contextLength: 128_000, tokensPerSecond: 0, slots: 16, capabilities: { jsonSchema: true, tools: true, logprobs: false } },
+        {
+          id: "cloud-large",
+          parameters: 70e9,
+          quantization: "upstream",
+          contextLength: 128_000,
+          tokensPerSecond: 0,
+          slots: 16,
+          capabilities: { jsonSchema: true, tools: true, logprobs: false },
+          pricePerMillionTokens: 0.6,
+          quality: 82,
+        },
         { id: "cloud-mini", parameters: 8e9, quantization: "upstream", contextLength: 32_000, tokensPerSecond: 0, slots: 16 },
       ],
     });
     expect(upstreamOf(upstreams, "upstream:cloud")).toBe(upstreams[0]);
     expect(upstreamOf(upstreams, "node_cloud")).toBeUndefined();
-    expect(upstreamOverrides(upstreams)).toEqual({ prices: { "cloud-large": 0.6 }, quality: { "cloud-large": 82 } });
   });
 });

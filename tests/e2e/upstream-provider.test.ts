@@ -11,14 +11,11 @@ import { modelCache } from "./harness/paths.ts";
  * agent serving rung-tiny and an API key that A holds as a secret. The
  * official client asks A and gets B's agent's answer, explained as the
  * upstream's rung.
- *
- * `describe.todo` until the Fabric dispatches to upstreams (the lead wires
- * UpstreamDispatcher in); then make it `describe`.
  */
 const UPSTREAM_KEY = "sk-edge-b";
 const hello = [{ role: "user" as const, content: "Hello there" }];
 
-describe.todo("an upstream provider as a rung", () => {
+describe("an upstream provider as a rung", () => {
   let upstreamEdge: LocalEdge;
   let edge: LocalEdge;
   let agent: AgentProcess;

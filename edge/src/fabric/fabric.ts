@@ -13,7 +13,7 @@ import {
   type Hello,
   type WireError,
 } from "@rung/shared/protocol";
-import { buildCatalog, type CatalogEntry, type Policy } from "@rung/shared/routing";
+import { buildCatalog, type CatalogEntry, type NodeView, type Policy } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { fabricJobSchema } from "./fabric-job.ts";
@@ -22,6 +22,8 @@ import { NodeRegistry, type NodeAttachment } from "./node-registry.ts";
 import { PolicyStore, type PolicyChange } from "./policy-store.ts";
 import { TunnelCalls } from "./tunnel-calls.ts";
 import { TunnelDispatcher } from "./tunnel-dispatcher.ts";
+import { UpstreamDispatcher } from "./upstream-dispatcher.ts";
+import { upstreamNodesOf, upstreamOf } from "./upstream-nodes.ts";
 
 /** A node that keeps sending frames we cannot parse is broken or hostile: drop it after this many. */
 const MAX_BAD_FRAMES = 5;
@@ -36,6 +38,7 @@ export class Fabric extends DurableObject<Env> {
   readonly #nodes: NodeRegistry;
   readonly #tunnelCalls: TunnelCalls;
   readonly #tunnels: TunnelDispatcher;
+  readonly #upstreams: UpstreamDispatcher;
   readonly #policies: PolicyStore;
   readonly #router: LadderRouter;
 
@@ -48,15 +51,16 @@ export class Fabric extends DurableObject<Env> {
       onFrame: (nodeId, frame) => this.#router.routeFrame(nodeId, frame),
       onBroken: (nodeId, jobId) => this.#router.callBroken(nodeId, jobId),
     });
+    this.#upstreams = new UpstreamDispatcher({ onFrame: (nodeId, frame) => this.#router.routeFrame(nodeId, frame) }, env);
     this.#policies = new PolicyStore(ctx.storage, env.RUNG_POLICY);
     this.#router = new LadderRouter(
       this.#policies.current,
       {
-        views: () => this.#nodes.views(),
+        views: () => this.#views(),
         send: (nodeId, frame) => this.#send(nodeId, frame),
         take: (nodeId, modelId) => this.#nodes.take(nodeId, modelId),
         release: (nodeId, modelId) => this.#nodes.release(nodeId, modelId),
-        nameOf: (nodeId) => this.#nodes.nameOf(nodeId),
+        nameOf: (nodeId) => upstreamOf(this.#router.policy.upstreams, nodeId)?.name ?? this.#nodes.nameOf(nodeId),
       },
       {
         tokenTimeoutMs: msFrom(env.RUNG_TOKEN_TIMEOUT_MS, 30_000),
@@ -81,9 +85,9 @@ export class Fabric extends DurableObject<Env> {
     return new ApiError({ status: 404, message: `fabric has no route ${path}` }).toResponse();
   }
 
-  /** The merged catalog of models that connected nodes serve. */
+  /** The merged catalog of models that connected nodes and upstreams serve. */
   catalog(): CatalogEntry[] {
-    return buildCatalog(this.#nodes.views(), this.#router.policy);
+    return buildCatalog(this.#views(), this.#router.policy);
   }
 
   /** What an operator's status page shows: the catalog with each node's load and breaker, the queue. */
@@ -164,8 +168,19 @@ export class Fabric extends DurableObject<Env> {
     return run.response;
   }
 
+  /** Nodes on sockets and tunnels, and the operator's upstream APIs: to the router they are alike. */
+  #views(): NodeView[] {
+    const upstreams = upstreamNodesOf(this.#router.policy.upstreams, (nodeId) => this.#nodes.activeByModel(nodeId));
+    return [...this.#nodes.views(), ...upstreams];
+  }
+
   #send(nodeId: string, frame: EdgeMessage): boolean {
-    if (frame.type === "cancel" && this.#tunnels.cancel(frame.jobId)) return true;
+    if (frame.type === "cancel" && (this.#tunnels.cancel(frame.jobId) || this.#upstreams.cancel(frame.jobId))) return true;
+    const upstream = upstreamOf(this.#router.policy.upstreams, nodeId);
+    if (upstream) {
+      if (frame.type === "job") this.#upstreams.send(nodeId, upstream, frame);
+      return true;
+    }
     const tunnel = this.#nodes.tunnels.get(nodeId);
     if (tunnel) return this.#tunnels.send(tunnel, frame);
     const socket = this.#nodes.socketOf(nodeId);

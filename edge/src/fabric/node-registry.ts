@@ -157,10 +157,15 @@ export class NodeRegistry {
       name: announcement.node.name,
       slots: announcement.node.slots,
       active: sum(this.#active.get(nodeId)),
-      activeByModel: Object.fromEntries(this.#active.get(nodeId) ?? []),
+      activeByModel: this.activeByModel(nodeId),
       draining,
       models: announcement.models,
     };
+  }
+
+  /** Jobs the edge runs on a node per model: also kept for upstreams, which have no socket. */
+  activeByModel(nodeId: string): Record<string, number> {
+    return Object.fromEntries(this.#active.get(nodeId) ?? []);
   }
 
   take(nodeId: string, modelId: string): void {

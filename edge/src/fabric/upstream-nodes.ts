@@ -1,5 +1,5 @@
-import type { Capabilities, ModelInfo } from "@rung/shared/protocol";
-import type { NodeView } from "@rung/shared/routing";
+import type { Capabilities } from "@rung/shared/protocol";
+import type { NodeView, RoutedModel } from "@rung/shared/routing";
 import type { UpstreamTarget } from "./upstream-dispatcher.ts";
 
 /** An upstream as the policy lists it (`policy.upstreams[]`), with what the router needs beyond the call. */
@@ -30,8 +30,9 @@ export function upstreamOf<U extends UpstreamEntry>(upstreams: readonly U[], nod
 
 /**
  * Upstreams as the router sees nodes: each one a node named after it, whose
- * models are the operator's. Their speed is unknown until measured (0, as for
- * a node that has not reported one), and they never drain. `activeByModel`
+ * models are the operator's, priced and scored as the operator set them.
+ * Their speed is unknown until measured (0, as for a node that has not
+ * reported one), and they never drain. `activeByModel`
  * gives the edge's count of jobs running there, as it does for real nodes.
  */
 export function upstreamNodesOf(
@@ -41,18 +42,21 @@ export function upstreamNodesOf(
   return upstreams.map((upstream) => {
     const id = upstreamNodeId(upstream.name);
     const active = activeByModel(id);
-    const models: ModelInfo[] = upstream.models.map((model) => ({
+    const models: RoutedModel[] = upstream.models.map((model) => ({
       id: model.id,
       parameters: model.parameters,
       quantization: "upstream",
       contextLength: model.contextLength,
       tokensPerSecond: 0,
       slots: upstream.slots,
-      ...(model.capabilities ? { capabilities: model.capabilities } : {}),
+      ...(model.capabilities && { capabilities: model.capabilities }),
+      ...(model.pricePerMillionTokens !== undefined && { pricePerMillionTokens: model.pricePerMillionTokens }),
+      ...(model.quality !== undefined && { quality: model.quality }),
     }));
     return {
       id,
       name: upstream.name,
+      kind: "upstream" as const,
       slots: upstream.slots,
       active: Object.values(active).reduce((sum, n) => sum + n, 0),
       activeByModel: active,
@@ -60,19 +64,4 @@ export function upstreamNodesOf(
       models,
     };
   });
-}
-
-/**
- * The prices and quality scores the operator set on upstream models, in the
- * shape of the policy's `prices` and `quality` records, so the catalog reads
- * them like any other override (an explicit entry in those records wins).
- */
-export function upstreamOverrides(upstreams: readonly UpstreamEntry[]): { prices: Record<string, number>; quality: Record<string, number> } {
-  const prices: Record<string, number> = {};
-  const quality: Record<string, number> = {};
-  for (const model of upstreams.flatMap((u) => u.models)) {
-    if (model.pricePerMillionTokens !== undefined) prices[model.id] = model.pricePerMillionTokens;
-    if (model.quality !== undefined) quality[model.id] = model.quality;
-  }
-  return { prices, quality };
 }
