@@ -72,6 +72,8 @@ describe("LlamaCppEngine: JSON answers", () => {
       const result = await generate(chat({ responseFormat: format }, { seed }));
       expect(result.finishReason).toBe("stop");
       expect(checkJsonAnswer(result.text, format)).toMatchObject({ ok: true });
+      // The grammar's closing run of newlines is its stop trigger, not part of the answer.
+      expect(result.text).toMatch(/}$/);
       for (const { confidence } of result.pieces) expect(confidence).toBeGreaterThan(0);
     }
   });

@@ -33,7 +33,8 @@ export async function answerShapeOf(llama: Llama, request: GenerationRequest): P
     }
     const call = await jsonSchemaGrammar(llama, callSchemaOf(allowed), "tool parameters");
     if (toolChoice !== "auto") return { kind: "tool-call", grammar: call, tools: allowed };
-    // The call grammar's own root stays; a new root adds the plain-text branch.
+    // The call grammar's own root stays; a new root adds the plain-text branch. Its stop trigger (a run
+    // of four newlines) then ends text answers too, which costs a text answer nothing it needs.
     const grammar = await llama.createGrammar({
       grammar: `${call.grammar}\nrung-answer ::= root | rung-text\nrung-text ::= [^{] [^\\x00]*\n`,
       rootRuleName: "rung-answer",

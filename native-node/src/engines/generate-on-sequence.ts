@@ -1,4 +1,4 @@
-import { LlamaGrammarEvaluationState, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
+import { isLlamaText, LlamaGrammarEvaluationState, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
 import { EngineError, type GenerationOptions, type GenerationResult } from "@rung/shared/node";
 import { FinishReason, WireErrorCode, type Sampling } from "@rung/shared/protocol";
 import type { Prompt } from "./build-prompt.ts";
@@ -22,7 +22,10 @@ export async function generateOnSequence(
   const model = sequence.model;
   const decoder = new PieceDecoder((tokens, lastTokens) => model.detokenize(tokens, false, lastTokens));
   // JSON-schema grammars end in a run of newlines that node-llama-cpp's own chat loop treats as a stop trigger; so does this one.
-  const grammarStops = (grammar?.stopGenerationTriggers ?? []).flatMap((t) => (typeof t === "string" ? [t] : []));
+  const grammarStops = (grammar?.stopGenerationTriggers ?? []).flatMap((trigger) => {
+    if (typeof trigger === "string") return [trigger];
+    return isLlamaText(trigger) && trigger.values.every((value) => typeof value === "string") ? [trigger.toString()] : [];
+  });
   const filter = new StopTextFilter([...sampling.stop, ...prompt.stopTexts, ...grammarStops]);
   const maxTokens = sampling.maxTokens ?? Number.POSITIVE_INFINITY;
   const generated: Token[] = [];
