@@ -103,14 +103,18 @@ describe("pickNode", () => {
     expect(pickNode(nodes, MODEL, options(sequence(0, 0.999)))?.id).toBe("fast");
   });
 
-  it("breaks ties by speed, then by id, whichever was drawn first", () => {
+  it("breaks ties by speed, then for whichever was drawn first", () => {
     // Equal waits: (0+1)/4/50 = (1+1)/4/100.
     const slowIdle = node("slow", 50);
     const fastBusy = node("fast", 100, { active: 1, activeByModel: { [MODEL]: 1 } });
     expect(pickNode([slowIdle, fastBusy], MODEL, options(sequence(0, 0)))?.id).toBe("fast");
     expect(pickNode([slowIdle, fastBusy], MODEL, options(sequence(0.999, 0.999)))?.id).toBe("fast");
+    // Identical idle nodes share the work rather than one taking every job.
     const twins = [node("y", 50), node("x", 50)];
-    expect(pickNode(twins, MODEL, options(sequence(0, 0)))?.id).toBe("x");
+    expect(pickNode(twins, MODEL, options(sequence(0, 0)))?.id).toBe("y");
     expect(pickNode(twins, MODEL, options(sequence(0.999, 0.999)))?.id).toBe("x");
+    const shares = tally(twins, 1000);
+    expect(shares.get("x")! / 1000).toBeGreaterThan(0.4);
+    expect(shares.get("y")! / 1000).toBeGreaterThan(0.4);
   });
 });

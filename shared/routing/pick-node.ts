@@ -30,7 +30,8 @@ export function pickNode(nodes: readonly NodeView[], modelId: string, options: P
   const fallbackSpeed = medianSpeed(eligible, modelId);
   const speedOf = (n: NodeView) => knownSpeed(n, modelId) ?? fallbackSpeed;
   const waitOf = (n: NodeView) => expectedLoad(n, modelId) / speedOf(n);
-  const order = waitOf(a) - waitOf(b) || speedOf(b) - speedOf(a) || a.id.localeCompare(b.id);
+  // A full tie goes to the first sampled, which is random: identical idle nodes share the work.
+  const order = waitOf(a) - waitOf(b) || speedOf(b) - speedOf(a);
   return order <= 0 ? a : b;
 }
 
