@@ -328,8 +328,8 @@ export class JobRun {
 
   #onDone(attempt: Attempt, done: Done): void {
     clearTimeout(this.#timers.commit);
-    if (this.#writer) return this.#end(attempt, done, this.#answeredTrace(attempt));
     this.host.reportHealth(attempt.nodeId, attempt.modelId, true);
+    if (this.#writer) return this.#end(attempt, done, this.#answeredTrace(attempt));
     const text = attempt.pieces.join("");
     const e = this.ladder.escalation;
     // A whole answer is judged on all of it; a stream on the window it would have been held for.
