@@ -156,6 +156,38 @@ describe("escalation on streams: the commit window", () => {
   });
 });
 
+describe("capabilities", () => {
+  const jsonCapable = { jsonSchema: true, tools: true, logprobs: true };
+  const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+  const responseFormat = { type: "json_schema", json_schema: { name: "place", schema } };
+
+  it("climbs when a JSON answer fails its schema, however sure the node was", async () => {
+    const little = await TestNode.join("little", [{ ...small, capabilities: jsonCapable }]);
+    const big = await TestNode.join("big", [{ ...large, capabilities: jsonCapable }]);
+    const pending = chat({ model: "auto", response_format: responseFormat });
+    const job = await little.next("job");
+    expect(job.responseFormat).toEqual({ type: "json_schema", name: "place", schema });
+    little.answer(job, ['{"town":', '"Oslo"}'], 0.95);
+    big.answer(await big.next("job"), ['{"city":"Oslo"}'], 0.9);
+    const body = (await (await pending).json()) as Body;
+    expect(JSON.parse(body.choices[0]!.message.content)).toEqual({ city: "Oslo" });
+    expect(body.rung.attempts[0]).toMatchObject({ outcome: "escalated" });
+    expect(body.rung.attempts[0]?.reason).toContain("required");
+  });
+
+  it("sends a request that needs a capability only to models that announced it", async () => {
+    const plain = await TestNode.join("plain", [small]);
+    const capable = await TestNode.join("capable", [{ ...large, capabilities: jsonCapable }]);
+    const pending = chat({ model: "auto", response_format: responseFormat });
+    capable.answer(await capable.next("job"), ['{"city":"Bergen"}']);
+    expect(((await (await pending).json()) as Body).model).toBe("rung-large");
+    expect(plain.received.some((m) => m.type === "job")).toBe(false);
+    const refused = await chat({ model: "rung-small", response_format: responseFormat });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: "capability_unsupported" } });
+  });
+});
+
 describe("hedging", () => {
   it("starts the job on a second node when the first token is late, and the first to answer wins", async () => {
     await putPolicy({ hedge: { afterMs: 100 }, escalation: { enabled: false } });
