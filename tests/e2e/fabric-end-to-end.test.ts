@@ -31,21 +31,25 @@ afterAll(async () => {
 });
 
 const hello = [{ role: "user" as const, content: "Hello there" }];
+const profiles = ["auto:balanced", "auto:budget", "auto:long_context", "auto:quality", "auto:speed"];
+/** Rung's own request field (other servers ignore it): answer where the ladder starts, never climb. */
+const noClimbing = { rung: { escalate: false } } as Record<string, unknown>;
 
 describe("the fabric, end to end", () => {
   it("lists auto and both models", async () => {
     const ids = [];
     for await (const model of client.models.list()) ids.push(model.id);
-    expect(ids.sort()).toEqual(["auto", "rung-small", "rung-tiny"]);
+    expect(ids.sort()).toEqual(["auto", ...profiles, "rung-small", "rung-tiny"]);
   });
 
-  it("answers a chat on the smallest model and says so", async () => {
+  it("starts on the smallest model, and answers there when told not to climb", async () => {
     const { data, response } = await client.chat.completions
-      .create({ model: "auto", messages: hello, max_tokens: 12, temperature: 0 })
+      .create({ model: "auto", messages: hello, max_tokens: 12, temperature: 0, ...noClimbing })
       .withResponse();
     expect(data.model).toBe("rung-tiny");
     expect(response.headers.get("x-rung-model")).toBe("rung-tiny");
     expect(response.headers.get("x-rung-node")).toBe("agent-tiny");
+    expect(response.headers.get("x-rung-escalations")).toBe("0");
     expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0);
     expect(data.choices[0]?.finish_reason).toMatch(/^(stop|length)$/);
     expect(data.usage?.completion_tokens).toBeGreaterThan(0);
@@ -74,11 +78,11 @@ describe("the fabric, end to end", () => {
   });
 
   it("serves legacy completions, whole and streamed", async () => {
-    const whole = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0 });
+    const whole = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0, ...noClimbing });
     expect(whole.model).toBe("rung-tiny");
     expect(whole.choices[0]?.text.length).toBeGreaterThan(0);
     expect(whole.usage?.completion_tokens).toBeLessThanOrEqual(8);
-    const stream = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true });
+    const stream = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true, ...noClimbing });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
     expect(text).toBe(whole.choices[0]?.text);
