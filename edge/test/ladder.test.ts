@@ -206,7 +206,8 @@ describe("hedging", () => {
 
 describe("circuit breakers", () => {
   it("open after consecutive failures, keep jobs off the node, and close after a good probe", async () => {
-    await putPolicy({ breaker: { failureThreshold: 2, openMs: 300 }, retry: { baseDelayMs: 1 } });
+    // openMs leaves room for the requests below on a busy machine before the probe is due.
+    await putPolicy({ breaker: { failureThreshold: 2, openMs: 2_000 }, retry: { baseDelayMs: 1 } });
     const flaky = await TestNode.join("flaky", [small], 8);
     const steady = await TestNode.join("steady", [small], 8);
     const fail = (job: Job) => flaky.send({ type: "job-error", jobId: job.jobId, error: { code: "engine_failure", message: "boom", retryable: true } });
@@ -236,7 +237,7 @@ describe("circuit breakers", () => {
     expect(flaky.received.some((m) => m.type === "job")).toBe(false);
 
     // After openMs one probe is let through; it succeeds and the breaker closes.
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, 2_050));
     let probed = false;
     for (let i = 0; i < 10 && !probed; i++) {
       const pending = chat({ model: "auto" });

@@ -108,7 +108,9 @@ describe("jobs over the tunnel", () => {
     const socketNode = await TestNode.join("socket", [small]);
     const pending = ask();
     socketNode.answer(await socketNode.next("job", 5_000), ["rescued"]);
-    const body = (await (await pending).json()) as { rung: { attempts: { node: string; outcome: string }[] } };
+    const response = await pending;
+    expect(response.status, await response.clone().text()).toBe(200);
+    const body = (await response.json()) as { rung: { attempts: { node: string; outcome: string }[] } };
     const outcomes = body.rung.attempts.map((a) => `${a.node}:${a.outcome}`);
     expect(outcomes.at(-1)).toBe("socket:answered");
     for (const failed of outcomes.slice(0, -1)) expect(failed).toMatch(/^(failing|endless):node_disconnected$/);

@@ -12,7 +12,7 @@ const rungOverrideSchema = z
     min_confidence: z.number().min(0).max(1).optional(),
     /** The largest model this request may climb to. */
     max_rung: z.string().min(1).max(128).optional(),
-    /** false: answer on the starting rung, never climb. */
+    /** false: the cheapest answer: on the profile's start rung, without pre-routing or climbing. */
     escalate: z.boolean().optional(),
   })
   .strict();
