@@ -1,11 +1,12 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EngineError, type GeneratedPiece, type GenerationRequest } from "@rung/shared/node";
+import type { GenerationRequest } from "@rung/shared/node";
 import type { ResponseFormat, Sampling, Tool } from "@rung/shared/protocol";
 import { checkJsonAnswer } from "@rung/shared/routing";
 import { ensureTestModel, TEST_MODELS } from "../../tests/fixtures/gguf/make-test-model.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
+import { engineErrorOf, generateWith } from "./helpers/generate-with.ts";
 
 /**
  * JSON answers and function calls from a real node-llama-cpp on a generated
@@ -46,20 +47,8 @@ function chat(extra: Partial<GenerationRequest>, sampling: Partial<Sampling> = {
   };
 }
 
-async function generate(request: GenerationRequest) {
-  const pieces: GeneratedPiece[] = [];
-  const result = await engine.generate(request, { signal: new AbortController().signal, onPiece: (piece) => pieces.push(piece) });
-  return { ...result, pieces, text: pieces.map((p) => p.text).join("") };
-}
+const generate = (request: GenerationRequest) => generateWith(engine, request);
 
-async function engineErrorOf(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
-}
 
 describe("LlamaCppEngine: JSON answers", () => {
   it("announces JSON, tools and confidence for GGUF models", () => {

@@ -1,10 +1,11 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EngineError, type GeneratedPiece, type GenerationRequest } from "@rung/shared/node";
+import type { GenerationRequest } from "@rung/shared/node";
 import { WireErrorCode, type Sampling } from "@rung/shared/protocol";
 import { ensureTestModel, parameterCount, TEST_MODELS } from "../../tests/fixtures/gguf/make-test-model.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
+import { engineErrorOf, generateWith } from "./helpers/generate-with.ts";
 
 /** Real node-llama-cpp on a generated model: small enough that every test takes milliseconds. */
 const CONTEXT = 256;
@@ -34,20 +35,8 @@ const completion = (prompt: string, sampling: Partial<Sampling> = {}): Generatio
   sampling: { ...GREEDY, ...sampling },
 });
 
-async function generate(request: GenerationRequest, signal = new AbortController().signal) {
-  const pieces: GeneratedPiece[] = [];
-  const result = await engine.generate(request, { signal, onPiece: (piece) => pieces.push(piece) });
-  return { ...result, pieces, text: pieces.map((p) => p.text).join("") };
-}
+const generate = (request: GenerationRequest, signal?: AbortSignal) => generateWith(engine, request, signal);
 
-async function engineErrorOf(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
-}
 
 describe("LlamaCppEngine", () => {
   it("describes the model it loaded", () => {
