@@ -76,6 +76,19 @@ describe("routing", () => {
     expect((await first).status).toBe(200);
   });
 
+  it("serves a queued request on a node that joined after it", async () => {
+    const busy = await TestNode.join("busy", [small], 1);
+    const first = chat({ model: "auto" });
+    const job = await busy.next("job");
+    const second = chat({ model: "auto" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const newcomer = await TestNode.join("newcomer", [small], 1);
+    newcomer.answer(await newcomer.next("job"), ["fresh"]);
+    expect((await second).headers.get("x-rung-node")).toBe("newcomer");
+    busy.answer(job, ["first"]);
+    expect((await first).status).toBe(200);
+  });
+
   it("answers 429 with Retry-After when the queue is full", async () => {
     expect((await putPolicy({ queue: { maxLength: 0 } })).status).toBe(200);
     const node = await TestNode.join("single", [small], 1);

@@ -188,6 +188,19 @@ describe("capabilities", () => {
   });
 });
 
+describe("upstreams", () => {
+  it("move a request on to the nodes when their key secret is missing, saying so in the trace", async () => {
+    const cloud = { id: "cloud-large", parameters: 70_000_000_000, contextLength: 8192 };
+    expect((await putPolicy({ upstreams: [{ name: "cloud", baseUrl: "https://cloud.upstream.test/v1", keySecret: "NOT_SET", models: [cloud] }] })).status).toBe(200);
+    const little = await TestNode.join("little", [small]);
+    const pending = chat({ model: "auto:quality" });
+    little.answer(await little.next("job"), ["local"]);
+    const body = (await (await pending).json()) as Body;
+    expect(body.model).toBe("rung-small");
+    expect(outcomes(body)).toEqual(["cloud:upstream_key_missing", "little:answered"]);
+  });
+});
+
 describe("hedging", () => {
   it("starts the job on a second node when the first token is late, and the first to answer wins", async () => {
     await putPolicy({ hedge: { afterMs: 100 }, escalation: { enabled: false } });
@@ -201,6 +214,22 @@ describe("hedging", () => {
     const body = (await (await pending).json()) as Body;
     expect(body.choices[0]?.message.content).toBe("hedged");
     expect(body.rung.attempts.map((a) => a.outcome)).toEqual(["hedge_lost", "answered"]);
+  });
+});
+
+describe("a hedge race won without a chunk", () => {
+  it("still cancels the loser and frees its slot", async () => {
+    await putPolicy({ hedge: { afterMs: 100 }, escalation: { enabled: false } });
+    const one = await TestNode.join("one", [small]);
+    const two = await TestNode.join("two", [small]);
+    const pending = chat({ model: "auto" });
+    const slow = await firstJob([one, two]);
+    const fast = await firstJob([one, two].filter((n) => n !== slow.node));
+    fast.node.answer(fast.job, []);
+    expect((await slow.node.next("cancel")).jobId).toBe(slow.job.jobId);
+    expect((await pending).status).toBe(200);
+    const status = (await (await SELF.fetch("http://edge/v1/status")).json()) as { inFlight: number };
+    expect(status.inFlight).toBe(0);
   });
 });
 

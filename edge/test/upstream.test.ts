@@ -150,7 +150,7 @@ describe("the request an upstream receives", () => {
 
   it("fails clearly, without calling, when the named key secret is not set", async () => {
     const error = lastError(await harness({}).run(upstreamAt("echo", { keySecret: "CLOUD_KEY" }), chatJob()));
-    expect(error).toEqual({ code: "upstream_key_missing", retryable: false, message: expect.stringContaining("Worker secret CLOUD_KEY") });
+    expect(error).toEqual({ code: "upstream_key_missing", retryable: true, message: expect.stringContaining("Worker secret CLOUD_KEY") });
   });
 });
 
@@ -163,9 +163,9 @@ describe("an upstream that fails", () => {
     expect(error).toEqual({ code, retryable: true, message: `upstream cloud answered ${message}` });
   });
 
-  it("refusing the key is not retryable and says what the upstream said", async () => {
+  it("a refused key moves the request on (another rung may answer) and says what the upstream said", async () => {
     const error = lastError(await harness().run(upstreamAt("status-401"), chatJob()));
-    expect(error).toEqual({ code: "unauthorized", retryable: false, message: "upstream cloud answered HTTP 401: Incorrect API key provided: sk-wrong." });
+    expect(error).toEqual({ code: "unauthorized", retryable: true, message: "upstream cloud answered HTTP 401: Incorrect API key provided: sk-wrong." });
   });
 
   it.each([

@@ -35,9 +35,14 @@ export class BreakerBoard {
   private readonly byNode = new Map<string, Map<string, Pair>>();
 
   constructor(
-    private readonly settings: BreakerSettings,
+    private settings: BreakerSettings,
     private readonly now: () => number = () => Date.now(),
   ) {}
+
+  /** New thresholds from here on; open breakers stay open, and failure counts stay. */
+  reconfigure(settings: BreakerSettings): void {
+    this.settings = settings;
+  }
 
   state(nodeId: string, modelId: string): BreakerState {
     return this.stateOf(this.get(nodeId, modelId));

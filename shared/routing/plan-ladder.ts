@@ -37,7 +37,7 @@ export interface LadderRequest {
   needs: { jsonSchema: boolean; tools: boolean };
   /** The prompt's texts, read by pre-routing. */
   texts: readonly string[];
-  /** Per-request knobs (headers): a confidence threshold, the highest rung, or no climbing at all. */
+  /** The body's `rung` field: a confidence threshold, the highest rung, or no climbing at all. */
   override?: { minConfidence?: number; maxRung?: string; escalate?: boolean };
 }
 
@@ -177,19 +177,6 @@ function describeNeeds(needs: LadderRequest["needs"], entries: readonly CatalogE
 
 function hasNeeds(node: CatalogNode, needs: LadderRequest["needs"]): boolean {
   return (!needs.jsonSchema || node.capabilities.jsonSchema) && (!needs.tools || node.capabilities.tools);
-}
-
-/** One entry per model id across nodes; draining nodes still count, so their models are not 'unknown'. */
-export function catalogModels(nodes: readonly NodeView[]): Map<string, ModelInfo> {
-  const models = new Map<string, ModelInfo>();
-  for (const node of nodes) {
-    for (const model of node.models) {
-      const known = models.get(model.id);
-      // Nodes may allocate different contexts for one model; the largest is what the ladder can offer.
-      if (!known || model.contextLength > known.contextLength) models.set(model.id, model);
-    }
-  }
-  return models;
 }
 
 function modelOn(node: NodeView, modelId: string): ModelInfo | undefined {

@@ -114,6 +114,11 @@ describe("upstreams", () => {
   it("refuses a key secret that is not a variable name, and duplicate upstream names", () => {
     expect(message({ upstreams: [upstream({ keySecret: "sk-live-123" })] })).toMatch(/keySecret: must be an environment variable name/);
     expect(parsePolicy({ upstreams: [upstream({ keySecret: "OPENAI_API_KEY" })] }).ok).toBe(true);
+    // The edge's own secrets would be sent to the upstream's URL as its key.
+    for (const own of ["RUNG_API_KEYS", "RUNG_NODE_TOKEN", "RUNG_ADMIN_KEY"]) {
+      expect(message({ upstreams: [upstream({ keySecret: own })] })).toMatch(/keySecret: must not name one of the edge's own RUNG_ secrets/);
+    }
+    expect(parsePolicy({ upstreams: [upstream({ keySecret: "RUNG_UPSTREAM_OPENAI" })] }).ok).toBe(true);
     expect(message({ upstreams: [upstream(), upstream()] })).toMatch(/^upstreams\[1\]\.name: duplicate upstream name 'cloud'/);
   });
 

@@ -154,6 +154,8 @@ const upstreamSchema = z
     keySecret: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be an environment variable name")
+      // The edge's own secrets never leave it: a policy must not send the API keys or the join token to a URL it names.
+      .refine((name) => !name.startsWith("RUNG_") || name.startsWith("RUNG_UPSTREAM_"), "must not name one of the edge's own RUNG_ secrets")
       .optional(),
     slots: z.number().int().min(1).max(1024).default(16),
     models: z.array(upstreamModelSchema).min(1).max(32),

@@ -46,7 +46,11 @@ export class Fabric extends DurableObject<Env> {
     super(ctx, env);
     this.#nodes = new NodeRegistry(ctx);
     this.#nodes.forgetDeparted();
-    this.#tunnelCalls = new TunnelCalls(this.#nodes, (nodeId) => this.#forgetNode(nodeId));
+    this.#tunnelCalls = new TunnelCalls(
+      this.#nodes,
+      (nodeId) => this.#forgetNode(nodeId),
+      () => this.#router.nodesChanged(),
+    );
     this.#tunnels = new TunnelDispatcher({
       onFrame: (nodeId, frame) => this.#router.routeFrame(nodeId, frame),
       onBroken: (nodeId, jobId) => this.#router.callBroken(nodeId, jobId),
@@ -202,7 +206,7 @@ export class Fabric extends DurableObject<Env> {
     }
     this.#nodes.join(socket, attachment, { node: hello.node, models: hello.models, hardware: hello.hardware });
     socket.send(JSON.stringify({ type: "welcome", nodeId: attachment.nodeId, protocol: PROTOCOL_VERSION }));
-    this.#router.wakeQueue();
+    this.#router.nodesChanged();
   }
 
   #badFrame(socket: WebSocket, attachment: NodeAttachment, error: WireError): void {

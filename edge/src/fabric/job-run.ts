@@ -1,16 +1,16 @@
 import type { Attempt as AttemptTrace, RungTrace } from "@rung/shared/openai";
 import { WireErrorCode, wireError, type Chunk, type Done, type Job, type JobError, type WireError } from "@rung/shared/protocol";
-import { checkJsonAnswer, judgeConfidence, type EffectiveEscalation } from "@rung/shared/routing";
+import { checkJsonAnswer, commitPoint, judgeConfidence, type EffectiveEscalation } from "@rung/shared/routing";
 import { ApiError } from "../middleware/api-error.ts";
 import { Attempt, MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS } from "./attempt.ts";
 import { exhaustedError } from "./exhausted-error.ts";
 import { RungHeader, type FabricJob, type JobEvent } from "./fabric-job.ts";
 
-export { MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS };
+export { MAX_EARLY_CHUNKS };
 
 /** The models a request may run on, as the router planned them. */
 export interface Ladder {
-  /** Ascending: climbing means a higher index. */
+  /** Ascending: climbing means a higher index. Node ids are refreshed while the request waits in the queue. */
   rungs: readonly { modelId: string; nodeIds: readonly string[] }[];
   /** Where the profile (and pre-routing) start; rungs below are fallbacks for errors only. */
   startIndex: number;
@@ -63,6 +63,12 @@ interface KeptAnswer {
   traceIndex: number;
 }
 
+/**
+ * Node errors about the request itself: the client's JSON schema or tools that
+ * no grammar can be built from. Every node would say the same, so they are 400s.
+ */
+const THE_REQUESTS_FAULT = new Set<string>(["invalid_schema"]);
+
 /** Error codes that say nothing about a node's health. */
 const NOT_THE_NODES_FAULT = new Set<string>([
   WireErrorCode.busy,
@@ -105,8 +111,8 @@ export class JobRun {
   #ended = false;
 
   constructor(
-    private readonly job: FabricJob,
-    private readonly ladder: Ladder,
+    readonly job: FabricJob,
+    private ladder: Ladder,
     private readonly host: JobRunHost,
   ) {
     this.#floor = ladder.startIndex;
@@ -154,6 +160,12 @@ export class JobRun {
     }
   }
 
+  /** Nodes joined or left while this request waited: the same rungs, served by these nodes now. */
+  updateNodes(nodeIdsByModel: ReadonlyMap<string, readonly string[]>): void {
+    const rungs = this.ladder.rungs.map((rung) => ({ ...rung, nodeIds: nodeIdsByModel.get(rung.modelId) ?? rung.nodeIds }));
+    this.ladder = { ...this.ladder, rungs };
+  }
+
   /** A slot freed somewhere in the pool: a queued request tries again. */
   slotFreed(): void {
     if (this.#queued) this.#advance();
@@ -163,6 +175,8 @@ export class JobRun {
   abandon(): void {
     if (this.#ended) return;
     for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, "client_closed", true);
+    // Nobody reads it, but the promise settles as promised (499: the client closed the request).
+    if (!this.#writer) this.#resolve(new Response(null, { status: 499 }));
     this.#finish();
   }
 
@@ -177,11 +191,15 @@ export class JobRun {
 
   // ---- walking the ladder ----
 
-  /** Rungs in the order this request may use them: from the floor up, then (before any climb) the fallbacks below. */
+  /**
+   * Rungs in the order this request may use them: from the floor up (a busy
+   * rung spills over to a larger one rather than wait), then, once something
+   * failed and before any climb, the rungs below the start as fallbacks.
+   */
   #rungOrder(): number[] {
     const order: number[] = [];
     for (let r = this.#floor; r < this.ladder.rungs.length; r++) order.push(r);
-    if (this.#climbs === 0) for (let r = this.ladder.startIndex - 1; r >= 0; r--) order.push(r);
+    if (this.#climbs === 0 && this.#errors.length > 0) for (let r = this.ladder.startIndex - 1; r >= 0; r--) order.push(r);
     return order;
   }
 
@@ -244,13 +262,10 @@ export class JobRun {
 
   #wait(): void {
     if (this.#queued) return;
-    if (!this.host.enqueue(this)) {
-      return this.#refuse(busyError("Every node that can serve this request is busy and the queue is full. Retry shortly."));
-    }
+    if (!this.host.enqueue(this)) return this.#busy("Every node that can serve this request is busy and the queue is full.");
     this.#queued = true;
     this.#timers.queue = setTimeout(() => {
-      const seconds = this.host.timing.queueWaitMs / 1000;
-      this.#refuse(busyError(`Every node that can serve this request stayed busy for ${seconds}s. Retry shortly.`));
+      this.#busy(`Every node that can serve this request stayed busy for ${this.host.timing.queueWaitMs / 1000}s.`);
     }, this.host.timing.queueWaitMs);
   }
 
@@ -288,7 +303,7 @@ export class JobRun {
     }
     if (!this.job.stream || this.#needsWholeAnswer()) return;
     if (!this.#mayClimb(attempt)) return this.#commit(attempt);
-    if (attempt.confidences.length >= this.ladder.escalation.windowTokens) this.#judgeWindow(attempt);
+    if (commitPoint(attempt.confidences.length, Date.now() - attempt.firstTokenAt!, this.ladder.escalation)) this.#judgeWindow(attempt);
   }
 
   /** The first token decides the race between a slow attempt and its hedge. */
@@ -298,7 +313,10 @@ export class JobRun {
     this.host.recordFirstToken(attempt.modelId, attempt.firstTokenAt - attempt.startedAt);
     clearTimeout(this.#timers.hedge);
     for (const other of [...this.#running.values()]) {
-      if (other !== attempt) this.#endAttempt(other, "hedge_lost", true, { reason: `${this.host.nodeName(attempt.nodeId)} answered first` });
+      if (other === attempt) continue;
+      // Its first token was at least this late: leaving the sample out would pull the p95, and the hedge delay, ever lower.
+      if (!other.hedge) this.host.recordFirstToken(other.modelId, Date.now() - other.startedAt);
+      this.#endAttempt(other, "hedge_lost", true, { reason: `${this.host.nodeName(attempt.nodeId)} answered first` });
     }
     if (this.job.stream && !this.#needsWholeAnswer() && this.#mayClimb(attempt)) {
       this.#timers.commit = setTimeout(() => this.#judgeWindow(attempt), this.ladder.escalation.commitMs);
@@ -319,14 +337,16 @@ export class JobRun {
 
   /** The commit window closed on a stream: weak tokens climb, strong ones go to the client. */
   #judgeWindow(attempt: Attempt): void {
+    if (this.#ended || this.#writer || this.#leader !== attempt) return;
     clearTimeout(this.#timers.commit);
-    if (this.#ended || this.#writer || !this.#running.has(attempt.id)) return;
     const verdict = judgeConfidence(attempt.confidences, this.ladder.escalation);
     if (verdict.weak) return this.#climb(attempt, verdict.reason ?? "low confidence", confidenceOf(verdict));
     this.#commit(attempt, confidenceOf(verdict));
   }
 
   #onDone(attempt: Attempt, done: Done): void {
+    // An answer without a single chunk (empty, or only tool calls) still wins a hedge race.
+    if (!this.#leader) this.#lead(attempt);
     clearTimeout(this.#timers.commit);
     this.host.reportHealth(attempt.nodeId, attempt.modelId, true);
     if (this.#writer) return this.#end(attempt, done, this.#answeredTrace(attempt));
@@ -345,6 +365,8 @@ export class JobRun {
   }
 
   #climb(attempt: Attempt, reason: string, confidence: AttemptTrace["confidence"]): void {
+    // The node did its job; the model was not sure enough. That is no reason to open its breaker.
+    this.host.reportHealth(attempt.nodeId, attempt.modelId, true);
     this.#climbs++;
     this.#floor = attempt.rungIndex + 1;
     this.#failed.clear();
@@ -417,6 +439,7 @@ export class JobRun {
     if (this.#writer) return this.#failCommitted(error);
     if (this.#running.size > 0) return; // its hedge still runs
     if (!error.retryable) {
+      if (THE_REQUESTS_FAULT.has(error.code)) return this.#refuse(new ApiError({ status: 400, message: error.message, code: error.code }));
       if (this.#kept) return this.#answerWithKept(this.#kept);
       return this.#refuse(new ApiError({ status: 502, message: `The node failed: ${error.message}`, code: error.code }));
     }
@@ -441,12 +464,16 @@ export class JobRun {
 
   #onDeadline(): void {
     if (this.#ended || this.#writer) return;
-    if (this.#queued) {
-      return this.#refuse(busyError("Every node that can serve this request stayed busy until its deadline. Retry shortly."));
-    }
+    if (this.#queued) return this.#busy("Every node that can serve this request stayed busy until its deadline.");
     this.#errors.push(wireError(WireErrorCode.timeout, `no answer within ${this.host.timing.requestTimeoutMs / 1000}s`, false));
     for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, WireErrorCode.timeout, true);
     this.#giveUp();
+  }
+
+  /** No free slot came in time: a kept weak answer if there is one, else 429. */
+  #busy(message: string): void {
+    if (this.#kept) return this.#answerWithKept(this.#kept);
+    this.#refuse(new ApiError({ status: 429, message: `${message} Retry shortly.`, code: "nodes_busy", headers: { "retry-after": "1" } }));
   }
 
   /** No rung can answer any more: a kept weak answer if there is one, else the most useful error. */
@@ -458,7 +485,10 @@ export class JobRun {
   #endAttempt(attempt: Attempt, outcome: string, cancelNode: boolean, extra: Pick<AttemptTrace, "reason" | "confidence"> = {}): void {
     if (!this.#running.delete(attempt.id)) return;
     attempt.stopTimers();
-    if (this.#leader === attempt) this.#leader = undefined;
+    if (this.#leader === attempt) {
+      this.#leader = undefined;
+      clearTimeout(this.#timers.commit);
+    }
     if (cancelNode) this.host.cancel(attempt.nodeId, attempt.id);
     this.host.release(attempt.nodeId, attempt.id);
     if (outcome !== "answered") this.#trace.push(attempt.traceOf(this.host.nodeName(attempt.nodeId), outcome, extra));
@@ -501,8 +531,4 @@ function confidenceOf(verdict: { mean: number | null; min: number | null }): Att
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
-}
-
-function busyError(message: string): ApiError {
-  return new ApiError({ status: 429, message, code: "nodes_busy", headers: { "retry-after": "1" } });
 }

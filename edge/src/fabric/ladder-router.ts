@@ -41,6 +41,7 @@ export class LadderRouter {
   #breakers: BreakerBoard;
   readonly #firstTokens = new FirstTokenStats();
   readonly #queue: JobRun[] = [];
+  #wakeScheduled = false;
   /** Running attempts by their wire job id, with where they run. */
   readonly #attempts = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();
 
@@ -58,10 +59,11 @@ export class LadderRouter {
     return this.#policy;
   }
 
-  /** A new policy applies to requests from now on; breakers restart under its settings. */
+  /** A new policy applies to requests from now on (upstreams and slots may have changed too). */
   setPolicy(policy: Policy): void {
     this.#policy = policy;
-    this.#breakers = new BreakerBoard(policy.breaker);
+    this.#breakers.reconfigure(policy.breaker);
+    this.nodesChanged();
   }
 
   plan(job: FabricJob): Plan {
@@ -117,9 +119,28 @@ export class LadderRouter {
     this.#breakers.forgetNode(nodeId);
   }
 
-  /** A node joined or a slot freed: queued requests try again, oldest first. */
-  wakeQueue(): void {
-    for (const run of [...this.#queue]) run.slotFreed();
+  /**
+   * A node joined (or the policy changed): queued requests learn which nodes can
+   * serve each of their rungs now, then try again. Node ids are planned per
+   * request, so without this a queued request could not use a node that joined after it.
+   */
+  nodesChanged(): void {
+    for (const run of this.#queue) {
+      const plan = this.plan(run.job);
+      if (plan.ok) run.updateNodes(new Map(plan.rungs.map((r) => [r.model.id, r.nodeIds])));
+    }
+    this.#wakeQueue();
+  }
+
+  /** Slots freed: queued requests try again, oldest first, once per turn however many slots freed. */
+  #wakeQueue(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    // Later, not now: the run that released a slot is mid-step and may take it again itself.
+    queueMicrotask(() => {
+      this.#wakeScheduled = false;
+      for (const run of [...this.#queue]) run.slotFreed();
+    });
   }
 
   status() {
@@ -154,8 +175,7 @@ export class LadderRouter {
         if (!attempt) return;
         this.#attempts.delete(attemptId);
         this.transport.release(nodeId, attempt.modelId);
-        // Later, not now: the run that released the slot is mid-step and may take it again itself.
-        queueMicrotask(() => this.wakeQueue());
+        this.#wakeQueue();
       },
       nodeName: (nodeId) => this.transport.nameOf(nodeId),
       reportHealth: (nodeId, modelId, healthy) =>

@@ -24,6 +24,10 @@ export class PolicyStore {
     if (this.#configured.error) console.error(JSON.stringify({ level: "error", message: this.#configured.error }));
     const stored = storage.kv.get<unknown>(STORED_POLICY_KEY);
     const restored = stored === undefined ? undefined : parsePolicy(stored);
+    if (restored && !restored.ok) {
+      // Written by an older edge whose schema differed: say so rather than drop the operator's policy silently.
+      console.error(JSON.stringify({ level: "error", message: `stored admin policy ignored: ${restored.message}` }));
+    }
     this.#current = restored?.ok ? { policy: restored.policy, source: "admin" } : this.#configured;
   }
 

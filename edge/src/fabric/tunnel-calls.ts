@@ -32,6 +32,8 @@ export class TunnelCalls {
     private readonly nodes: NodeRegistry,
     /** A node left: fail over what it was running. */
     private readonly forgetNode: (nodeId: string) => void,
+    /** A node joined: requests waiting for a slot may use it. */
+    private readonly nodeJoined: () => void,
   ) {}
 
   async handle(path: string, request: Request): Promise<Response> {
@@ -71,6 +73,7 @@ export class TunnelCalls {
     }
     const tunnel = this.nodes.joinTunnel(url, { node: hello.node, models: hello.models, hardware: hello.hardware });
     const welcome: TunnelWelcome = { nodeId: tunnel.nodeId, secret: tunnel.secret, heartbeatIntervalMs: TUNNEL_HEARTBEAT_MS };
+    this.nodeJoined();
     return Response.json(welcome);
   }
 }

@@ -58,6 +58,8 @@ export class UpstreamDispatcher {
   async #call(nodeId: string, upstream: UpstreamTarget, job: Job): Promise<void> {
     const controller = new AbortController();
     this.#calls.set(job.jobId, controller);
+    // No frame may arrive before `send` returns: the router registers the attempt only then.
+    await Promise.resolve();
     const fail = (error: WireError) => {
       // A cancelled job's end is the edge's own doing: nobody waits for its frames.
       if (!controller.signal.aborted) this.host.onFrame(nodeId, { type: "job-error", jobId: job.jobId, error } satisfies JobError);
@@ -68,7 +70,8 @@ export class UpstreamDispatcher {
       const key = upstream.keySecret === undefined ? undefined : Reflect.get(this.env, upstream.keySecret);
       if (upstream.keySecret !== undefined && (typeof key !== "string" || key === "")) {
         const message = `upstream ${upstream.name} needs its key in the Worker secret ${upstream.keySecret}, which is not set (wrangler secret put ${upstream.keySecret})`;
-        return fail(wireError(UpstreamErrorCode.keyMissing, message, false));
+        // Retryable for routing: another rung can answer, and the breaker takes this upstream out.
+        return fail(wireError(UpstreamErrorCode.keyMissing, message, true));
       }
       const response = await fetch(upstreamEndpoint(upstream.baseUrl, job), {
         method: "POST",
@@ -104,21 +107,25 @@ export class UpstreamDispatcher {
   }
 }
 
-/** A refusal as OpenAI's SDKs judge it: 408, 409, 429 and 5xx are worth another try, the rest are not. */
+/**
+ * A refusal as OpenAI's SDKs judge it: 408, 409, 429 and 5xx are worth another
+ * try, the rest are not. A refused key (401, 403) is the operator's fault, not
+ * the request's: another rung may still answer, so it moves the request on.
+ */
 async function httpError(name: string, response: Response): Promise<WireError> {
   const status = response.status;
   const detail = await errorMessageOf(response);
   const message = `upstream ${name} answered HTTP ${status}${detail ? `: ${detail}` : ""}`;
-  const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-  const code =
-    status === 401 || status === 403
-      ? WireErrorCode.unauthorized
-      : status === 429
-        ? WireErrorCode.busy
-        : retryable
-          ? UpstreamErrorCode.failed
-          : UpstreamErrorCode.refused;
-  return wireError(code, message.slice(0, 4_000), retryable);
+  const keyRefused = status === 401 || status === 403;
+  const transient = status === 408 || status === 409 || status >= 500;
+  const code = keyRefused
+    ? WireErrorCode.unauthorized
+    : status === 429
+      ? WireErrorCode.busy
+      : transient
+        ? UpstreamErrorCode.failed
+        : UpstreamErrorCode.refused;
+  return wireError(code, message.slice(0, 4_000), keyRefused || transient || status === 429);
 }
 
 /** OpenAI's `{ error: { message } }` from the first bytes of the body, or its text; never more than the cap. */
