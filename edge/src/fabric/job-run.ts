@@ -1,58 +1,14 @@
 import type { Attempt as AttemptTrace, RungTrace } from "@rung/shared/openai";
 import { WireErrorCode, wireError, type Chunk, type Done, type Job, type JobError, type WireError } from "@rung/shared/protocol";
-import { checkJsonAnswer, commitPoint, judgeConfidence, type EffectiveEscalation } from "@rung/shared/routing";
+import { checkJsonAnswer, commitPoint, judgeConfidence } from "@rung/shared/routing";
 import { ApiError } from "../middleware/api-error.ts";
 import { Attempt, MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS } from "./attempt.ts";
 import { exhaustedError } from "./exhausted-error.ts";
+import { AnswerStream } from "./answer-stream.ts";
 import { RungHeader, type FabricJob, type JobEvent } from "./fabric-job.ts";
+import type { JobRunHost, Ladder } from "./job-run-host.ts";
 
 export { MAX_EARLY_CHUNKS };
-
-/** The models a request may run on, as the router planned them. */
-export interface Ladder {
-  /** Ascending: climbing means a higher index. Node ids are refreshed while the request waits in the queue. */
-  rungs: readonly { modelId: string; nodeIds: readonly string[] }[];
-  /** Where the profile (and pre-routing) start; rungs below are fallbacks for errors only. */
-  startIndex: number;
-  escalation: EffectiveEscalation;
-  profile?: string;
-  preRouted: readonly string[];
-}
-
-/** What a job needs from the fabric around it; the Durable Object provides it. */
-export interface JobRunHost {
-  /** A node of these that can take the model now (free slot, breaker closed), or undefined. */
-  pickNode(modelId: string, nodeIds: readonly string[], exclude: ReadonlySet<string>): string | undefined;
-  /** Whether one of these nodes could take the model once its busy slots free up. */
-  couldServeLater(modelId: string, nodeIds: readonly string[]): boolean;
-  /** Sends the job to the node and takes one of its slots; false when the node cannot take it now. */
-  dispatch(nodeId: string, job: Job): boolean;
-  /** Tells the node to stop (best effort). */
-  cancel(nodeId: string, attemptId: string): void;
-  /** The attempt is over: free its slot and stop routing its frames here. */
-  release(nodeId: string, attemptId: string): void;
-  nodeName(nodeId: string): string;
-  /** Feeds the node×model circuit breaker. */
-  reportHealth(nodeId: string, modelId: string, healthy: boolean): void;
-  recordFirstToken(modelId: string, ms: number): void;
-  /** How long to wait for a first token before hedging on a second node; null: do not hedge. */
-  hedgeDelayMs(modelId: string): number | null;
-  retryDelayMs(retry: number): number;
-  maxRetries: number;
-  /** Waits for a free slot; false when the queue is full. The host calls `slotFreed` as slots free. */
-  enqueue(run: JobRun): boolean;
-  dequeue(run: JobRun): void;
-  timing: {
-    /** The longest wait for a node's next token, the first included. */
-    tokenTimeoutMs: number;
-    /** The longest wait for an answer to commit (a stream's first token, a whole answer's end). */
-    requestTimeoutMs: number;
-    /** How long to wait for missing chunks once `done` arrived before giving up on the node. */
-    gapTimeoutMs: number;
-    /** The longest a request waits in the queue for a free slot. */
-    queueWaitMs: number;
-  };
-}
 
 /** A complete answer that looked weak, kept in case every larger rung fails. */
 interface KeptAnswer {
@@ -102,7 +58,8 @@ export class JobRun {
   #kept: KeptAnswer | undefined;
   /** What the commit window measured on the answer that committed. */
   #answeredConfidence: AttemptTrace["confidence"];
-  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  /** Set once the answer committed: the body the client reads. */
+  #answer: AnswerStream | undefined;
   readonly #timers = { deadline: null, commit: null, hedge: null, retry: null, queue: null } as Record<
     "deadline" | "commit" | "hedge" | "retry" | "queue",
     ReturnType<typeof setTimeout> | null
@@ -176,7 +133,7 @@ export class JobRun {
     if (this.#ended) return;
     for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, "client_closed", true);
     // Nobody reads it, but the promise settles as promised (499: the client closed the request).
-    if (!this.#writer) this.#resolve(new Response(null, { status: 499 }));
+    if (!this.#answer) this.#resolve(new Response(null, { status: 499 }));
     this.#finish();
   }
 
@@ -184,7 +141,7 @@ export class JobRun {
   crash(error: unknown): void {
     console.error(JSON.stringify({ level: "error", requestId: this.job.requestId, error: String(error) }));
     const failure = wireError(WireErrorCode.internal, "the edge failed while relaying the answer", false);
-    if (this.#writer) return this.#failCommitted(failure);
+    if (this.#answer) return this.#failCommitted(failure);
     for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, WireErrorCode.internal, true);
     this.#refuse(new ApiError({ status: 502, message: `The edge failed: ${failure.message}`, code: failure.code }));
   }
@@ -214,7 +171,7 @@ export class JobRun {
 
   /** Start the next attempt, or wait for one to become possible, or give up. */
   #advance(): void {
-    if (this.#ended || this.#writer || this.#running.size > 0 || this.#timers.retry) return;
+    if (this.#ended || this.#answer || this.#running.size > 0 || this.#timers.retry) return;
     for (const r of this.#rungOrder()) {
       const { modelId, nodeIds } = this.ladder.rungs[r]!;
       const nodeId = this.host.pickNode(modelId, nodeIds, this.#failedNodesOf(modelId));
@@ -297,7 +254,7 @@ export class JobRun {
   #onChunk(attempt: Attempt, chunk: Chunk): void {
     this.#listenForSilence(attempt);
     if (!this.#leader) this.#lead(attempt);
-    if (this.#writer) return this.#write({ type: "delta", text: chunk.text });
+    if (this.#answer) return this.#write({ type: "delta", text: chunk.text });
     if (!attempt.hold(chunk)) {
       return this.#attemptFailed(attempt, wireError("answer_too_large", `the answer grew past ${MAX_HELD_CHARACTERS} characters`, false));
     }
@@ -337,7 +294,7 @@ export class JobRun {
 
   /** The commit window closed on a stream: weak tokens climb, strong ones go to the client. */
   #judgeWindow(attempt: Attempt): void {
-    if (this.#ended || this.#writer || this.#leader !== attempt) return;
+    if (this.#ended || this.#answer || this.#leader !== attempt) return;
     clearTimeout(this.#timers.commit);
     const verdict = judgeConfidence(attempt.confidences, this.ladder.escalation);
     if (verdict.weak) return this.#climb(attempt, verdict.reason ?? "low confidence", confidenceOf(verdict));
@@ -349,7 +306,7 @@ export class JobRun {
     if (!this.#leader) this.#lead(attempt);
     clearTimeout(this.#timers.commit);
     this.host.reportHealth(attempt.nodeId, attempt.modelId, true);
-    if (this.#writer) return this.#end(attempt, done, this.#answeredTrace(attempt));
+    if (this.#answer) return this.#end(attempt, done, this.#answeredTrace(attempt));
     const text = attempt.pieces.join("");
     const e = this.ladder.escalation;
     // A whole answer is judged on all of it; a stream on the window it would have been held for.
@@ -383,21 +340,16 @@ export class JobRun {
   }
 
   #respondWith(attempt: Attempt, attempts: number): void {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    this.#writer = writable.getWriter();
-    this.#writer.closed.catch(() => this.abandon());
+    this.#answer = new AnswerStream(() => this.abandon());
     // Past the deadline a committed answer only has to keep moving: the silence timer guards it.
     clearTimeout(this.#timers.deadline);
     clearTimeout(this.#timers.commit);
     this.#resolve(
-      new Response(readable, {
-        headers: {
-          "content-type": "application/x-ndjson",
-          [RungHeader.model]: attempt.modelId,
-          [RungHeader.node]: this.host.nodeName(attempt.nodeId),
-          [RungHeader.attempts]: String(attempts),
-          [RungHeader.escalations]: String(this.#climbs),
-        },
+      this.#answer.response({
+        [RungHeader.model]: attempt.modelId,
+        [RungHeader.node]: this.host.nodeName(attempt.nodeId),
+        [RungHeader.attempts]: String(attempts),
+        [RungHeader.escalations]: String(this.#climbs),
       }),
     );
   }
@@ -436,7 +388,7 @@ export class JobRun {
     this.#errors.push(error);
     this.#endAttempt(attempt, error.code, cancelNode, { reason: error.message });
     if (error.retryable && !NOT_THE_NODES_FAULT.has(error.code)) this.host.reportHealth(attempt.nodeId, attempt.modelId, false);
-    if (this.#writer) return this.#failCommitted(error);
+    if (this.#answer) return this.#failCommitted(error);
     if (this.#running.size > 0) return; // its hedge still runs
     if (!error.retryable) {
       if (THE_REQUESTS_FAULT.has(error.code)) return this.#refuse(new ApiError({ status: 400, message: error.message, code: error.code }));
@@ -463,7 +415,7 @@ export class JobRun {
   }
 
   #onDeadline(): void {
-    if (this.#ended || this.#writer) return;
+    if (this.#ended || this.#answer) return;
     if (this.#queued) return this.#busy("Every node that can serve this request stayed busy until its deadline.");
     this.#errors.push(wireError(WireErrorCode.timeout, `no answer within ${this.host.timing.requestTimeoutMs / 1000}s`, false));
     for (const attempt of [...this.#running.values()]) this.#endAttempt(attempt, WireErrorCode.timeout, true);
@@ -512,7 +464,7 @@ export class JobRun {
   }
 
   #write(event: JobEvent): void {
-    this.#writer?.write(new TextEncoder().encode(`${JSON.stringify(event)}\n`)).catch(() => this.abandon());
+    this.#answer?.write(event);
   }
 
   #finish(): void {
@@ -520,7 +472,7 @@ export class JobRun {
     this.#ended = true;
     for (const timer of Object.values(this.#timers)) clearTimeout(timer);
     if (this.#queued) this.#leaveQueue();
-    if (this.#writer) this.#writer.close().catch(() => {});
+    this.#answer?.close();
   }
 }
 

@@ -13,7 +13,8 @@ import {
   type Policy,
 } from "@rung/shared/routing";
 import type { FabricJob } from "./fabric-job.ts";
-import { JobRun, type JobRunHost, type Ladder } from "./job-run.ts";
+import type { JobRunHost, Ladder } from "./job-run-host.ts";
+import { JobRun } from "./job-run.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over sockets, tunnels and upstreams. */
 export interface NodeTransport {
