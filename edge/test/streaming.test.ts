@@ -27,6 +27,18 @@ describe("streaming", () => {
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
   });
 
+  it("explains the answer in the closing chunk when no usage chunk was asked for", async () => {
+    const node = await TestNode.join("streamer", [small]);
+    const pending = chat({ model: "auto", stream: true });
+    node.answer(await node.next("job"), ["Hi"]);
+    const chunks = (await sseData(await pending)).slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.at(-1)).toMatchObject({
+      choices: [{ finish_reason: "stop" }],
+      rung: { model: "rung-small", node: "streamer", escalations: 0, attempts: [{ outcome: "answered" }] },
+    });
+    expect(chunks.slice(0, -1).some((c) => "rung" in c)).toBe(false);
+  });
+
   it("serves /v1/completions, whole and streamed, with OpenAI's default of 16 tokens", async () => {
     const node = await TestNode.join("completer", [small]);
     const post = (body: Record<string, unknown>) =>

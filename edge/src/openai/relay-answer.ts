@@ -81,7 +81,10 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
       if (event.type === "delta") return controller.enqueue(chunk(dialect.piece(meta, event.text)));
       ended = true;
       if (event.type === "fail") return controller.enqueue(frame(errorBody({ status: 502, message: event.message, code: event.code })));
-      for (const closing of dialect.closing(meta, event.finishReason, event.toolCalls)) controller.enqueue(chunk(closing));
+      const closings = dialect.closing(meta, event.finishReason, event.toolCalls);
+      // The stream's last chunk explains the answer, as `rung` does in a whole one: the usage chunk when asked for, else the closing one.
+      if (!includeUsage) closings.push({ ...closings.pop()!, rung: event.trace });
+      for (const closing of closings) controller.enqueue(chunk(closing));
       const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
       if (includeUsage) controller.enqueue(frame(dialect.usage(meta, usage, event.trace)));
     },
