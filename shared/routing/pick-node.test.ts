@@ -117,4 +117,17 @@ describe("pickNode", () => {
     expect(shares.get("x")! / 1000).toBeGreaterThan(0.4);
     expect(shares.get("y")! / 1000).toBeGreaterThan(0.4);
   });
+
+  it("weighs each node's recent first-token time: a node that starts late loses short answers to a slower, prompt one", () => {
+    const lateButFast = node("late", 1000);
+    const promptButSlow = node("prompt", 130);
+    const firstTokenMs = (id: string) => (id === "late" ? 1500 : 20);
+    // 32 tokens: late needs 1.5 + 0.03 s, prompt 0.02 + 0.25 s.
+    expect(pickNode([lateButFast, promptButSlow], MODEL, options(sequence(0, 0), { firstTokenMs, answerTokens: 32 }))?.id).toBe("prompt");
+    // 4,000 tokens: decoding speed dominates again.
+    expect(pickNode([lateButFast, promptButSlow], MODEL, options(sequence(0, 0), { firstTokenMs, answerTokens: 4000 }))?.id).toBe("late");
+    // Unmeasured first tokens count as the median of the measured ones, not as instant.
+    const unknown = node("unknown", 130);
+    expect(pickNode([lateButFast, unknown], MODEL, options(sequence(0, 0), { firstTokenMs: (id) => (id === "late" ? 1500 : undefined), answerTokens: 32 }))?.id).toBe("late");
+  });
 });

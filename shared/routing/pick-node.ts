@@ -1,4 +1,5 @@
 import { hasFreeSlot, type NodeView } from "./plan-ladder.ts";
+import { TYPICAL_ANSWER_TOKENS } from "./profiles.ts";
 
 export interface PickOptions {
   /** Uniform in [0, 1), e.g. Math.random; injected so tests are deterministic. */
@@ -7,11 +8,18 @@ export interface PickOptions {
   available: (nodeId: string) => boolean;
   /** Nodes this request already tried or is running on. */
   exclude?: ReadonlySet<string>;
+  /** The node's recent typical wait for a first token of this model, when the edge has seen some. */
+  firstTokenMs?: (nodeId: string) => number | undefined;
+  /** Tokens the request may generate (its max_tokens): short answers weigh the first token more. */
+  answerTokens?: number;
 }
 
 /**
  * Chooses the node for one attempt at a model by the power of two choices:
  * two eligible nodes at random, the one with the shorter expected wait wins.
+ * The wait of a typical answer is its first-token time plus its tokens at the
+ * node's speed, stretched by how full the node is; what is not measured yet
+ * counts as the median of the others, so it neither wins nor loses by default.
  * Comparing only two keeps many edges from herding onto the one node that
  * looks best to all of them, while still steering away from busy nodes.
  */
@@ -27,9 +35,13 @@ export function pickNode(nodes: readonly NodeView[], modelId: string, options: P
   const a = eligible[first]!;
   const b = eligible[second]!;
 
-  const fallbackSpeed = medianSpeed(eligible, modelId);
+  const fallbackSpeed = median(eligible.map((n) => knownSpeed(n, modelId)), 1);
   const speedOf = (n: NodeView) => knownSpeed(n, modelId) ?? fallbackSpeed;
-  const waitOf = (n: NodeView) => expectedLoad(n, modelId) / speedOf(n);
+  const firstTokenOf = (n: NodeView) => options.firstTokenMs?.(n.id);
+  const fallbackFirstToken = median(eligible.map(firstTokenOf), 0);
+  const tokens = options.answerTokens ?? TYPICAL_ANSWER_TOKENS;
+  const answerSeconds = (n: NodeView) => (firstTokenOf(n) ?? fallbackFirstToken) / 1000 + tokens / speedOf(n);
+  const waitOf = (n: NodeView) => expectedLoad(n, modelId) * answerSeconds(n);
   // A full tie goes to the first sampled, which is random: identical idle nodes share the work.
   const order = waitOf(a) - waitOf(b) || speedOf(b) - speedOf(a);
   return order <= 0 ? a : b;
@@ -48,13 +60,10 @@ function knownSpeed(node: NodeView, modelId: string): number | undefined {
   return speed > 0 ? speed : undefined;
 }
 
-/** A node without a measured speed counts as typical; when none has one, speeds cancel out. */
-function medianSpeed(nodes: readonly NodeView[], modelId: string): number {
-  const speeds = nodes
-    .map((n) => knownSpeed(n, modelId))
-    .filter((s): s is number => s !== undefined)
-    .sort((x, y) => x - y);
-  if (speeds.length === 0) return 1;
-  const middle = Math.floor(speeds.length / 2);
-  return speeds.length % 2 === 1 ? speeds[middle]! : (speeds[middle - 1]! + speeds[middle]!) / 2;
+/** The median of the known values; `none` when nothing is known (then it cancels out between the two). */
+function median(values: readonly (number | undefined)[], none: number): number {
+  const known = values.filter((v): v is number => v !== undefined).sort((x, y) => x - y);
+  if (known.length === 0) return none;
+  const middle = Math.floor(known.length / 2);
+  return known.length % 2 === 1 ? known[middle]! : (known[middle - 1]! + known[middle]!) / 2;
 }

@@ -28,7 +28,8 @@ export interface JobRunHost {
   nodeName(nodeId: string): string;
   /** Feeds the node×model circuit breaker. */
   reportHealth(nodeId: string, modelId: string, healthy: boolean): void;
-  recordFirstToken(modelId: string, ms: number): void;
+  /** How long a node took to send a model's first token (a lower bound for an attempt that lost its hedge race). */
+  recordFirstToken(nodeId: string, modelId: string, ms: number): void;
   /** How long to wait for a first token before hedging on a second node; null: do not hedge. */
   hedgeDelayMs(modelId: string): number | null;
   retryDelayMs(retry: number): number;

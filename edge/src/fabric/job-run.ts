@@ -267,12 +267,12 @@ export class JobRun {
   #lead(attempt: Attempt): void {
     this.#leader = attempt;
     attempt.firstTokenAt = Date.now();
-    this.host.recordFirstToken(attempt.modelId, attempt.firstTokenAt - attempt.startedAt);
+    this.host.recordFirstToken(attempt.nodeId, attempt.modelId, attempt.firstTokenAt - attempt.startedAt);
     clearTimeout(this.#timers.hedge);
     for (const other of [...this.#running.values()]) {
       if (other === attempt) continue;
       // Its first token was at least this late: leaving the sample out would pull the p95, and the hedge delay, ever lower.
-      if (!other.hedge) this.host.recordFirstToken(other.modelId, Date.now() - other.startedAt);
+      if (!other.hedge) this.host.recordFirstToken(other.nodeId, other.modelId, Date.now() - other.startedAt);
       this.#endAttempt(other, "hedge_lost", true, { reason: `${this.host.nodeName(attempt.nodeId)} answered first` });
     }
     if (this.job.stream && !this.#needsWholeAnswer() && this.#mayClimb(attempt)) {

@@ -40,7 +40,9 @@ export interface RouterTiming {
 export class LadderRouter {
   #policy: Policy;
   #breakers: BreakerBoard;
+  /** First-token times per model (for the hedge delay) and per node (for choosing nodes). */
   readonly #firstTokens = new FirstTokenStats();
+  readonly #nodeFirstTokens = new Map<string, FirstTokenStats>();
   readonly #queue: JobRun[] = [];
   #wakeScheduled = false;
   /** Running attempts by their wire job id, with where they run. */
@@ -118,6 +120,7 @@ export class LadderRouter {
   nodeGone(nodeId: string): void {
     for (const { run } of [...this.#attempts.values()]) run.onNodeGone(nodeId);
     this.#breakers.forgetNode(nodeId);
+    this.#nodeFirstTokens.delete(nodeId);
   }
 
   /**
@@ -150,7 +153,11 @@ export class LadderRouter {
       catalog: buildCatalog(views, this.#policy).map((entry) => ({
         ...entry,
         firstTokenP95Ms: this.#firstTokens.percentile(entry.id, 0.95, 1) ?? null,
-        nodes: entry.nodes.map((n) => ({ ...n, breaker: this.#breakers.state(n.id, entry.id) })),
+        nodes: entry.nodes.map((n) => ({
+          ...n,
+          breaker: this.#breakers.state(n.id, entry.id),
+          firstTokenMedianMs: this.#nodeFirstTokens.get(n.id)?.percentile(entry.id, 0.5, 1) ?? null,
+        })),
       })),
       breakers: this.#breakers.snapshot(),
       queued: this.#queue.length,
@@ -163,7 +170,9 @@ export class LadderRouter {
       pickNode: (modelId, nodeIds, exclude) => {
         const candidates = this.transport.views().filter((v) => nodeIds.includes(v.id));
         const available = (nodeId: string) => this.#breakers.canDispatch(nodeId, modelId);
-        return pickNode(candidates, modelId, { random: this.random, available, exclude })?.id;
+        const firstTokenMs = (nodeId: string) => this.#nodeFirstTokens.get(nodeId)?.percentile(modelId, 0.5, 1);
+        const answerTokens = run().job.sampling.maxTokens;
+        return pickNode(candidates, modelId, { random: this.random, available, exclude, firstTokenMs, ...(answerTokens && { answerTokens }) })?.id;
       },
       couldServeLater: (modelId, nodeIds) =>
         this.transport
@@ -181,7 +190,12 @@ export class LadderRouter {
       nodeName: (nodeId) => this.transport.nameOf(nodeId),
       reportHealth: (nodeId, modelId, healthy) =>
         healthy ? this.#breakers.onSuccess(nodeId, modelId) : this.#breakers.onFailure(nodeId, modelId),
-      recordFirstToken: (modelId, ms) => this.#firstTokens.record(modelId, ms),
+      recordFirstToken: (nodeId, modelId, ms) => {
+        this.#firstTokens.record(modelId, ms);
+        const ofNode = this.#nodeFirstTokens.get(nodeId) ?? new FirstTokenStats(16);
+        ofNode.record(modelId, ms);
+        this.#nodeFirstTokens.set(nodeId, ofNode);
+      },
       hedgeDelayMs: (modelId) => hedgeDelayMs(this.#firstTokens, modelId, this.#policy.hedge),
       retryDelayMs: (retry) => retryDelayMs(retry, this.#policy.retry, this.random),
       maxRetries: this.#policy.retry.maxRetries,
