@@ -287,8 +287,10 @@ try {
   }
 
   // 4. Hedging: a second agent of the smallest rung whose first token is late by a testing-aid
-  // fault. Requests go in pairs, so the router puts one of each pair on each node whatever their
-  // measured speeds; the hedge delay is the policy's default (the model's recent first-token p95).
+  // fault. The router learns that node's late first tokens and prefers the prompt one, so
+  // requests go in bursts of one more than the prompt agent's slots (2): the extra one lands on
+  // the slow node whatever the router prefers. The hedge delay is the policy's default (the
+  // model's recent first-token p95).
   const slowAgent = new AgentProcess({
     edge: edge.url,
     name: `slow-${small.name}`,
@@ -300,9 +302,10 @@ try {
   const hedgeDelay = Math.max((await status()).catalog.find((e) => e.id === small.name)?.firstTokenP95Ms ?? 0, 250);
   const hedgePrompts = makePrompts(workloadTopics.slice().reverse(), hedgeRequestCount, 99);
   const hedged: Answer[] = [];
-  for (let i = 0; i < hedgePrompts.length; i += 2) {
-    const pair = hedgePrompts.slice(i, i + 2).map((prompt) => ask({ model: small.name, text: prompt.text, stream: true }));
-    hedged.push(...(await Promise.all(pair)));
+  const burst = 3;
+  for (let i = 0; i < hedgePrompts.length; i += burst) {
+    const requests = hedgePrompts.slice(i, i + burst).map((prompt) => ask({ model: small.name, text: prompt.text, stream: true }));
+    hedged.push(...(await Promise.all(requests)));
   }
   /**
    * A hedge starts at least minDelayMs after its primary, so when the hedge wins the primary lost
@@ -367,10 +370,10 @@ try {
   say(`| first token, ${climbedStreams.length} streams that climbed (pinned: answered on the start rung) | ${ms(climbFirst[0])} | ${ms(climbFirst[1])} | ${ms(climbFirst[0] - climbFirst[1])} |`);
   say(`The first row is the commit window's price: the edge holds the first ${windowTokens} tokens (at most ${policy.escalation.commitMs} ms) to judge them before the client sees a byte.`);
   say(`| total latency, all ${requestCount} requests | auto: ${ms(allTotal[0])} | always ${largest.name}: ${ms(allTotal[1])} | ${ms(allTotal[0] - allTotal[1])} |`);
-  say(`\nhedging: a second ${small.name} agent whose first token is ${slowFirstTokenMs} ms late (--fault-first-token-delay-ms), ${hedgeRequestCount} streams pinned to ${small.name} in pairs, hedge after the p95 default (≈${hedgeDelay.toFixed(0)} ms now):`);
+  say(`\nhedging: a second ${small.name} agent whose first token is ${slowFirstTokenMs} ms late (--fault-first-token-delay-ms), ${hedgeRequestCount} streams pinned to ${small.name} in bursts of 3, hedge after the p95 default (≈${hedgeDelay.toFixed(0)} ms now):`);
   say(`| figure | value | what it says |`);
   say(`|---|---|---|`);
-  say(`| primaries on the slow node | ${slowPrimaries.length} of ${hedgeRequestCount} | requests first dispatched to the slow agent (the router picks by load and the nodes' own measured speed) |`);
+  say(`| primaries on the slow node | ${slowPrimaries.length} of ${hedgeRequestCount} | requests first dispatched to the slow agent (the router weighs load, speed and each node's recent first-token time) |`);
   say(`| hedges started | ${hedgeStarts.length} (${pct(hedgeStarts.length, hedgeRequestCount)}) | first token later than the hedge delay, so a second node got the same job |`);
   say(`| hedge win rate | ${hedgeWins.length}/${hedgeStarts.length} (${pct(hedgeWins.length, hedgeStarts.length)}) | the hedge answered first and the slow primary was cancelled (hedge_lost) |`);
   say(`| first token, hedged requests | ${ms(median(firstMs(hedgeStarts)))} | median; without the hedge these would wait ≥ ${slowFirstTokenMs} ms |`);
