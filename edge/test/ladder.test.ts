@@ -202,29 +202,28 @@ describe("upstreams", () => {
 });
 
 describe("hedging", () => {
-  it("starts the job on a second node when the first token is late, and the first to answer wins", async () => {
+  /** Two nodes of one model and a request whose first token is late: the second node gets the job too. */
+  async function hedgedRequest() {
     await putPolicy({ hedge: { afterMs: 100 }, escalation: { enabled: false } });
     const one = await TestNode.join("one", [small]);
     const two = await TestNode.join("two", [small]);
     const pending = chat({ model: "auto" });
     const slow = await firstJob([one, two]);
     const fast = await firstJob([one, two].filter((n) => n !== slow.node));
+    return { pending, slow, fast };
+  }
+
+  it("starts the job on a second node when the first token is late, and the first to answer wins", async () => {
+    const { pending, slow, fast } = await hedgedRequest();
     fast.node.answer(fast.job, ["hedged"]);
     expect((await slow.node.next("cancel")).jobId).toBe(slow.job.jobId);
     const body = (await (await pending).json()) as Body;
     expect(body.choices[0]?.message.content).toBe("hedged");
     expect(body.rung.attempts.map((a) => a.outcome)).toEqual(["hedge_lost", "answered"]);
   });
-});
 
-describe("a hedge race won without a chunk", () => {
-  it("still cancels the loser and frees its slot", async () => {
-    await putPolicy({ hedge: { afterMs: 100 }, escalation: { enabled: false } });
-    const one = await TestNode.join("one", [small]);
-    const two = await TestNode.join("two", [small]);
-    const pending = chat({ model: "auto" });
-    const slow = await firstJob([one, two]);
-    const fast = await firstJob([one, two].filter((n) => n !== slow.node));
+  it("ends the race and frees the loser's slot when the winner answers without a chunk", async () => {
+    const { pending, slow, fast } = await hedgedRequest();
     fast.node.answer(fast.job, []);
     expect((await slow.node.next("cancel")).jobId).toBe(slow.job.jobId);
     expect((await pending).status).toBe(200);
