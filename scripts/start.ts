@@ -36,6 +36,7 @@ Rung is running.
   API base URL   ${edge}/v1
   models         auto (smallest capable first), ${modelIds.join(", ")}
   health         ${edge}/health
+  status         ${edge}/v1/status   (the ladder: models, nodes, breakers, queue)
 
 Try it:
 
