@@ -15,6 +15,7 @@ import { DEFAULT_POLICY, preRoute } from "@rung/shared/routing";
 import { ensureTestModel, parameterCount, type TestModelOptions } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "../e2e/harness/agent-process.ts";
 import { startLocalEdge } from "../e2e/harness/local-edge.ts";
+import { edgeStatus, median, putPolicy as putPolicy_ } from "../e2e/harness/edge-admin.ts";
 import { modelCache, repoRoot } from "../e2e/harness/paths.ts";
 
 const requestCount = Number(process.env.REQUESTS ?? 100);
@@ -146,26 +147,8 @@ async function ask({ model, text, stream, maxTokens: max = maxTokens }: Ask): Pr
   return { rung: trace, promptTokens: last.usage.prompt_tokens, completionTokens: last.usage.completion_tokens, firstMs, totalMs };
 }
 
-async function putPolicy(policy: object): Promise<void> {
-  const response = await fetch(`${edge.url}/admin/policy`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify(policy),
-  });
-  if (!response.ok) throw new Error(`PUT /admin/policy ${response.status}: ${await response.text()}`);
-}
-
-interface CatalogStatus {
-  id: string;
-  parameters: number;
-  firstTokenP95Ms: number | null;
-  nodes: { name: string; tokensPerSecond: number }[];
-}
-
-async function status(): Promise<{ catalog: CatalogStatus[] }> {
-  const response = await fetch(`${edge.url}/v1/status`, { headers: { authorization: "Bearer local" } });
-  return (await response.json()) as never;
-}
+const putPolicy = (policy: object) => putPolicy_(edge.url, adminKey, policy);
+const status = () => edgeStatus(edge.url);
 
 const answered = (trace: RungTrace): Attempt => trace.attempts.at(-1)!;
 
@@ -178,12 +161,6 @@ const startRungOf = (text: string): number => (preRoute([text], 0, DEFAULT_POLIC
 
 // ---- arithmetic -----------------------------------------------------------------
 
-const median = (values: readonly number[]): number => {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const pct = (part: number, whole: number) => (whole === 0 ? "–" : `${((100 * part) / whole).toFixed(1)}%`);
 const ms = (value: number) => (Number.isNaN(value) ? "–" : `${value.toFixed(1)} ms`);
 const millions = (value: number) => `${(value / 1e6).toFixed(2)}M`;
