@@ -1,0 +1,113 @@
+/**
+ * The evaluation: pinned runs of every rung on both halves of each task's held-out problems,
+ * a threshold calibrated on the calibration half only, then `auto` on the test half under the
+ * default policy and several thresholds, with the baselines computed from the same run.
+ */
+import { DEFAULT_POLICY } from "@rung/shared/routing";
+import { edgeStatus } from "../e2e/harness/edge-admin.ts";
+import {
+  auroc,
+  autoSummary,
+  calibrate,
+  meetsTarget,
+  oracle,
+  pinnedSummary,
+  randomAtShare,
+  simulate,
+  type AutoSummary,
+  type Calibration,
+  type Pinned,
+  type PointSummary,
+  type RandomSummary,
+} from "./analysis.ts";
+import { splitProblems, type Task } from "./fixtures.ts";
+import type { EvalSession } from "./session.ts";
+
+/** Thresholds run through `auto` on the test half, besides the default and the calibrated ones. */
+export const SWEEP = [0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+
+export interface TaskResult {
+  task: string;
+  description: string;
+  rungs: { id: string; rung: string; parameters: number; catalogParameters: number | null }[];
+  problems: { calibration: number; test: number };
+  calibration: {
+    pinned: PointSummary[];
+    auroc: (number | null)[];
+    /** This task's own calibrated threshold, by the same rule. */
+    own: Calibration;
+  };
+  test: {
+    pinned: PointSummary[];
+    auroc: (number | null)[];
+    largestAccuracy: number;
+    auto: (AutoSummary & { policy: string; target: ReturnType<typeof meetsTarget>; random: RandomSummary })[];
+    oracle: PointSummary;
+    /** The calibration's prediction for the recommended threshold, set beside what the test half measured. */
+  };
+}
+
+export interface Phase1 {
+  task: Task;
+  calibrationPinned: Pinned;
+  testPinned: Pinned;
+  catalogParameters: (number | null)[];
+  limit: { calibration: number; test: number };
+}
+
+/** Pinned runs of every rung on both halves. `limit` caps each half (for quick and CI runs). */
+export async function pinnedPhase(session: EvalSession, task: Task, limit = Infinity): Promise<Phase1> {
+  const { calibration, test } = splitProblems(task.problems);
+  const cal = calibration.slice(0, limit);
+  const tst = test.slice(0, limit);
+  await session.serve(task);
+  const catalog = (await edgeStatus(session.edge.url)).catalog;
+  const catalogParameters = task.rungs.map((m) => catalog.find((e) => e.id === m.id)?.parameters ?? null);
+  const calibrationPinned = await session.pinned(task, cal);
+  const testPinned = await session.pinned(task, tst);
+  return { task, calibrationPinned, testPinned, catalogParameters, limit: { calibration: cal.length, test: tst.length } };
+}
+
+/** `auto` on the test half at each threshold (undefined: the default policy), with its baselines. */
+export async function autoPhase(session: EvalSession, phase: Phase1, thresholds: (number | undefined)[], recommended: number): Promise<TaskResult> {
+  const { task, testPinned: p, calibrationPinned } = phase;
+  const { test } = splitProblems(task.problems);
+  const problems = test.slice(0, phase.limit.test);
+  await session.serve(task);
+  const largestAccuracy = pinnedSummary(p, p.ids.length - 1).accuracy;
+  const auto: TaskResult["test"]["auto"] = [];
+  for (const threshold of thresholds) {
+    const observations = await session.auto(problems, threshold);
+    const t = threshold ?? DEFAULT_POLICY.escalation.minMeanConfidence;
+    const label = threshold === undefined ? `auto, default policy (${t})` : `auto @ ${t}${t === recommended ? " (recommended)" : ""}`;
+    const summary = autoSummary(label, t, observations, p);
+    auto.push({
+      ...summary,
+      policy: JSON.stringify(threshold === undefined ? { preRouting: { enabled: false } } : { preRouting: { enabled: false }, escalation: { minMeanConfidence: t } }),
+      target: meetsTarget(summary, largestAccuracy),
+      random: randomAtShare(`random at the share of ${label}`, summary.counts, p),
+    });
+  }
+  await session.stopAgent();
+  return {
+    task: task.entry.name,
+    description: task.entry.description,
+    rungs: task.rungs.map((m, r) => ({ id: m.id, rung: m.rung, parameters: m.parameters, catalogParameters: phase.catalogParameters[r]! })),
+    problems: phase.limit,
+    calibration: {
+      pinned: calibrationPinned.ids.map((_, r) => pinnedSummary(calibrationPinned, r)),
+      auroc: calibrationPinned.runs.map(auroc),
+      own: calibrate([calibrationPinned]),
+    },
+    test: {
+      pinned: p.ids.map((_, r) => pinnedSummary(p, r)),
+      auroc: p.runs.map(auroc),
+      largestAccuracy,
+      auto,
+      oracle: oracle(p),
+    },
+  };
+}
+
+/** What the calibration half predicts at a threshold, for the report. */
+export const predictedOnCalibration = (phase: Phase1, threshold: number) => simulate(phase.calibrationPinned, threshold);
