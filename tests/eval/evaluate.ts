@@ -29,7 +29,15 @@ export const SWEEP = [0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
 export interface TaskResult {
   task: string;
   description: string;
-  rungs: { id: string; rung: string; parameters: number; catalogParameters: number | null }[];
+  rungs: {
+    id: string;
+    rung: string;
+    parameters: number;
+    catalogParameters: number | null;
+    /** The trainer's own held-out accuracy in PyTorch (manifest), beside this run's pinned accuracy over both halves. */
+    manifestHeldoutAccuracy: number | null;
+    edgeAccuracyBothHalves: number;
+  }[];
   problems: { calibration: number; test: number };
   calibration: {
     pinned: PointSummary[];
@@ -92,7 +100,18 @@ export async function autoPhase(session: EvalSession, phase: Phase1, thresholds:
   return {
     task: task.entry.name,
     description: task.entry.description,
-    rungs: task.rungs.map((m, r) => ({ id: m.id, rung: m.rung, parameters: m.parameters, catalogParameters: phase.catalogParameters[r]! })),
+    rungs: task.rungs.map((m, r) => {
+      const both = [...calibrationPinned.runs[r]!, ...p.runs[r]!];
+      const heldout = (m as { heldout?: { accuracy?: unknown } }).heldout?.accuracy;
+      return {
+        id: m.id,
+        rung: m.rung,
+        parameters: m.parameters,
+        catalogParameters: phase.catalogParameters[r]!,
+        manifestHeldoutAccuracy: typeof heldout === "number" ? heldout : null,
+        edgeAccuracyBothHalves: both.filter((o) => o.correct).length / both.length,
+      };
+    }),
     problems: phase.limit,
     calibration: {
       pinned: calibrationPinned.ids.map((_, r) => pinnedSummary(calibrationPinned, r)),

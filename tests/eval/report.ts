@@ -13,6 +13,7 @@ export function taskTable(result: TaskResult): string {
   const largest = test.largestAccuracy;
   say(`\n## ${result.task}: ${result.description}`);
   say(`rungs: ${result.rungs.map((r) => `${r.rung} = ${r.id} (${r.parameters.toLocaleString("en-US")} params${r.catalogParameters !== null && r.catalogParameters !== r.parameters ? `; catalog says ${r.catalogParameters.toLocaleString("en-US")}` : ""})`).join(", ")}`);
+  say(`pinned accuracy over both halves through the edge vs the trainer's held-out accuracy in PyTorch (manifest): ${result.rungs.map((r) => `${r.rung} ${pct(r.edgeAccuracyBothHalves)} vs ${r.manifestHeldoutAccuracy === null ? "–" : pct(r.manifestHeldoutAccuracy)}`).join(", ")}`);
   say(`held-out problems: ${result.problems.calibration} calibration, ${result.problems.test} test (disjoint, split by prompt hash)`);
   say(`calibration half, pinned accuracy: ${result.calibration.pinned.map((p, r) => `${result.rungs[r]!.rung} ${pct(p.accuracy)} (AUROC of confidence ${result.calibration.auroc[r]?.toFixed(3) ?? "–"})`).join(", ")}`);
   say(`this task's own calibrated threshold: ${result.calibration.own.threshold} (calibration: accuracy ${pct(result.calibration.own.chosen.accuracy)}, compute ${pct(result.calibration.own.chosen.relativeCompute)} of largest)`);
@@ -85,7 +86,7 @@ export function curveSvg(result: TaskResult): string {
   const bar = 0.95 * test.largestAccuracy;
   if (bar >= yMin) {
     out.push(`<line x1="${m.left}" y1="${Y(bar).toFixed(1)}" x2="${m.left + pw}" y2="${Y(bar).toFixed(1)}" stroke="#999" stroke-dasharray="2 3"/>`);
-    out.push(`<text x="${m.left + pw - 4}" y="${(Y(bar) - 4).toFixed(1)}" text-anchor="end" fill="#666">95% of the largest rung's accuracy</text>`);
+    out.push(`<text x="${m.left + 4}" y="${(Y(bar) + 14).toFixed(1)}" fill="#666">95% of always-largest's accuracy</text>`);
   }
   const colors = { auto: "#1f77b4", pinned: "#333333", random: "#d62728", oracle: "#2ca02c" };
   // random at same share: dashed line through hollow circles, in compute order
@@ -97,7 +98,7 @@ export function curveSvg(result: TaskResult): string {
   test.pinned.forEach((p, r) => {
     const [cx, cy] = [X(p.relativeCompute), Y(p.accuracy)];
     out.push(`<rect x="${(cx - 5).toFixed(1)}" y="${(cy - 5).toFixed(1)}" width="10" height="10" fill="${colors.pinned}"><title>${esc(`${p.label}: accuracy ${pct(p.accuracy)}, compute ${pct(p.relativeCompute)}`)}</title></rect>`);
-    out.push(`<text x="${(cx + 8).toFixed(1)}" y="${(cy + (r % 2 ? -8 : 16)).toFixed(1)}" fill="${colors.pinned}">always-${esc(result.rungs[r]!.rung)}</text>`);
+    out.push(`<text x="${(cx + 8).toFixed(1)}" y="${(cy - 8 - (r % 2) * 12).toFixed(1)}" fill="${colors.pinned}">always-${esc(result.rungs[r]!.rung)}</text>`);
   });
   // auto thresholds: solid line through filled circles, labelled with the threshold
   const autos = [...test.auto].sort((a, b) => a.relativeCompute - b.relativeCompute || a.threshold - b.threshold);
@@ -131,7 +132,8 @@ export function curveSvg(result: TaskResult): string {
   legend(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="#999" stroke-dasharray="2 3"/>`, "target accuracy bar");
   ly += 10;
   const notes = [
-    `rungs (parameters): ${result.rungs.map((r) => `${r.rung} ${(r.parameters / 1e3).toFixed(0)}K`).join(", ")}`,
+    "parameters per rung:",
+    ...result.rungs.map((r) => `  ${r.rung}: ${r.id}, ${r.parameters.toLocaleString("en-US")}`),
     `always-l accuracy ${pct(test.largestAccuracy)}`,
     `oracle ${pct(test.oracle.accuracy)} at ${pct(test.oracle.relativeCompute)}`,
   ];
