@@ -73,8 +73,14 @@ export interface AutoSummary extends PointSummary {
   notStartedOnSmallest: number;
   /** Attempts that ended neither answered nor escalated (errors, lost hedges). */
   oddAttempts: string[];
-  /** Requests whose rung differs from what the pinned confidences predict for this threshold. */
+  /**
+   * Requests whose rung differs from what the pinned confidences predict for this threshold,
+   * not counting those where a judged confidence lies within 0.0005 of the threshold: traces
+   * round confidences to 3 decimals, while the edge compares the exact value.
+   */
   disagreesWithPinned: number;
+  /** Disagreements a rounded confidence explains (within 0.0005 of the threshold). */
+  disagreesWithinRounding: number;
   /** Answers whose text differs from the same rung's pinned answer (greedy should make them equal). */
   textDiffersFromPinned: number;
 }
@@ -90,6 +96,7 @@ export function autoSummary(label: string, threshold: number, auto: Observation[
   let wasted = 0;
   let notStartedOnSmallest = 0;
   let disagrees = 0;
+  let withinRounding = 0;
   let textDiffers = 0;
   const oddAttempts: string[] = [];
   auto.forEach((o, i) => {
@@ -97,7 +104,11 @@ export function autoSummary(label: string, threshold: number, auto: Observation[
     if (answeredRung < 0) throw new Error(`answer from ${o.trace.model}, not a rung of this task`);
     counts[answeredRung]! += 1;
     if (o.trace.attempts[0]!.model !== p.ids[0]) notStartedOnSmallest++;
-    if (answeredRung !== simulatedRung(p, i, threshold)) disagrees++;
+    if (answeredRung !== simulatedRung(p, i, threshold)) {
+      const near = p.runs.slice(0, -1).some((runs) => Math.abs(confidenceOf(runs[i]!) - threshold) <= 0.0005 + 1e-9);
+      if (near) withinRounding++;
+      else disagrees++;
+    }
     if (o.text !== p.runs[answeredRung]![i]!.text) textDiffers++;
     for (const attempt of o.trace.attempts) {
       const r = p.ids.indexOf(attempt.model);
@@ -121,6 +132,7 @@ export function autoSummary(label: string, threshold: number, auto: Observation[
     notStartedOnSmallest,
     oddAttempts,
     disagreesWithPinned: disagrees,
+    disagreesWithinRounding: withinRounding,
     textDiffersFromPinned: textDiffers,
   };
 }

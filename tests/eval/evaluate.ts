@@ -21,7 +21,7 @@ import {
   type RandomSummary,
 } from "./analysis.ts";
 import { splitProblems, type Task } from "./fixtures.ts";
-import type { EvalSession } from "./session.ts";
+import { policyFor, type EvalSession } from "./session.ts";
 
 /** Thresholds run through `auto` on the test half, besides the default and the calibrated ones. */
 export const SWEEP = [0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
@@ -49,7 +49,7 @@ export interface TaskResult {
     pinned: PointSummary[];
     auroc: (number | null)[];
     largestAccuracy: number;
-    auto: (AutoSummary & { policy: string; target: ReturnType<typeof meetsTarget>; random: RandomSummary })[];
+    auto: (AutoSummary & { shippedWeights: boolean; policy: string; target: ReturnType<typeof meetsTarget>; random: RandomSummary })[];
     oracle: PointSummary;
     /** The calibration's prediction for the recommended threshold, set beside what the test half measured. */
   };
@@ -78,20 +78,29 @@ export async function pinnedPhase(session: EvalSession, task: Task, limit = Infi
 
 /** `auto` on the test half at each threshold (undefined: the default policy), with its baselines. */
 export async function autoPhase(session: EvalSession, phase: Phase1, thresholds: (number | undefined)[], recommended: number): Promise<TaskResult> {
+  const rows: { threshold: number | undefined; shippedWeights: boolean }[] = [
+    ...thresholds.map((threshold) => ({ threshold, shippedWeights: false })),
+    { threshold: recommended, shippedWeights: true },
+  ];
   const { task, testPinned: p, calibrationPinned } = phase;
   const { test } = splitProblems(task.problems);
   const problems = test.slice(0, phase.limit.test);
   await session.serve(task);
   const largestAccuracy = pinnedSummary(p, p.ids.length - 1).accuracy;
   const auto: TaskResult["test"]["auto"] = [];
-  for (const threshold of thresholds) {
-    const observations = await session.auto(problems, threshold);
+  for (const { threshold, shippedWeights } of rows) {
+    const observations = await session.auto(problems, threshold, shippedWeights);
     const t = threshold ?? DEFAULT_POLICY.escalation.minMeanConfidence;
-    const label = threshold === undefined ? `auto, default policy (${t})` : `auto @ ${t}${t === recommended ? " (recommended)" : ""}`;
+    const label = shippedWeights
+      ? `auto @ ${t}, shipped profile weights`
+      : threshold === undefined
+        ? `auto, default threshold (${t})`
+        : `auto @ ${t}${t === recommended ? " (recommended)" : ""}`;
     const summary = autoSummary(label, t, observations, p);
     auto.push({
       ...summary,
-      policy: JSON.stringify(threshold === undefined ? { preRouting: { enabled: false } } : { preRouting: { enabled: false }, escalation: { minMeanConfidence: t } }),
+      shippedWeights,
+      policy: JSON.stringify(policyFor(threshold, shippedWeights)),
       target: meetsTarget(summary, largestAccuracy),
       random: randomAtShare(`random at the share of ${label}`, summary.counts, p),
     });

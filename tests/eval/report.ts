@@ -33,10 +33,11 @@ export function taskTable(result: TaskResult): string {
   }
   say(`| oracle (smallest right rung, else largest) | ${pct(test.oracle.accuracy)} | ${pct(test.oracle.accuracy / largest)} | ${shares(test.oracle)} | ${pct(test.oracle.relativeCompute)} | – | – | | |`);
   say(`test half, AUROC of each rung's mean confidence for its own correctness: ${test.auroc.map((x, r) => `${result.rungs[r]!.rung} ${x?.toFixed(3) ?? "–"}`).join(", ")}`);
-  const odd = test.auto.filter((a) => a.oddAttempts.length || a.notStartedOnSmallest || a.disagreesWithPinned || a.textDiffersFromPinned);
+  const odd = test.auto.filter((a) => a.oddAttempts.length || a.notStartedOnSmallest || a.disagreesWithPinned || a.disagreesWithinRounding || a.textDiffersFromPinned);
   for (const a of odd) {
     say(
-      `! ${a.label}: ${a.notStartedOnSmallest} not started on the smallest rung, ${a.disagreesWithPinned} answered on another rung than the pinned confidences predict, ` +
+      `! ${a.label}: ${a.notStartedOnSmallest} not started on the smallest rung, ${a.disagreesWithPinned} answered on another rung than the pinned confidences predict ` +
+        `(and ${a.disagreesWithinRounding} more with a confidence within the trace's 0.0005 rounding of the threshold), ` +
         `${a.textDiffersFromPinned} texts differ from the same rung pinned${a.oddAttempts.length ? `; odd attempts: ${a.oddAttempts.slice(0, 5).join("; ")}` : ""}`,
     );
   }
@@ -67,7 +68,7 @@ export function curveSvg(result: TaskResult): string {
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${m.left}" y="24" font-size="15" font-weight="600">${esc(`Quality vs compute: ${result.task} (test half, ${result.problems.test} held-out problems)`)}</text>`);
   // grid and ticks
-  const xStep = xMax > 2 ? 0.5 : 0.1;
+  const xStep = xMax > 2 ? 0.5 : xMax > 1.2 ? 0.2 : 0.1;
   for (let x = 0; x <= xMax + 1e-9; x += xStep) {
     const px = X(x).toFixed(1);
     out.push(`<line x1="${px}" y1="${m.top}" x2="${px}" y2="${m.top + ph}" stroke="#e5e5e5"/>`);
@@ -90,7 +91,7 @@ export function curveSvg(result: TaskResult): string {
   }
   const colors = { auto: "#1f77b4", pinned: "#333333", random: "#d62728", oracle: "#2ca02c" };
   // random at same share: dashed line through hollow circles, in compute order
-  const rnd = [...test.auto.map((a) => a.random)].sort((a, b) => a.relativeCompute - b.relativeCompute);
+  const rnd = [...test.auto.filter((a) => !a.shippedWeights).map((a) => a.random)].sort((a, b) => a.relativeCompute - b.relativeCompute);
   out.push(`<polyline fill="none" stroke="${colors.random}" stroke-dasharray="5 4" points="${rnd.map((p) => `${X(p.relativeCompute).toFixed(1)},${Y(p.accuracy).toFixed(1)}`).join(" ")}"/>`);
   for (const p of rnd) out.push(`<circle cx="${X(p.relativeCompute).toFixed(1)}" cy="${Y(p.accuracy).toFixed(1)}" r="4" fill="#fff" stroke="${colors.random}" stroke-width="1.5"><title>${esc(`${p.label}: accuracy ${pct(p.accuracy)}, compute ${pct(p.relativeCompute)}`)}</title></circle>`);
   // pinned rungs: line s–m–l and squares
@@ -101,7 +102,7 @@ export function curveSvg(result: TaskResult): string {
     out.push(`<text x="${(cx + 8).toFixed(1)}" y="${(cy - 8 - (r % 2) * 12).toFixed(1)}" fill="${colors.pinned}">always-${esc(result.rungs[r]!.rung)}</text>`);
   });
   // auto thresholds: solid line through filled circles, labelled with the threshold
-  const autos = [...test.auto].sort((a, b) => a.relativeCompute - b.relativeCompute || a.threshold - b.threshold);
+  const autos = [...test.auto].filter((a) => !a.shippedWeights).sort((a, b) => a.relativeCompute - b.relativeCompute || a.threshold - b.threshold);
   out.push(`<polyline fill="none" stroke="${colors.auto}" stroke-width="2" points="${autos.map((p) => `${X(p.relativeCompute).toFixed(1)},${Y(p.accuracy).toFixed(1)}`).join(" ")}"/>`);
   const labelled = new Set<string>();
   for (const a of autos) {

@@ -15,10 +15,17 @@ const adminKey = "eval-admin";
 
 /**
  * Every policy in the evaluation: pre-routing off (these prompts are not chat, and "123+456="
- * would read as math and start a rung up), everything else the default unless a threshold is set.
+ * would read as math and start a rung up), and the balanced profile's latency weight 0, so
+ * `auto` starts on the cheapest rung. Why: the agent's speed probe greedily continues "Once upon
+ * a time", and a model trained to answer and stop ends that at once, which the probe reports as 0
+ * ("unknown"), and the profile counts unknown speed as the slowest possible; so with the shipped
+ * weights the start rung depends on which model happened to ramble (for sort, the middle one).
+ * `shippedWeights` keeps the shipped profile weights (only pre-routing off), to show that.
+ * Everything else is the default unless a threshold is set.
  */
-export const policyFor = (threshold?: number) => ({
+export const policyFor = (threshold?: number, shippedWeights = false) => ({
   preRouting: { enabled: false },
+  ...(!shippedWeights && { profiles: { balanced: { latency: 0 } } }),
   ...(threshold !== undefined && { escalation: { minMeanConfidence: threshold } }),
 });
 
@@ -69,8 +76,8 @@ export class EvalSession {
     throw new Error(`the edge still offers ${ids.join(", ")} 30 s after their agent stopped`);
   }
 
-  setThreshold(threshold?: number): Promise<void> {
-    return putPolicy(this.edge.url, adminKey, policyFor(threshold));
+  setThreshold(threshold?: number, shippedWeights = false): Promise<void> {
+    return putPolicy(this.edge.url, adminKey, policyFor(threshold, shippedWeights));
   }
 
   /** One problem, greedy, whole answer, room for the answer and its end token; scored by exact match. */
@@ -106,8 +113,8 @@ export class EvalSession {
   }
 
   /** `auto` on each problem under the policy with this threshold (undefined: the default policy). */
-  async auto(problems: readonly Problem[], threshold?: number): Promise<Observation[]> {
-    await this.setThreshold(threshold);
+  async auto(problems: readonly Problem[], threshold?: number, shippedWeights = false): Promise<Observation[]> {
+    await this.setThreshold(threshold, shippedWeights);
     const out: Observation[] = [];
     for (const problem of problems) out.push(await this.ask("auto", problem));
     return out;
