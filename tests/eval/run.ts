@@ -30,8 +30,8 @@ try {
   say(`ladder evaluation: ${tasks.length} task(s) from ${relative(repoRoot, dir) || dir}; one rung-agent (threads 1) serving each task's three rungs through the local edge;`);
   say(`requests one at a time with the openai client: POST /v1/completions, temperature 0, max_tokens = answer length + ${extraTokens}, whole answers, exact match of the answer.`);
   say(`policy: defaults except preRouting.enabled = false (these prompts are not chat) and profiles.balanced.latency = 0 (the agent reports speed 0, "unknown", for models that end its`);
-  say(`"Once upon a time" speed probe at once, and the balanced profile counts unknown as slowest, so the start rung would depend on which model rambled; one row per task keeps`);
-  say(`the shipped weights to show it); thresholds set with PUT /admin/policy, e.g. ${JSON.stringify(policyFor(0.9))}.`);
+  say(`"Once upon a time" speed probe at once, and the balanced profile counts unknown as slowest, so until heartbeats carry speeds measured on jobs the start rung depends on which`);
+  say(`model rambled; one row per task, run last, keeps the shipped weights); thresholds set with PUT /admin/policy, e.g. ${JSON.stringify(policyFor(0.9))}.`);
 
   // 1. Every rung pinned on both halves.
   const phases: Phase1[] = [];

@@ -18,9 +18,11 @@ const adminKey = "eval-admin";
  * would read as math and start a rung up), and the balanced profile's latency weight 0, so
  * `auto` starts on the cheapest rung. Why: the agent's speed probe greedily continues "Once upon
  * a time", and a model trained to answer and stop ends that at once, which the probe reports as 0
- * ("unknown"), and the profile counts unknown speed as the slowest possible; so with the shipped
- * weights the start rung depends on which model happened to ramble (for sort, the middle one).
- * `shippedWeights` keeps the shipped profile weights (only pre-routing off), to show that.
+ * ("unknown"); the balanced profile counts unknown speed as the slowest possible, so until the
+ * agent's heartbeats (every 15 s) carry speeds measured on real jobs, the start rung depends on
+ * which model happened to ramble (in a first run with the shipped weights, all 250 sort requests
+ * started on sort-m). `shippedWeights` keeps the shipped weights (only pre-routing off); its row
+ * runs last, when every model has a measured speed, so it shows the steady state.
  * Everything else is the default unless a threshold is set.
  */
 export const policyFor = (threshold?: number, shippedWeights = false) => ({
