@@ -63,9 +63,14 @@ describe("startRung: cost and speed", () => {
     expect(start("budget", mixed)).toBe(1);
   });
 
-  it("counts an unmeasured speed as slowest", () => {
-    const unmeasured = [entry("a", 1e9, 50, 0), entry("b", 1e9, 50, 30)];
-    expect(start("speed", unmeasured)).toBe(1);
+  it("counts an unmeasured speed as the median of the measured ones, neither fastest nor slowest", () => {
+    // a counts as 45 tok/s: slower than c, faster than b.
+    const unmeasured = [entry("a", 1e9, 50, 0), entry("b", 1e9, 50, 30), entry("c", 1e9, 50, 60)];
+    expect(start("speed", unmeasured)).toBe(2);
+    expect(start("speed", [entry("a", 1e9, 50, 0), entry("b", 1e9, 50, 30)])).toBe(0);
+    // The balanced profile starts on the cheapest rung whichever models a node could measure.
+    const trained = [entry("s", 5e4, 25, 0), entry("m", 1e5, 25, 250), entry("l", 1.6e5, 25, 0)];
+    expect(start("balanced", trained)).toBe(0);
   });
 
   it("breaks a tie toward the lower rung", () => {

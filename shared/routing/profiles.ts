@@ -61,9 +61,10 @@ export interface StartRequest {
 export function startRung(entries: readonly CatalogEntry[], weights: ProfileWeights, request: StartRequest): number {
   if (entries.length === 0) return 0;
   const answerTokens = request.maxTokens ?? TYPICAL_ANSWER_TOKENS;
+  const typicalSpeed = medianKnownSpeed(entries);
   const facts = entries.map((entry) => ({
     quality: entry.quality.score,
-    seconds: answerTokens / fastestSpeed(entry),
+    seconds: answerTokens / (fastestSpeed(entry) || typicalSpeed),
     cost: costPerMillion(entry) * (request.promptTokens + answerTokens),
     context: entry.contextLength,
   }));
@@ -89,9 +90,23 @@ export function startRung(entries: readonly CatalogEntry[], weights: ProfileWeig
   return best;
 }
 
-/** Unmeasured speed (0) counts as the slowest possible, so an unknown node is not assumed fast. */
+/** 0 when no node measured a speed for the model. */
 function fastestSpeed(entry: CatalogEntry): number {
   return Math.max(0, ...entry.nodes.map((n) => n.tokensPerSecond));
+}
+
+/**
+ * What an unmeasured rung is assumed to decode at: the median of the measured
+ * ones, so it neither wins nor loses on speed until heartbeats measure it.
+ * (Counting it as slowest made the start rung depend on which models happened
+ * to produce text in a node's load-time probe: task models end it at once.)
+ * With nothing measured, every rung is equally fast and speed decides nothing.
+ */
+function medianKnownSpeed(entries: readonly CatalogEntry[]): number {
+  const known = entries.map(fastestSpeed).filter((speed) => speed > 0).sort((a, b) => a - b);
+  if (known.length === 0) return 1;
+  const middle = Math.floor(known.length / 2);
+  return known.length % 2 === 1 ? known[middle]! : (known[middle - 1]! + known[middle]!) / 2;
 }
 
 function costPerMillion(entry: CatalogEntry): number {
