@@ -16,11 +16,11 @@ import { tokenizeWithBos } from "../../native-node/src/engines/build-prompt.ts";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DIR = join(ROOT, "tests/fixtures/trained");
 /**
- * Largest allowed |logit difference|. Measured max is ~1e-5 (see README, "Trained task
- * models"): the two sides differ only in float32 summation order. Flash attention or an
- * F16 KV cache would differ by ~1e-2 and fail this.
+ * Largest allowed |logit difference|. Measured max is 6.1e-5 over all fixtures (see README,
+ * "Trained task models"): the two sides differ only in float32 summation order. node-llama-cpp's
+ * defaults (flash attention, F16 KV cache) differed by up to ~5e-2 in the probe and would fail this.
  */
-const TOLERANCE = 1e-3;
+const TOLERANCE = 5e-4;
 /** How many held-out prompts per model are decoded greedily on both sides. */
 const GREEDY_CHECKS = 5;
 

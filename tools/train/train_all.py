@@ -28,8 +28,8 @@ MODELS = [
     dict(id="add-s", task="add", rung="s", dim=32, layers=2, heads=2, ff=128, steps=3000, lr=5e-3, seed=1),
     dict(id="add-m", task="add", rung="m", dim=48, layers=2, heads=4, ff=192, steps=3000, lr=3e-3, seed=1),
     dict(id="add-l", task="add", rung="l", dim=64, layers=2, heads=4, ff=256, steps=2500, lr=3e-3, seed=1),
-    dict(id="sort-s", task="sort", rung="s", dim=10, layers=1, heads=1, ff=40, steps=3000, lr=5e-3, seed=1),
-    dict(id="sort-m", task="sort", rung="m", dim=16, layers=1, heads=2, ff=32, steps=3000, lr=5e-3, seed=1),
+    dict(id="sort-s", task="sort", rung="s", dim=8, layers=1, heads=2, ff=32, steps=3000, lr=5e-3, seed=1),
+    dict(id="sort-m", task="sort", rung="m", dim=12, layers=1, heads=2, ff=24, steps=3000, lr=5e-3, seed=1),
     dict(id="sort-l", task="sort", rung="l", dim=32, layers=2, heads=2, ff=128, steps=3000, lr=3e-3, seed=1),
 ]
 
@@ -43,6 +43,7 @@ def run(m: dict) -> None:
 
 
 def main() -> None:
+    # `train_all.py sort-s sort-m` retrains only those; the others' exports in tools/train/out stay.
     only = set(sys.argv[1:])
     os.makedirs(WORK, exist_ok=True)
     os.makedirs(FIXTURES, exist_ok=True)
@@ -60,6 +61,8 @@ def main() -> None:
             "answer": "the answer's bytes, then EOS (2); trained with loss on the answer and EOS only",
             "heldout": "never used in training: training batches drop any problem whose digits match a held-out one",
             "confidence": "meanConfidence = mean over the answer tokens and EOS of the greedy token's probability",
+            "accuracy": "heldout.accuracy: PyTorch greedy decoding over all held-out problems, right = the exact answer then EOS; confidenceAuroc = AUROC of meanConfidence for right vs wrong",
+            "reference": "reference-<id>.json: PyTorch logits [input][position][token] for held-out prompts + answers + EOS, and greedy answers; tests/trained/exactness.test.ts compares them with node-llama-cpp",
         },
         "tasks": tasks,
         "models": [{"id": m["id"]} for m in MODELS],
