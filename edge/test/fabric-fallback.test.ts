@@ -66,7 +66,7 @@ describe("fallback before the answer commits", () => {
     const big = await TestNode.join("big", [large]);
     const pending = chat({ model: "auto" });
     const job = await stalling.next("job");
-    stalling.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "and then", confidence: 0.9 });
+    stalling.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "and then", confidence: 0.99 });
     big.answer(await big.next("job", 2_000), ["complete"]);
     const body = (await (await pending).json()) as { choices: { message: { content: string } }[] };
     expect(body.choices[0]?.message.content).toBe("complete");
@@ -77,7 +77,7 @@ describe("fallback before the answer commits", () => {
     const big = await TestNode.join("big", [large]);
     const pending = chat({ model: "auto" });
     const job = await hoarder.next("job");
-    for (let seq = 1; seq <= MAX_EARLY_CHUNKS + 1; seq++) hoarder.send({ type: "chunk", jobId: job.jobId, seq, text: "x", confidence: 0.9 });
+    for (let seq = 1; seq <= MAX_EARLY_CHUNKS + 1; seq++) hoarder.send({ type: "chunk", jobId: job.jobId, seq, text: "x", confidence: 0.99 });
     big.answer(await big.next("job"), ["ok"]);
     const body = (await (await pending).json()) as { rung: { attempts: { outcome: string }[] } };
     expect(body.rung.attempts[0]?.outcome).toBe("sequence_gap");
@@ -113,7 +113,7 @@ describe("after the answer commits", () => {
     // every 0.1 s (wide of the limit on a busy machine) for 3.3 s.
     const chunks = 33;
     for (let seq = 0; seq < chunks; seq++) {
-      node.send({ type: "chunk", jobId: job.jobId, seq, text: `${seq} `, confidence: 0.9 });
+      node.send({ type: "chunk", jobId: job.jobId, seq, text: `${seq} `, confidence: 0.99 });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     node.send({ type: "done", jobId: job.jobId, chunks, finishReason: "stop", usage: { promptTokens: 1, completionTokens: chunks } });
@@ -126,7 +126,7 @@ describe("after the answer commits", () => {
     const node = await TestNode.join("quiet", [small]);
     const pending = chat({ model: "auto", stream: true });
     const job = await node.next("job");
-    node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "hm", confidence: 0.9 });
+    node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "hm", confidence: 0.99 });
     const data = await sseData(await pending);
     expect(JSON.parse(data.at(-2)!)).toMatchObject({ error: { code: "timeout" } });
     expect((await node.next("cancel")).jobId).toBe(job.jobId);
@@ -136,7 +136,7 @@ describe("after the answer commits", () => {
     const little = await TestNode.join("little", [small]);
     const pending = chat({ model: "auto", stream: true });
     const job = await little.next("job");
-    little.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "par", confidence: 0.9 });
+    little.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "par", confidence: 0.99 });
     const response = await pending;
     expect(response.status).toBe(200);
     little.close();

@@ -46,21 +46,21 @@ describe("escalation on whole answers", () => {
     const { little, big } = await twoRungs();
     const pending = chat({ model: "auto" });
     little.answer(await little.next("job"), ["maybe"], 0.1);
-    big.answer(await big.next("job"), ["surely"], 0.9);
+    big.answer(await big.next("job"), ["surely"], 0.99);
     const response = await pending;
     expect(response.headers.get("x-rung-model")).toBe("rung-large");
     expect(response.headers.get("x-rung-escalations")).toBe("1");
     const body = (await response.json()) as Body;
     expect(body.choices[0]?.message.content).toBe("surely");
     expect(outcomes(body)).toEqual(["little:escalated", "big:answered"]);
-    expect(body.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.10 < 0.5", confidence: { mean: 0.1, min: 0.1 } });
+    expect(body.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.10 < 0.92", confidence: { mean: 0.1, min: 0.1 } });
     expect(body.rung).toMatchObject({ escalations: 1, profile: "balanced" });
   });
 
   it("answers on the small rung when it is sure", async () => {
     const { little } = await twoRungs();
     const pending = chat({ model: "auto" });
-    little.answer(await little.next("job"), ["sure"], 0.8);
+    little.answer(await little.next("job"), ["sure"], 0.97);
     const response = await pending;
     expect(response.headers.get("x-rung-escalations")).toBe("0");
     expect(outcomes((await response.json()) as Body)).toEqual(["little:answered"]);
@@ -124,7 +124,7 @@ describe("escalation on streams: the commit window", () => {
     little.send({ type: "chunk", jobId: weak.jobId, seq: 1, text: " er", confidence: 0.2 });
     // Judged at the second token, before done: the small node is told to stop.
     expect((await little.next("cancel")).jobId).toBe(weak.jobId);
-    big.answer(await big.next("job"), ["clear ", "answer"], 0.9);
+    big.answer(await big.next("job"), ["clear ", "answer"], 0.99);
     const response = await pending;
     expect(response.headers.get("x-rung-model")).toBe("rung-large");
     const text = (await sseData(response)).slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta?.content ?? "").join("");
@@ -136,7 +136,7 @@ describe("escalation on streams: the commit window", () => {
     const { little } = await twoRungs();
     const pending = chat({ model: "auto", stream: true });
     const job = await little.next("job");
-    little.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "sure", confidence: 0.9 });
+    little.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "sure", confidence: 0.99 });
     // Headers arrive while the node has not finished: the stream committed on the clock.
     const response = await pending;
     expect(response.headers.get("x-rung-model")).toBe("rung-small");
@@ -167,8 +167,8 @@ describe("capabilities", () => {
     const pending = chat({ model: "auto", response_format: responseFormat });
     const job = await little.next("job");
     expect(job.responseFormat).toEqual({ type: "json_schema", name: "place", schema });
-    little.answer(job, ['{"town":', '"Oslo"}'], 0.95);
-    big.answer(await big.next("job"), ['{"city":"Oslo"}'], 0.9);
+    little.answer(job, ['{"town":', '"Oslo"}'], 0.99);
+    big.answer(await big.next("job"), ['{"city":"Oslo"}'], 0.99);
     const body = (await (await pending).json()) as Body;
     expect(JSON.parse(body.choices[0]!.message.content)).toEqual({ city: "Oslo" });
     expect(body.rung.attempts[0]).toMatchObject({ outcome: "escalated" });

@@ -54,7 +54,7 @@ describe("node protocol", () => {
     const pending = chat({ model: "auto" });
     const job = await node.next("job");
     const pieces = ["a", "b", "c", "d"];
-    for (const seq of [2, 0, 3, 1]) node.send({ type: "chunk", jobId: job.jobId, seq, text: pieces[seq]!, confidence: 0.9 });
+    for (const seq of [2, 0, 3, 1]) node.send({ type: "chunk", jobId: job.jobId, seq, text: pieces[seq]!, confidence: 0.99 });
     node.send({ type: "done", jobId: job.jobId, chunks: 4, finishReason: "stop", usage: { promptTokens: 1, completionTokens: 4 } });
     const body = (await (await pending).json()) as { choices: { message: { content: string } }[] };
     expect(body.choices[0]?.message.content).toBe("abcd");
@@ -65,8 +65,8 @@ describe("node protocol", () => {
     const pending = chat({ model: "auto" });
     const job = await node.next("job");
     node.send({ type: "done", jobId: job.jobId, chunks: 2, finishReason: "length", usage: { promptTokens: 1, completionTokens: 2 } });
-    node.send({ type: "chunk", jobId: job.jobId, seq: 1, text: "y", confidence: 0.9 });
-    node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "x", confidence: 0.9 });
+    node.send({ type: "chunk", jobId: job.jobId, seq: 1, text: "y", confidence: 0.99 });
+    node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "x", confidence: 0.99 });
     const body = (await (await pending).json()) as { choices: { message: { content: string }; finish_reason: string }[] };
     expect(body.choices[0]).toMatchObject({ message: { content: "xy" }, finish_reason: "length" });
   });

@@ -69,7 +69,7 @@ describe("streaming", () => {
     await pending;
     // Keep the node busy and talking, so only the hang-up can explain a cancel.
     for (let seq = 0; seq < 8 && !node.received.some((m) => m.type === "cancel"); seq++) {
-      node.send({ type: "chunk", jobId: job.jobId, seq, text: "working", confidence: 0.9 });
+      node.send({ type: "chunk", jobId: job.jobId, seq, text: "working", confidence: 0.99 });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect((await node.next("cancel", 1)).jobId).toBe(job.jobId);
@@ -80,7 +80,7 @@ describe("streaming", () => {
     const response = await (async () => {
       const pending = chat({ model: "auto", stream: true });
       const job = await node.next("job");
-      node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "start", confidence: 0.9 });
+      node.send({ type: "chunk", jobId: job.jobId, seq: 0, text: "start", confidence: 0.99 });
       return { response: await pending, job };
     })();
     await response.response.body?.cancel();

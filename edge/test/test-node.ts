@@ -85,7 +85,7 @@ export class TestNode {
   }
 
   /** Answer a job with the given pieces, numbered from 0, then `done`. */
-  answer(job: Job, pieces: string[], confidence = 0.9): void {
+  answer(job: Job, pieces: string[], confidence = 0.99): void {
     pieces.forEach((text, seq) => this.send({ type: "chunk", jobId: job.jobId, seq, text, confidence }));
     this.send({
       type: "done",

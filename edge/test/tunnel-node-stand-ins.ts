@@ -19,7 +19,7 @@ export async function tunnelNodeStandIns(request: Request): Promise<Response> {
         if (sent > 0) await new Promise((resolve) => setTimeout(resolve, 50));
         if (sent > 20) return controller.close();
         if (sent === 0) {
-          controller.enqueue(encoder.encode(frame({ type: "chunk", jobId: job.jobId, seq: 0, text: "tunnelled", confidence: 0.9 })));
+          controller.enqueue(encoder.encode(frame({ type: "chunk", jobId: job.jobId, seq: 0, text: "tunnelled", confidence: 0.99 })));
           controller.enqueue(
             encoder.encode(frame({ type: "done", jobId: job.jobId, chunks: 1, finishReason: "stop", usage: { promptTokens: 1, completionTokens: 1 } })),
           );
