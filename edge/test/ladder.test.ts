@@ -53,14 +53,14 @@ describe("escalation on whole answers", () => {
     const body = (await response.json()) as Body;
     expect(body.choices[0]?.message.content).toBe("surely");
     expect(outcomes(body)).toEqual(["little:escalated", "big:answered"]);
-    expect(body.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.10 < 0.92", confidence: { mean: 0.1, min: 0.1 } });
+    expect(body.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.10 < 0.97", confidence: { mean: 0.1, min: 0.1 } });
     expect(body.rung).toMatchObject({ escalations: 1, profile: "balanced" });
   });
 
   it("answers on the small rung when it is sure", async () => {
     const { little } = await twoRungs();
     const pending = chat({ model: "auto" });
-    little.answer(await little.next("job"), ["sure"], 0.97);
+    little.answer(await little.next("job"), ["sure"], 0.99);
     const response = await pending;
     expect(response.headers.get("x-rung-escalations")).toBe("0");
     expect(outcomes((await response.json()) as Body)).toEqual(["little:answered"]);

@@ -47,7 +47,7 @@ const escalationSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** Climb when the mean confidence of the first `windowTokens` chunks is below this. */
-    minMeanConfidence: confidence.default(0.92),
+    minMeanConfidence: confidence.default(0.97),
     /** Climb when any single chunk in the window is below this; 0 turns the check off. */
     minTokenConfidence: confidence.default(0),
     windowTokens: z.number().int().min(1).max(4096).default(16),
