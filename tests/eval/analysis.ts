@@ -4,6 +4,7 @@
  */
 import type { Attempt, RungTrace } from "@rung/shared/openai";
 import { median } from "../e2e/harness/edge-admin.ts";
+import { mulberry32 } from "../fixtures/mulberry32.ts";
 
 /** One request's outcome through the edge. */
 export interface Observation {
@@ -161,17 +162,6 @@ export function simulate(p: Pinned, threshold: number): PointSummary & { thresho
   return { label: `simulated ${threshold}`, threshold, accuracy: correct / n, share: counts.map((c) => c / n), relativeCompute: compute / largestCompute(p), medianMs: null };
 }
 
-/** Deterministic 32-bit generator (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface RandomSummary extends PointSummary {
   seeds: number;

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureTestModel, parameterCount, type TestModelOptions } from "../fixtures/gguf/make-test-model.ts";
 import { modelCache, repoRoot } from "../e2e/harness/paths.ts";
-import { mulberry32 } from "./analysis.ts";
+import { mulberry32 } from "../fixtures/mulberry32.ts";
 import type { Manifest, Problem, Task } from "./fixtures.ts";
 import { EvalSession } from "./session.ts";
 
