@@ -31,11 +31,8 @@ export const policyFor = (threshold?: number, shippedWeights = false) => ({
   ...(threshold !== undefined && { escalation: { minMeanConfidence: threshold } }),
 });
 
-/**
- * Tokens allowed beyond the answer: 1, the end-of-answer token the trained models emit
- * (EVAL_EXTRA_TOKENS=0 only for random-weight stand-ins, which never end on their own).
- */
-export const extraTokens = Number(process.env.EVAL_EXTRA_TOKENS ?? 1);
+/** Tokens allowed beyond the answer: the end-of-answer token the trained models emit. */
+export const extraTokens = 1;
 
 export class EvalSession {
   private agent: AgentProcess | undefined;
