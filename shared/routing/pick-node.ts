@@ -1,4 +1,5 @@
 import { hasFreeSlot, type NodeView } from "./plan-ladder.ts";
+import { medianOfKnown } from "./median-of-known.ts";
 import { TYPICAL_ANSWER_TOKENS } from "./profiles.ts";
 
 export interface PickOptions {
@@ -35,10 +36,10 @@ export function pickNode(nodes: readonly NodeView[], modelId: string, options: P
   const a = eligible[first]!;
   const b = eligible[second]!;
 
-  const fallbackSpeed = median(eligible.map((n) => knownSpeed(n, modelId)), 1);
+  const fallbackSpeed = medianOfKnown(eligible.map((n) => knownSpeed(n, modelId)), 1);
   const speedOf = (n: NodeView) => knownSpeed(n, modelId) ?? fallbackSpeed;
   const firstTokenOf = (n: NodeView) => options.firstTokenMs?.(n.id);
-  const fallbackFirstToken = median(eligible.map(firstTokenOf), 0);
+  const fallbackFirstToken = medianOfKnown(eligible.map(firstTokenOf), 0);
   const tokens = options.answerTokens ?? TYPICAL_ANSWER_TOKENS;
   const answerSeconds = (n: NodeView) => (firstTokenOf(n) ?? fallbackFirstToken) / 1000 + tokens / speedOf(n);
   const waitOf = (n: NodeView) => expectedLoad(n, modelId) * answerSeconds(n);
@@ -58,12 +59,4 @@ function expectedLoad(node: NodeView, modelId: string): number {
 function knownSpeed(node: NodeView, modelId: string): number | undefined {
   const speed = node.models.find((m) => m.id === modelId)?.tokensPerSecond ?? 0;
   return speed > 0 ? speed : undefined;
-}
-
-/** The median of the known values; `none` when nothing is known (then it cancels out between the two). */
-function median(values: readonly (number | undefined)[], none: number): number {
-  const known = values.filter((v): v is number => v !== undefined).sort((x, y) => x - y);
-  if (known.length === 0) return none;
-  const middle = Math.floor(known.length / 2);
-  return known.length % 2 === 1 ? known[middle]! : (known[middle - 1]! + known[middle]!) / 2;
 }

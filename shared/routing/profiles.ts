@@ -1,5 +1,6 @@
 import type { CatalogEntry } from "./catalog.ts";
 import type { ProfileName } from "./policy.ts";
+import { medianOfKnown } from "./median-of-known.ts";
 
 /** How much a profile cares about each property of a rung; only ratios matter. */
 export interface ProfileWeights {
@@ -61,7 +62,7 @@ export interface StartRequest {
 export function startRung(entries: readonly CatalogEntry[], weights: ProfileWeights, request: StartRequest): number {
   if (entries.length === 0) return 0;
   const answerTokens = request.maxTokens ?? TYPICAL_ANSWER_TOKENS;
-  const typicalSpeed = medianKnownSpeed(entries);
+  const typicalSpeed = medianOfKnown(entries.map((entry) => fastestSpeed(entry) || undefined), 1);
   const facts = entries.map((entry) => ({
     quality: entry.quality.score,
     seconds: answerTokens / (fastestSpeed(entry) || typicalSpeed),
@@ -90,24 +91,15 @@ export function startRung(entries: readonly CatalogEntry[], weights: ProfileWeig
   return best;
 }
 
-/** 0 when no node measured a speed for the model. */
+/**
+ * 0 when no node measured a speed for the model; such a rung counts as the
+ * median of the measured ones (task models end a node's load-time probe at
+ * once, and counting them as slowest made the start rung depend on that).
+ */
 function fastestSpeed(entry: CatalogEntry): number {
   return Math.max(0, ...entry.nodes.map((n) => n.tokensPerSecond));
 }
 
-/**
- * What an unmeasured rung is assumed to decode at: the median of the measured
- * ones, so it neither wins nor loses on speed until heartbeats measure it.
- * (Counting it as slowest made the start rung depend on which models happened
- * to produce text in a node's load-time probe: task models end it at once.)
- * With nothing measured, every rung is equally fast and speed decides nothing.
- */
-function medianKnownSpeed(entries: readonly CatalogEntry[]): number {
-  const known = entries.map(fastestSpeed).filter((speed) => speed > 0).sort((a, b) => a - b);
-  if (known.length === 0) return 1;
-  const middle = Math.floor(known.length / 2);
-  return known.length % 2 === 1 ? known[middle]! : (known[middle - 1]! + known[middle]!) / 2;
-}
 
 function costPerMillion(entry: CatalogEntry): number {
   return entry.pricePerMillionTokens ?? (entry.parameters / 1e9) * NOMINAL_USD_PER_BILLION_PARAMETERS;
