@@ -14,6 +14,8 @@ import { SpeedMeter } from "./speed-meter.ts";
 export interface NodeIdentity {
   name: string;
   kind: Hello["node"]["kind"];
+  /** Donated tabs say `public`; absent means `private`. */
+  trust?: Hello["node"]["trust"];
 }
 
 /**
@@ -53,6 +55,7 @@ export class NodeSession {
         kind: this.identity.kind,
         engine: this.engine.name,
         slots: this.engine.slots,
+        ...(this.identity.trust && { trust: this.identity.trust }),
       },
       models: this.engine.models.map((m) => ({ ...m, tokensPerSecond: speeds.get(m.id) ?? m.tokensPerSecond })),
     };

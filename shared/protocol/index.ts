@@ -4,3 +4,4 @@ export * from "./parse-frame.ts";
 export * from "./chunk-sequencer.ts";
 export * from "./tunnel.ts";
 export * from "./tunnel-signature.ts";
+export * from "./donate-config.ts";

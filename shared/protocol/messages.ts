@@ -6,12 +6,19 @@ import { wireErrorSchema } from "./wire-error.ts";
  * Every frame is one JSON object whose `type` selects its schema.
  * Major versions are incompatible; minor versions only add optional fields.
  */
-export const PROTOCOL_VERSION = "1.2";
+export const PROTOCOL_VERSION = "1.3";
 
 /** The first minor version whose edge accepts `heartbeat` frames; a node sends none to an older edge. */
 export const HEARTBEAT_SINCE_MINOR = 1;
 
 export const NodeKind = { native: "native", browser: "browser" } as const;
+
+/**
+ * Who vouches for a node. `private`: it joined with the pool's join token (an
+ * owner's machine). `public`: a donated browser tab from the open donate page;
+ * the edge puts every node that joins there in this tier whatever it claims.
+ */
+export const TrustTier = { private: "private", public: "public" } as const;
 export const EngineName = {
   llamaCpp: "llama-cpp",
   wllama: "wllama",
@@ -145,6 +152,8 @@ export const helloSchema = z.object({
     engine: z.enum([EngineName.llamaCpp, EngineName.wllama, EngineName.webllm, EngineName.echo]),
     /** Jobs the node runs at once (its context sequences). */
     slots: z.number().int().positive().max(256),
+    /** Since 1.3; absent means `private`. A node on the donate page's socket must say `public`. */
+    trust: z.enum([TrustTier.private, TrustTier.public]).optional(),
   }),
   models: z.array(modelInfoSchema).min(1).max(32),
   /** Since 1.1; browser tabs and older agents leave it out. */

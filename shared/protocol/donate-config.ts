@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { idSchema, PROTOCOL_VERSION } from "./messages.ts";
+
+/**
+ * What the donate page reads from `GET /donate/config` before it proposes a
+ * model: which GGUF files a tab without WebGPU may load with wllama, which of
+ * WebLLM's prebuilt models a WebGPU tab may pick, and where to connect.
+ * The page parses it like any frame: the edge is a different program.
+ */
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** A GGUF a donor downloads: same-origin paths, https, or http only on this machine (local fabrics and tests). */
+export const modelUrlSchema = z
+  .string()
+  .max(2048)
+  .superRefine((text, ctx) => {
+    if (text.startsWith("/") && !text.startsWith("//")) return;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be an absolute URL or a path starting with /" });
+      return;
+    }
+    if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return;
+    ctx.addIssue({ code: "custom", message: "must be https (http only for 127.0.0.1, localhost or [::1])" });
+  });
+
+export const browserModelSchema = z
+  .object({
+    /** The id clients name; the tab announces the model under it. */
+    id: idSchema,
+    url: modelUrlSchema,
+    /** Download size, shown to the donor before they consent; the page asks the server when absent. */
+    sizeBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Context the tab allocates, in tokens. */
+    contextLength: z.number().int().min(64).max(131_072).default(2048),
+  })
+  .strict();
+export type BrowserModel = z.infer<typeof browserModelSchema>;
+
+export const donateConfigSchema = z.object({
+  protocol: z.string(),
+  /** False when the operator closed the pool to donated tabs; the page says so and offers nothing. */
+  accepting: z.boolean(),
+  /** For tabs without a usable GPU (wllama), smallest first. */
+  ggufModels: z.array(browserModelSchema).max(32),
+  /** WebLLM prebuilt model ids a WebGPU tab may choose from; empty means any that fits. */
+  webllmModels: z.array(idSchema).max(256),
+  /** WebSocket path for donated tabs, relative to the page's origin. */
+  connectPath: z.string().startsWith("/"),
+});
+export type DonateConfig = z.infer<typeof donateConfigSchema>;
+
+export const DONATE_CONNECT_PATH = "/donate/connect";
+export const DONATE_CONFIG_PATH = "/donate/config";
+
+export function donateConfig(settings: Omit<DonateConfig, "protocol" | "connectPath">): DonateConfig {
+  return { protocol: PROTOCOL_VERSION, connectPath: DONATE_CONNECT_PATH, ...settings };
+}
