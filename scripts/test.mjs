@@ -22,6 +22,7 @@ const env = {
 const suites = [
   { name: "shared", root: "shared" },
   { name: "native-node", root: "native-node" },
+  { name: "web-node", root: "web-node" },
   { name: "edge (workerd)", root: "edge" },
   { name: "end-to-end", root: "tests" },
 ];
@@ -30,6 +31,9 @@ const only = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let broken = [];
+
+// The edge serves the donate page from web-node/dist (wrangler.toml [assets]), so every suite that starts an edge needs it built.
+if (run("npm", ["run", "--silent", "build", "-w", "web-node"]) !== 0) broken.push("web-node build");
 
 if (only.length === 0) {
   const typecheck = run("npm", ["run", "--silent", "typecheck"]);

@@ -34,6 +34,8 @@ export const browserModelSchema = z
     url: modelUrlSchema,
     /** Download size, shown to the donor before they consent; the page asks the server when absent. */
     sizeBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Weights, as the ladder orders rungs; the tab estimates them from the model's shape when absent. */
+    parameters: z.number().int().positive().max(1e13).optional(),
     /** Context the tab allocates, in tokens. */
     contextLength: z.number().int().min(64).max(131_072).default(2048),
   })

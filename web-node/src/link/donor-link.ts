@@ -1,0 +1,144 @@
+import ReconnectingWebSocket from "partysocket/ws";
+import { NodeSession, type InferenceEngine, type NodeIdentity } from "@rung/shared/node";
+import {
+  edgeMessageSchema,
+  hasMinorVersion,
+  HEARTBEAT_SINCE_MINOR,
+  parseFrame,
+  PING_FRAME,
+  PONG_FRAME,
+  type EdgeMessage,
+  type NodeMessage,
+  type WireError,
+} from "@rung/shared/protocol";
+
+export type LinkState =
+  | { state: "connecting"; attempt: number }
+  | { state: "joined"; nodeId: string }
+  | { state: "refused"; error: WireError }
+  | { state: "closed" };
+
+export interface DonorLinkOptions {
+  /** ws:// or wss:// URL of the edge's donate entrance. */
+  url: string;
+  engine: InferenceEngine;
+  identity: NodeIdentity;
+  onState(state: LinkState): void;
+  /** Keep-alive period in ms. Default 15000. */
+  pingIntervalMs?: number;
+  /** Heartbeat period in ms (load and measured speed). Default 15000. */
+  heartbeatIntervalMs?: number;
+}
+
+/** Drain deadline when the donor pauses or stops: the job in hand finishes, or is handed back after this. */
+export const HAND_BACK_AFTER_MS = 30_000;
+
+/**
+ * A tab's socket to the edge: partysocket reconnects (with a random wait first,
+ * so a pool of tabs does not return in lockstep after an edge restart), and
+ * `maxEnqueuedMessages: 0` drops frames sent while disconnected, since they
+ * belong to jobs the edge has already moved to other nodes. Jobs run in a
+ * NodeSession, the same one the native agent uses.
+ */
+export class DonorLink {
+  readonly session: NodeSession;
+  readonly #socket: ReconnectingWebSocket;
+  readonly #options: DonorLinkOptions;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(options: DonorLinkOptions) {
+    this.#options = options;
+    this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame));
+    this.#socket = new ReconnectingWebSocket(
+      async () => {
+        options.onState({ state: "connecting", attempt: this.#socket.retryCount });
+        if (this.#socket.retryCount > 0) await sleep(Math.random() * 1_000);
+        return options.url;
+      },
+      [],
+      { maxEnqueuedMessages: 0, minReconnectionDelay: 500, maxReconnectionDelay: 30_000, connectionTimeout: 10_000 },
+    );
+    this.#socket.addEventListener("open", () => this.#onOpen());
+    this.#socket.addEventListener("message", (event) => this.#onMessage(event.data));
+    this.#socket.addEventListener("close", () => this.#onClose());
+  }
+
+  /**
+   * Take no new jobs, let the one in hand finish (or hand it back as retryable
+   * after `deadlineMs`), then close the socket for good.
+   */
+  async close(deadlineMs = HAND_BACK_AFTER_MS): Promise<void> {
+    if (this.#closed) return;
+    await this.session.drain(deadlineMs, 1_000);
+    this.#closed = true;
+    this.#stopTimers();
+    this.#socket.close(1000, "donor stopped");
+    this.#options.onState({ state: "closed" });
+  }
+
+  #onOpen(): void {
+    this.#send(this.session.hello());
+    const interval = this.#options.pingIntervalMs ?? 15_000;
+    this.#pingTimer = setInterval(() => this.#socket.send(PING_FRAME), interval);
+  }
+
+  #onMessage(data: unknown): void {
+    if (typeof data !== "string" || data === PONG_FRAME) return;
+    const parsed = parseFrame(edgeMessageSchema, data);
+    // A frame this tab cannot read is the edge's bug, not a reason to drop the jobs in hand.
+    if (parsed.ok) this.#onFrame(parsed.value);
+    else console.warn(`ignoring a frame from the edge: ${parsed.error.message}`);
+  }
+
+  #onFrame(frame: EdgeMessage): void {
+    switch (frame.type) {
+      case "welcome":
+        this.#options.onState({ state: "joined", nodeId: frame.nodeId });
+        if (hasMinorVersion(frame.protocol, HEARTBEAT_SINCE_MINOR)) this.#startHeartbeats();
+        return;
+      case "error":
+        if (frame.fatal) {
+          // Retrying cannot change the edge's mind (a refused hello, a closed pool).
+          this.#closed = true;
+          this.#stopTimers();
+          this.session.abortAll();
+          this.#socket.close(1000, "refused by the edge");
+          this.#options.onState({ state: "refused", error: frame.error });
+        }
+        return;
+      case "job":
+      case "cancel":
+        this.session.handle(frame);
+        return;
+    }
+  }
+
+  #onClose(): void {
+    this.#stopTimers();
+    // The edge fails a dropped node's jobs over to other nodes; finishing them here would help nobody.
+    this.session.abortAll();
+    if (!this.#closed) this.#options.onState({ state: "connecting", attempt: this.#socket.retryCount + 1 });
+  }
+
+  #startHeartbeats(): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = setInterval(() => {
+      void this.session.heartbeat().then((frame) => this.#send(frame));
+    }, this.#options.heartbeatIntervalMs ?? 15_000);
+  }
+
+  #stopTimers(): void {
+    clearInterval(this.#pingTimer);
+    clearInterval(this.#heartbeatTimer);
+  }
+
+  #send(frame: NodeMessage): void {
+    this.#socket.send(JSON.stringify(frame));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
