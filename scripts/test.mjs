@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ensureChromium } from "./ensure-chromium.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const results = join(root, ".cache", "test-results");
@@ -27,6 +28,9 @@ const suites = [
   { name: "end-to-end", root: "tests" },
 ];
 
+/** Suites that drive Debian's Chromium (tests/browser). */
+const needsChromium = new Set(["tests"]);
+
 const only = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
@@ -42,6 +46,7 @@ if (only.length === 0) {
 
 for (const suite of suites) {
   if (only.length > 0 && !only.some((name) => suite.root === name || suite.name === name)) continue;
+  if (needsChromium.has(suite.root) && !ensureChromium()) broken.push("chromium install");
   const output = join(results, `${suite.root}.json`);
   console.log(`\n── ${suite.name} ──`);
   const code = run("npx", ["vitest", "run", "--root", suite.root, "--reporter=default", "--reporter=json", `--outputFile.json=${output}`]);

@@ -62,11 +62,6 @@ export class WllamaEngine implements InferenceEngine {
     }
   }
 
-  /** The load-time speed the node announces until real jobs measure it. */
-  withSpeed(tokensPerSecond: number): void {
-    (this.models as ModelInfo[])[0] = { ...this.models[0]!, tokensPerSecond };
-  }
-
   async generate(request: GenerationRequest, { signal, onPiece }: GenerationOptions): Promise<GenerationResult> {
     const { input, sampling } = request;
     const common = {

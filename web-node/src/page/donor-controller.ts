@@ -87,7 +87,6 @@ export class DonorController {
     try {
       engine = await WorkerEngine.load(this.options.createWorker, this.#spec(choice), {
         onProgress: (progress) => generation === this.#generation && this.#setPhase({ phase: "loading", choice, progress }),
-        onLost: (error) => void this.#recover(choice, error, generation),
       });
     } catch (error) {
       if (generation === this.#generation) await this.#recover(choice, error as EngineError, generation);

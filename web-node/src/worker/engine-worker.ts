@@ -57,19 +57,21 @@ self.onmessage = (event: MessageEvent<PageToWorker>) => {
 async function load(spec: EngineSpec): Promise<void> {
   const onProgress = (progress: LoadProgress) => post({ type: "progress", progress });
   try {
+    let loaded: InferenceEngine;
+    let threads = 1;
     if (spec.engine === "wllama") {
       const { WllamaEngine } = await import("../engines/wllama-engine.ts");
       const wllama = await WllamaEngine.load({ ...spec, onProgress });
-      wllama.withSpeed(await measureSpeed(wllama));
-      engine = wllama;
-      post({ type: "loaded", models: [...wllama.models], threads: wllama.threads });
+      threads = wllama.threads;
+      loaded = wllama;
     } else {
       const { loadWebllm } = await import("../engines/load-webllm.ts");
-      const webllm = await loadWebllm(spec.modelId, onProgress, (error) => post({ type: "lost", error: toWireError(error) }));
-      webllm.withSpeed(await measureSpeed(webllm));
-      engine = webllm;
-      post({ type: "loaded", models: [...webllm.models], threads: 1 });
+      loaded = await loadWebllm(spec.modelId, onProgress);
     }
+    // Announced until real jobs measure it; the node session then reports those speeds.
+    const tokensPerSecond = await measureSpeed(loaded);
+    engine = loaded;
+    post({ type: "loaded", models: loaded.models.map((model) => ({ ...model, tokensPerSecond })), threads });
   } catch (error) {
     post({ type: "load-failed", error: toWireError(error) });
   }

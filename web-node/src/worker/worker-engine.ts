@@ -11,8 +11,6 @@ interface PendingJob {
 
 export interface WorkerEngineEvents {
   onProgress(progress: LoadProgress): void;
-  /** The engine broke outside a job (GPU device lost); jobs in hand have already failed. */
-  onLost(error: WireError): void;
 }
 
 /**
@@ -43,7 +41,7 @@ export class WorkerEngine implements InferenceEngine {
         else if (message.type === "loaded") {
           engine.#models = message.models;
           engine.#threads = message.threads;
-          engine.worker.onmessage = (next: MessageEvent<WorkerToPage>) => engine.#receive(next.data, events);
+          engine.worker.onmessage = (next: MessageEvent<WorkerToPage>) => engine.#receive(next.data);
           resolve(engine);
         } else if (message.type === "load-failed") {
           engine.worker.terminate();
@@ -93,12 +91,7 @@ export class WorkerEngine implements InferenceEngine {
     this.#failAll({ code: "node_stopped", message: "the donor stopped this tab", retryable: true });
   }
 
-  #receive(message: WorkerToPage, events: WorkerEngineEvents): void {
-    if (message.type === "lost") {
-      this.#failAll(message.error);
-      events.onLost(message.error);
-      return;
-    }
+  #receive(message: WorkerToPage): void {
     if (message.type !== "piece" && message.type !== "result" && message.type !== "failed") return;
     const job = this.#jobs.get(message.id);
     if (!job) return;

@@ -46,6 +46,4 @@ export type WorkerToPage =
   | { type: "piece"; id: number; piece: GeneratedPiece }
   | { type: "result"; id: number; result: GenerationResult }
   | { type: "failed"; id: number; error: WireError }
-  /** The engine broke outside any job (a GPU device lost): the page must load again. */
-  | { type: "lost"; error: WireError }
   | { type: "disposed" };
