@@ -11,11 +11,10 @@ import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "../e2e/harness/agent-process.ts";
 import { startLocalEdge } from "../e2e/harness/local-edge.ts";
 import { modelCache } from "../e2e/harness/paths.ts";
+import { benchModel } from "./bench-model.ts";
 
 const rounds = Number(process.env.ROUNDS ?? 20);
 const maxTokens = Number(process.env.MAX_TOKENS ?? 64);
-/** Wide enough that decoding takes real time (~5M parameters), small enough to make in a second. */
-const benchModel = { name: "rung-bench", embeddingLength: 256, layers: 6, heads: 8, contextLength: 2048, seed: 3, outputScale: 4 };
 const messages = [{ role: "user" as const, content: "Write a short story about a lighthouse keeper." }];
 const sampling = { maxTokens, temperature: 0, topP: 1, stop: [] };
 

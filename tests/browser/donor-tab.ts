@@ -1,4 +1,4 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 
 export interface DonorFigures {
   jobsServed: number;
@@ -19,10 +19,12 @@ export class DonorTab {
     page.on("pageerror", (error) => this.log.push(`page error: ${error.message}`));
   }
 
-  static async open(browser: Browser, edgeUrl: string): Promise<DonorTab> {
-    const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
+  /** `query` is the page's own (e.g. `?threads=2`). */
+  static async open(browser: Browser | BrowserContext, edgeUrl: string, query = ""): Promise<DonorTab> {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 900, height: 1100 });
     const tab = new DonorTab(page);
-    await page.goto(`${edgeUrl}/donate`);
+    await page.goto(`${edgeUrl}/donate${query}`);
     // The model list fills once the page has read the pool's settings and surveyed the device.
     await page.waitForSelector("#model-select:not([disabled])", { timeout: 30_000 });
     return tab;

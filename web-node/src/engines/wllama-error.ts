@@ -1,13 +1,7 @@
 import { WllamaAbortError, WllamaError, WllamaRuntimeError } from "@wllama/wllama/esm/index.js";
 import { EngineError } from "@rung/shared/node";
 import { WireErrorCode } from "@rung/shared/protocol";
-
-/** Codes the browser engines report, to the edge in `job-error` and to the page for its words and its recovery. */
-export const WllamaErrorCode = {
-  outOfMemory: "out_of_memory",
-  loadFailed: "model_load_failed",
-  contextFull: "context_full",
-} as const;
+import { WebEngineErrorCode } from "./web-engine-error-code.ts";
 
 /**
  * wllama's errors as engine errors. wllama classifies its own failures
@@ -19,13 +13,13 @@ export function toWllamaError(error: unknown, during: "load" | "generate"): Engi
   if (error instanceof WllamaAbortError) return new EngineError(WireErrorCode.cancelled, "generation was aborted", false);
   const message = error instanceof Error ? error.message : String(error);
   if (isOutOfMemory(error, message)) {
-    return new EngineError(WllamaErrorCode.outOfMemory, `this device ran out of memory for the model (${message})`, true, { cause: error });
+    return new EngineError(WebEngineErrorCode.outOfMemory, `this device ran out of memory for the model (${message})`, true, { cause: error });
   }
   if (error instanceof WllamaError && error.type === "kv_cache_full") {
-    return new EngineError(WllamaErrorCode.contextFull, "the request does not fit in the context this tab allocated", true, { cause: error });
+    return new EngineError(WebEngineErrorCode.contextLengthExceeded, "the request does not fit in the context this tab allocated", true, { cause: error });
   }
   if (during === "load" || (error instanceof WllamaError && (error.type === "download_error" || error.type === "load_error"))) {
-    return new EngineError(WllamaErrorCode.loadFailed, `the model could not be loaded: ${message}`, true, { cause: error });
+    return new EngineError(WebEngineErrorCode.loadFailed, `the model could not be loaded: ${message}`, true, { cause: error });
   }
   // Anything else failed in this tab only; another node may well answer.
   return new EngineError(WireErrorCode.engineFailure, message, true, { cause: error });

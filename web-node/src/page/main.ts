@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     cores: navigator.hardwareConcurrency || 1,
     ...(typeof deviceMemory === "number" && { memoryGb: deviceMemory }),
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    ...requestedThreads(),
   };
   const survey = await surveyWebgpu(config, device);
   renderDevice(device, survey);
@@ -106,6 +107,12 @@ async function downloadSizes(config: DonateConfig): Promise<Map<string, number>>
       }),
   );
   return sizes;
+}
+
+/** `?threads=N`: donors who want to lend more (or fewer) CPU threads than half their cores, and benchmarks. */
+function requestedThreads(): { requestedThreads?: number } {
+  const threads = Number(new URLSearchParams(location.search).get("threads"));
+  return Number.isInteger(threads) && threads > 0 ? { requestedThreads: threads } : {};
 }
 
 /** A stable name per tab session, so the operator's status page can tell tabs apart. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { donateConfig, type BrowserModel } from "@rung/shared/protocol";
 import { fallbackAfter, planModels, type WebgpuSurvey } from "./model-plan.ts";
-import { recoveryFor } from "./recovery-for.ts";
 
 const MB = 1024 ** 2;
 const gguf = (id: string, sizeBytes?: number): BrowserModel => ({ id, url: `/models/${id}.gguf`, contextLength: 2048, ...(sizeBytes && { sizeBytes }) });
@@ -32,8 +31,10 @@ describe("planModels", () => {
     const isolated = planModels(config, noGpu, { cores: 8, crossOriginIsolated: true }, new Map());
     expect(isolated.notes[0]).toContain("navigator.gpu is missing");
     expect(isolated.choices.every((c) => c.engine === "wllama" && c.threads === 4)).toBe(true);
-    const plain = planModels(config, noGpu, { cores: 8, crossOriginIsolated: false }, new Map());
+    const plain = planModels(config, noGpu, { cores: 8, crossOriginIsolated: false, requestedThreads: 4 }, new Map());
     expect(plain.choices.every((c) => c.engine === "wllama" && c.threads === 1)).toBe(true);
+    const asked = planModels(config, noGpu, { cores: 8, crossOriginIsolated: true, requestedThreads: 16 }, new Map());
+    expect(asked.choices.every((c) => c.engine === "wllama" && c.threads === 8)).toBe(true);
   });
 
   it("leaves out GGUF models bigger than half the device's memory, and says so", () => {
@@ -57,14 +58,5 @@ describe("falling back", () => {
     expect(fallbackAfter(plan.choices, gpuLarge!, "smaller-model")).toBe(gpuSmall);
     expect(fallbackAfter(plan.choices, gpuLarge!, "cpu-engine")).toBe(cpuBig);
     expect(fallbackAfter(plan.choices, plan.choices.at(-1)!, "smaller-model")).toBeUndefined();
-  });
-
-  it("maps engine failures to what the tab does next", () => {
-    expect(recoveryFor("gpu_device_lost")).toBe("reload");
-    expect(recoveryFor("out_of_memory")).toBe("smaller-model");
-    expect(recoveryFor("model_load_failed")).toBe("smaller-model");
-    expect(recoveryFor("webgpu_unsupported")).toBe("cpu-engine");
-    expect(recoveryFor("cancelled")).toBe("none");
-    expect(recoveryFor("engine_failure")).toBe("none");
   });
 });

@@ -8,6 +8,8 @@ export interface DeviceFacts {
   memoryGb?: number;
   /** Cross-origin isolated pages may share memory between threads, which wllama needs for more than one. */
   crossOriginIsolated: boolean;
+  /** Threads the donor asked for (`?threads=N`); default half the cores, leaving the rest to them. */
+  requestedThreads?: number;
 }
 
 export interface WebgpuSurvey {
@@ -46,7 +48,7 @@ export function planModels(config: DonateConfig, survey: WebgpuSurvey, device: D
   else if (choices.length === 0 && survey.excluded.length > 0) notes.push(`None of the GPU models fit: ${survey.excluded.map((e) => `${e.modelId}: ${e.reason}`).join("; ")}.`);
 
   const budget = (device.memoryGb ?? ASSUMED_MEMORY_GB) * GB * MEMORY_SHARE;
-  const threads = device.crossOriginIsolated ? Math.max(1, Math.floor(device.cores / 2)) : 1;
+  const threads = device.crossOriginIsolated ? Math.max(1, Math.min(device.cores, device.requestedThreads ?? Math.floor(device.cores / 2))) : 1;
   const gguf = config.ggufModels
     .map((model) => ({ model, sizeBytes: model.sizeBytes ?? sizes.get(model.id) }))
     .sort((a, b) => (b.sizeBytes ?? 0) - (a.sizeBytes ?? 0));
