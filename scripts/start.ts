@@ -1,11 +1,13 @@
 // `npm start`: the local fabric on one machine. The edge runs in workerd via
 // `wrangler dev` (no Cloudflare account needed) and one rung-agent serves a
-// generated default model, or RUNG_MODEL=<path|hf:uri>. Ctrl-C stops both,
-// letting the agent finish what it is answering first.
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
+// generated default model, or RUNG_MODEL=<path|hf:uri>. The edge's donate page
+// offers the same GGUF to browser tabs, from a loopback model host. Ctrl-C
+// stops everything, letting the agent finish what it is answering first.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTestModel } from "../tests/fixtures/gguf/make-test-model.ts";
+import { startModelFileServer } from "../tests/fixtures/model-file-server.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.RUNG_PORT ?? 8787);
@@ -14,7 +16,11 @@ const edge = `http://127.0.0.1:${port}`;
 const model = process.env.RUNG_MODEL ?? (await ensureTestModel("small", join(root, ".cache", "models")));
 const children: ChildProcess[] = [];
 
-const wrangler = start("edge", "npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"], {
+// The edge serves the donate page from web-node/dist.
+if (spawnSync("npm", ["run", "--silent", "build", "-w", "web-node"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
+const donatedModel = await donatePolicy(model);
+
+const wrangler = start("edge", "npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...donatedModel.args], {
   WRANGLER_SEND_METRICS: "false",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? join(root, ".cache", "xdg"),
@@ -37,6 +43,7 @@ Rung is running.
   models         auto (smallest capable first), ${modelIds.join(", ")}
   health         ${edge}/health
   status         ${edge}/v1/status   (the ladder: models, nodes, breakers, queue)
+  donate page    ${edge}/donate      (a browser tab joins as a node${donatedModel.id ? ` serving ${donatedModel.id} with wllama` : ""})
 
 Try it:
 
@@ -76,6 +83,19 @@ for (const child of children) {
     for (const other of children) stop(other, "SIGTERM");
     process.exit(1);
   });
+}
+
+/**
+ * RUNG_POLICY as given, or a policy that offers the local GGUF to donated tabs
+ * from a loopback model host (the edge's assets are for the page, not for models).
+ */
+async function donatePolicy(modelPath: string): Promise<{ args: string[]; id?: string }> {
+  if (process.env.RUNG_POLICY) return { args: ["--var", `RUNG_POLICY:${process.env.RUNG_POLICY}`] };
+  if (!modelPath.endsWith(".gguf")) return { args: [] };
+  const files = await startModelFileServer(dirname(modelPath));
+  const id = basename(modelPath, ".gguf");
+  const policy = { donate: { ggufModels: [{ id, url: `${files.url}/${basename(modelPath)}` }] } };
+  return { args: ["--var", `RUNG_POLICY:${JSON.stringify(policy)}`], id };
 }
 
 function start(label: string, command: string, args: string[], env: Record<string, string>): ChildProcess {
