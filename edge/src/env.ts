@@ -3,6 +3,8 @@ import type { Fabric } from "./fabric/fabric.ts";
 /** Bindings and vars from wrangler.toml; secrets are set with `wrangler secret put`. */
 export interface Env {
   FABRIC: DurableObjectNamespace<Fabric>;
+  /** The donate page, built by Vite into web-node/dist (wrangler.toml `[assets]`); the Worker serves it under /donate. */
+  ASSETS: Fetcher;
   /** Comma-separated API keys clients must send as `Authorization: Bearer`. Unset: the API is open (local dev). */
   RUNG_API_KEYS?: string;
   /** Token nodes must present to join. Unset: every node may join (local dev). */

@@ -3,6 +3,7 @@ import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./middleware/error-handler.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { donateRoutes } from "./routes/donate.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { openaiRoutes } from "./routes/openai.ts";
@@ -14,6 +15,7 @@ const app = new Hono<AppEnv>()
   .route("/v1/nodes", nodeRoutes)
   .route("/v1/status", statusRoutes)
   .route("/admin", adminRoutes)
+  .route("/donate", donateRoutes)
   .route("/v1", openaiRoutes)
   .onError(onError)
   .notFound(onNotFound);

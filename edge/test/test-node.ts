@@ -38,8 +38,13 @@ export class TestNode {
     });
   }
 
-  static async connect(query = ""): Promise<TestNode> {
-    const response = await SELF.fetch(`http://edge/v1/nodes/connect${query}`, { headers: { upgrade: "websocket" } });
+  /** Through the join-token entrance by default; pass `DONATE_CONNECT_PATH` to come in as a donated tab. */
+  static async connect(query = "", path = "/v1/nodes/connect"): Promise<TestNode> {
+    return TestNode.from(await SELF.fetch(`http://edge${path}${query}`, { headers: { upgrade: "websocket" } }));
+  }
+
+  /** A node on the socket of an upgrade response, however the test made the request. */
+  static async from(response: Response): Promise<TestNode> {
     const socket = response.webSocket;
     if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
     socket.accept();
@@ -111,6 +116,11 @@ export class TestNode {
 
 export function helloOf(name: string, models: ModelInfo[], slots = 2, protocol = PROTOCOL_VERSION): Hello {
   return { type: "hello", protocol, node: { name, kind: "native", engine: "echo", slots }, models };
+}
+
+/** A donated tab's hello, as the donate page sends it: a browser in the public tier unless told otherwise. */
+export function browserHelloOf(name: string, models: ModelInfo[], trust: NonNullable<Hello["node"]["trust"]> = "public"): Hello {
+  return { type: "hello", protocol: PROTOCOL_VERSION, node: { name, kind: "browser", engine: "wllama", slots: 1, trust }, models };
 }
 
 export function chat(body: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {

@@ -8,7 +8,8 @@ import { idSchema, PROTOCOL_VERSION } from "./messages.ts";
  * The page parses it like any frame: the edge is a different program.
  */
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+/** Not [::1]: a Content-Security-Policy source cannot name an IPv6 address, so the page could not fetch from it. */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost"]);
 
 /** A GGUF a donor downloads: same-origin paths, https, or http only on this machine (local fabrics and tests). */
 export const modelUrlSchema = z
@@ -24,7 +25,7 @@ export const modelUrlSchema = z
       return;
     }
     if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return;
-    ctx.addIssue({ code: "custom", message: "must be https (http only for 127.0.0.1, localhost or [::1])" });
+    ctx.addIssue({ code: "custom", message: "must be https (http only for 127.0.0.1 or localhost)" });
   });
 
 export const browserModelSchema = z

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { donateConfig, donateConfigSchema } from "../protocol/donate-config.ts";
 import { DEFAULT_POLICY, parsePolicy, parsePolicyJson, policySchema } from "./policy.ts";
 import { DEFAULT_PROFILE_WEIGHTS } from "./profiles.ts";
 
@@ -134,6 +135,51 @@ describe("upstreams", () => {
     };
     expect(parsePolicy({ upstreams: [upstream({ models: [model] })] }).ok).toBe(true);
     expect(message({ upstreams: [upstream({ models: [{ ...model, capabilities: { jsonSchema: true } }] })] })).toMatch(/capabilities\.tools/);
+  });
+});
+
+describe("donate", () => {
+  const gguf = (fields: Record<string, unknown> = {}) => ({ id: "tiny-q8", url: "https://models.example.com/tiny-q8.gguf", ...fields });
+
+  it("is open to donated tabs with no models offered by default", () => {
+    expect(DEFAULT_POLICY.donate).toEqual({ acceptPublicNodes: true, ggufModels: [], webllmModels: [] });
+    const closed = parsePolicy({ donate: { acceptPublicNodes: false } });
+    expect(closed.ok && closed.policy.donate).toEqual({ acceptPublicNodes: false, ggufModels: [], webllmModels: [] });
+  });
+
+  it("takes GGUF models by https, same-origin path or loopback http, with a 2048-token context unless told", () => {
+    const models = [gguf(), gguf({ id: "local", url: "http://127.0.0.1:8787/m.gguf" }), gguf({ id: "here", url: "/models/m.gguf", sizeBytes: 1234, contextLength: 512 })];
+    const result = parsePolicy({ donate: { ggufModels: models, webllmModels: ["Qwen2.5-0.5B-Instruct-q4f16_1-MLC"] } });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.policy.donate.ggufModels.map((m) => m.contextLength)).toEqual([2048, 2048, 512]);
+    expect(result.policy.donate.ggufModels[2]).toEqual({ id: "here", url: "/models/m.gguf", sizeBytes: 1234, contextLength: 512 });
+  });
+
+  it("refuses a model URL a donor should not fetch, naming the field", () => {
+    expect(message({ donate: { ggufModels: [gguf({ url: "http://models.example.com/m.gguf" })] } })).toMatch(/^donate\.ggufModels\[0\]\.url: must be https/);
+    expect(message({ donate: { ggufModels: [gguf({ url: "//evil.example.com/m.gguf" })] } })).toMatch(/^donate\.ggufModels\[0\]\.url: /);
+    expect(message({ donate: { ggufModels: [gguf({ url: "javascript:alert(1)" })] } })).toMatch(/^donate\.ggufModels\[0\]\.url: must be https/);
+  });
+
+  it("is strict, in the section and in each model", () => {
+    expect(message({ donate: { acceptPublicNode: true } })).toMatch(/^donate: Unrecognized key.*acceptPublicNode/);
+    expect(message({ donate: { ggufModels: [gguf({ sha256: "00" })] } })).toMatch(/^donate\.ggufModels\[0\]: Unrecognized key.*sha256/);
+    expect(message({ donate: { ggufModels: [gguf({ contextLength: 16 })] } })).toMatch(/^donate\.ggufModels\[0\]\.contextLength: Too small/);
+    expect(message({ donate: { webllmModels: ["a model"] } })).toMatch(/^donate\.webllmModels\[0\]: /);
+  });
+
+  it("refuses duplicate model ids, naming the second", () => {
+    expect(message({ donate: { ggufModels: [gguf(), gguf({ url: "/other.gguf" })] } })).toBe("donate.ggufModels[1].id: duplicate model id 'tiny-q8'");
+    expect(message({ donate: { webllmModels: ["a", "b", "a"] } })).toBe("donate.webllmModels[2]: duplicate model id 'a'");
+  });
+
+  it("holds no more models than the page's config accepts, so every policy makes a valid config", () => {
+    const many = Array.from({ length: 33 }, (_, i) => gguf({ id: `m${i}` }));
+    expect(message({ donate: { ggufModels: many } })).toMatch(/^donate\.ggufModels: Too big/);
+    const result = parsePolicy({ donate: { ggufModels: many.slice(0, 32) } });
+    if (!result.ok) throw new Error(result.message);
+    const { acceptPublicNodes, ggufModels, webllmModels } = result.policy.donate;
+    expect(donateConfigSchema.safeParse(donateConfig({ accepting: acceptPublicNodes, ggufModels, webllmModels })).success).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { browserModelSchema } from "../protocol/donate-config.ts";
 import { capabilitiesSchema, idSchema, nodeNameSchema } from "../protocol/messages.ts";
 import { DEFAULT_PROFILE_WEIGHTS } from "./profiles.ts";
 
@@ -162,6 +163,23 @@ const upstreamSchema = z
   })
   .strict();
 
+/**
+ * The donate page (`/donate`): whether browser tabs may join the pool through its
+ * open entrance, and which models it offers them. Bounds match `donateConfigSchema`,
+ * so every policy makes a config the page accepts.
+ */
+const donateSchema = z
+  .object({
+    /** False closes `/donate/connect` (403) and the page offers nothing; tabs already joined stay. */
+    acceptPublicNodes: z.boolean().default(true),
+    /** GGUF files a tab without WebGPU may load with wllama, in the order the page offers them (smallest first). */
+    ggufModels: z.array(browserModelSchema).max(32).default([]),
+    /** WebLLM prebuilt model ids a WebGPU tab may choose from; empty means any that fits. */
+    webllmModels: z.array(idSchema).max(256).default([]),
+  })
+  .strict()
+  .prefault({});
+
 export const policySchema = z
   .object({
     defaultProfile: z.enum(PROFILE_NAMES).default("balanced"),
@@ -177,16 +195,21 @@ export const policySchema = z
     /** USD per million tokens, by model id. */
     prices: z.record(idSchema, z.number().min(0).max(1e6)).default({}),
     upstreams: z.array(upstreamSchema).max(16).default([]),
+    donate: donateSchema,
   })
   .strict()
   .superRefine((policy, ctx) => {
-    const names = new Set<string>();
-    policy.upstreams.forEach((upstream, index) => {
-      if (names.has(upstream.name)) {
-        ctx.addIssue({ code: "custom", message: `duplicate upstream name '${upstream.name}'`, path: ["upstreams", index, "name"] });
-      }
-      names.add(upstream.name);
-    });
+    const refuseDuplicates = (values: readonly string[], what: string, pathOf: (index: number) => (string | number)[]) => {
+      const seen = new Set<string>();
+      values.forEach((value, index) => {
+        if (seen.has(value)) ctx.addIssue({ code: "custom", message: `duplicate ${what} '${value}'`, path: pathOf(index) });
+        seen.add(value);
+      });
+    };
+    refuseDuplicates(policy.upstreams.map((u) => u.name), "upstream name", (i) => ["upstreams", i, "name"]);
+    // Two downloads under one id would make one catalog model with different weights behind it.
+    refuseDuplicates(policy.donate.ggufModels.map((m) => m.id), "model id", (i) => ["donate", "ggufModels", i, "id"]);
+    refuseDuplicates(policy.donate.webllmModels, "model id", (i) => ["donate", "webllmModels", i]);
   });
 
 export type Policy = z.infer<typeof policySchema>;

@@ -100,6 +100,7 @@ describe("the donate page", () => {
     expect(figures.jobsServed).toBeGreaterThanOrEqual(2);
     expect(figures.tokens).toBe(fromTab.reduce((sum, answer) => sum + answer.completionTokens, 0));
     expect(await tab.text("#rate")).toMatch(/tok\/s$/);
+    expect(tab.log.filter((line) => line.includes("CSP violation"))).toEqual([]);
     await tab.page.screenshot({ path: join(repoRoot, ".cache", "test-results", "donate-serving.png"), fullPage: true });
   });
 

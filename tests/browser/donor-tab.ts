@@ -24,6 +24,10 @@ export class DonorTab {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 900, height: 1100 });
     const tab = new DonorTab(page);
+    // The edge serves the page under a strict Content-Security-Policy; anything it blocks is a bug in the page or the policy.
+    await page.addInitScript(() =>
+      document.addEventListener("securitypolicyviolation", (event) => console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`)),
+    );
     await page.goto(`${edgeUrl}/donate${query}`);
     // The model list fills once the page has read the pool's settings and surveyed the device.
     await page.waitForSelector("#model-select:not([disabled])", { timeout: 30_000 });

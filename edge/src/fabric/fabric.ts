@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  DONATE_CONNECT_PATH,
   PING_FRAME,
   PONG_FRAME,
   PROTOCOL_VERSION,
@@ -16,6 +17,7 @@ import {
 import { buildCatalog, type CatalogEntry, type NodeView, type Policy } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
 import { ApiError } from "../middleware/api-error.ts";
+import { trustAtHello, type Entrance } from "./entrance.ts";
 import { fabricJobSchema } from "./fabric-job.ts";
 import { LadderRouter } from "./ladder-router.ts";
 import { NodeRegistry, type NodeAttachment } from "./node-registry.ts";
@@ -65,6 +67,8 @@ export class Fabric extends DurableObject<Env> {
         take: (nodeId, modelId) => this.#nodes.take(nodeId, modelId),
         release: (nodeId, modelId) => this.#nodes.release(nodeId, modelId),
         nameOf: (nodeId) => upstreamOf(this.#router.policy.upstreams, nodeId)?.name ?? this.#nodes.nameOf(nodeId),
+        // The operator named each upstream in the policy: it vouches for them as for its own machines.
+        trustOf: (nodeId) => (upstreamOf(this.#router.policy.upstreams, nodeId) ? "private" : this.#nodes.trustOf(nodeId)),
       },
       {
         tokenTimeoutMs: msFrom(env.RUNG_TOKEN_TIMEOUT_MS, 30_000),
@@ -78,7 +82,8 @@ export class Fabric extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (path === "/connect") return this.#connect(request);
+    if (path === "/connect") return this.#connect(request, "connect");
+    if (path === DONATE_CONNECT_PATH) return this.#connect(request, "donate");
     if (path === "/jobs" && request.method === "POST") return this.#submit(request);
     if (path.startsWith("/v1/nodes/tunnel/") && request.method === "POST") {
       return this.#tunnelCalls.handle(path, request).catch((error: unknown) => {
@@ -153,12 +158,17 @@ export class Fabric extends DurableObject<Env> {
     this.#forget(socket);
   }
 
-  #connect(request: Request): Response {
+  #connect(request: Request, entrance: Entrance): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new ApiError({ status: 400, message: "This endpoint expects a WebSocket upgrade." }).toResponse();
     }
+    // Checked here rather than in the Worker: the Fabric holds the current policy, so this costs no extra call.
+    if (entrance === "donate" && !this.#router.policy.donate.acceptPublicNodes) {
+      const message = "This pool is not taking donated compute now: its operator has closed the donate page.";
+      return new ApiError({ status: 403, message, code: "donations_closed" }).toResponse();
+    }
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#nodes.accept(server, `node_${crypto.randomUUID()}`);
+    this.#nodes.accept(server, `node_${crypto.randomUUID()}`, entrance);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -200,13 +210,19 @@ export class Fabric extends DurableObject<Env> {
   #hello(socket: WebSocket, attachment: NodeAttachment, hello: Hello): void {
     if (!isCompatibleProtocol(hello.protocol)) {
       const error = wireError(WireErrorCode.protocolVersionUnsupported, protocolMismatchMessage(hello.protocol), false);
-      socket.send(JSON.stringify({ type: "error", error, fatal: true }));
-      socket.close(CLOSE_POLICY, "protocol version unsupported");
-      return;
+      return this.#refuseHello(socket, error, "protocol version unsupported");
     }
-    this.#nodes.join(socket, attachment, { node: hello.node, models: hello.models, hardware: hello.hardware });
+    const tier = trustAtHello(attachment.entrance, hello.node);
+    if (!tier.ok) return this.#refuseHello(socket, wireError(WireErrorCode.unauthorized, tier.message, false), "public entrance");
+    this.#nodes.join(socket, { ...attachment, trust: tier.trust }, { node: hello.node, models: hello.models, hardware: hello.hardware });
     socket.send(JSON.stringify({ type: "welcome", nodeId: attachment.nodeId, protocol: PROTOCOL_VERSION }));
     this.#router.nodesChanged();
+  }
+
+  /** A hello the edge will never accept: the node gets the reason to print, then the socket closes. */
+  #refuseHello(socket: WebSocket, error: WireError, reason: string): void {
+    socket.send(JSON.stringify({ type: "error", error, fatal: true }));
+    socket.close(CLOSE_POLICY, reason);
   }
 
   #badFrame(socket: WebSocket, attachment: NodeAttachment, error: WireError): void {

@@ -1,5 +1,6 @@
 import type { Heartbeat, Hello } from "@rung/shared/protocol";
 import type { NodeView } from "@rung/shared/routing";
+import { trustOfEntrance, type Entrance, type Trust } from "./entrance.ts";
 import { TunnelNodes, type TunnelNode } from "./tunnel-nodes.ts";
 
 /**
@@ -14,6 +15,10 @@ export interface NodeAttachment {
   draining: boolean;
   /** Set once the node's `hello` was accepted; until then it gets no jobs. */
   joined: boolean;
+  /** The door the socket came in by, fixed at connect: it decides what a hello may claim. */
+  entrance: Entrance;
+  /** The node's tier: `public` through the donate entrance, else what its hello claimed (`private` unless it said otherwise). */
+  trust: Trust;
 }
 
 /** What a node said about itself in `hello`, kept current by its heartbeats. */
@@ -43,13 +48,17 @@ export class NodeRegistry {
     this.tunnels = new TunnelNodes(ctx.storage);
   }
 
-  accept(socket: WebSocket, nodeId: string): void {
+  accept(socket: WebSocket, nodeId: string, entrance: Entrance): void {
     this.ctx.acceptWebSocket(socket, [nodeId]);
-    this.update(socket, { nodeId, connectedAt: Date.now(), badFrames: 0, draining: false, joined: false });
+    const trust = trustOfEntrance(entrance);
+    this.update(socket, { nodeId, connectedAt: Date.now(), badFrames: 0, draining: false, joined: false, entrance, trust });
   }
 
   attachmentOf(socket: WebSocket): NodeAttachment | null {
-    return (socket.deserializeAttachment() as NodeAttachment | null) ?? null;
+    const stored = socket.deserializeAttachment() as (Omit<NodeAttachment, "entrance" | "trust"> & Partial<NodeAttachment>) | null;
+    if (!stored) return null;
+    // Sockets accepted by an edge older than the donate entrance came in through /connect.
+    return { entrance: "connect", trust: "private", ...stored };
   }
 
   update(socket: WebSocket, attachment: NodeAttachment): void {
@@ -133,6 +142,13 @@ export class NodeRegistry {
     return this.#announcementOf(nodeId)?.node.name ?? nodeId;
   }
 
+  /** A socket node's tier is on its attachment; a tunnel node joined with the token, so it is what it claimed. */
+  trustOf(nodeId: string): Trust {
+    const socket = this.ctx.getWebSockets(nodeId)[0];
+    const attachment = socket && this.attachmentOf(socket);
+    return attachment ? attachment.trust : (this.#announcementOf(nodeId)?.node.trust ?? "private");
+  }
+
   /** Every joined node, socket or tunnel: to the router they are alike. */
   views(): NodeView[] {
     const views: NodeView[] = [];
@@ -155,6 +171,7 @@ export class NodeRegistry {
     return {
       id: nodeId,
       name: announcement.node.name,
+      kind: announcement.node.kind,
       slots: announcement.node.slots,
       active: sum(this.#active.get(nodeId)),
       activeByModel: this.activeByModel(nodeId),

@@ -1,4 +1,6 @@
 /// <reference types="vite/client" />
+// First: configures zod before any schema module is evaluated.
+import "./zod-without-eval.ts";
 import wasmUrl from "@wllama/wllama/esm/wasm/wllama.wasm?url";
 import { DONATE_CONFIG_PATH, donateConfigSchema, type DonateConfig } from "@rung/shared/protocol";
 import type { WorkerToPage } from "../worker/worker-messages.ts";

@@ -1,0 +1,119 @@
+import { SELF, env, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { errorBodySchema } from "@rung/shared/openai";
+import { DONATE_CONNECT_PATH } from "@rung/shared/protocol";
+import { NodeRegistry } from "../src/fabric/node-registry.ts";
+import app from "../src/index.ts";
+import { TestNode, browserHelloOf, chat, helloOf, model, putPolicy, resetPolicy } from "./test-node.ts";
+
+afterEach(async () => {
+  await TestNode.closeAll();
+  await resetPolicy();
+});
+
+const tiny = model("tiny-q8", 500_000);
+
+/** A tab that came in through the donate page's entrance and said hello. */
+async function donatedTab(name: string, hello = browserHelloOf(name, [tiny])): Promise<TestNode> {
+  const node = await TestNode.connect("", DONATE_CONNECT_PATH);
+  node.send(hello);
+  return node;
+}
+
+type StatusNode = { name: string; kind?: string; trust: string };
+async function statusNodes(): Promise<StatusNode[]> {
+  const status = (await (await SELF.fetch("http://edge/v1/status")).json()) as { catalog: { nodes: StatusNode[] }[] };
+  return status.catalog.flatMap((entry) => entry.nodes);
+}
+
+describe("/donate/connect", () => {
+  it("takes a public browser tab that then answers a chat completion end to end", async () => {
+    const tab = await donatedTab("tab-1");
+    await tab.next("welcome");
+    const pending = chat({ model: "auto" });
+    const job = await tab.next("job");
+    expect(job.model).toBe("tiny-q8");
+    tab.answer(job, ["Hello", " from", " a tab"]);
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-rung-node")).toBe("tab-1");
+    const body = (await response.json()) as { choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toBe("Hello from a tab");
+  });
+
+  it("refuses a hello that claims the private tier, or no tier, or a native agent, with a fatal error", async () => {
+    const { trust: _absent, ...tierless } = browserHelloOf("says-nothing", [tiny]).node;
+    const hellos = [
+      browserHelloOf("claims-private", [tiny], "private"),
+      { ...browserHelloOf("says-nothing", [tiny]), node: tierless },
+      { ...helloOf("agent", [tiny]), node: { ...helloOf("agent", [tiny]).node, trust: "public" as const } },
+    ];
+    for (const hello of hellos) {
+      const node = await donatedTab(hello.node.name, hello);
+      const refusal = await node.next("error");
+      expect(refusal).toMatchObject({ fatal: true, error: { code: "unauthorized", retryable: false } });
+      expect(refusal.error.message).toMatch(/public tier only.*kind "browser".*trust "public"/);
+      await expect(node.next("welcome", 500)).rejects.toThrow(/closed|no welcome/);
+    }
+    expect((await chat({ model: "auto" })).status).toBe(503);
+  });
+
+  it("answers 403 in OpenAI's shape when the operator has closed donations, and opens again with the policy", async () => {
+    await putPolicy({ donate: { acceptPublicNodes: false } });
+    const refused = await SELF.fetch(`http://edge${DONATE_CONNECT_PATH}`, { headers: { upgrade: "websocket" } });
+    expect(refused.status).toBe(403);
+    expect(refused.webSocket).toBeNull();
+    const error = errorBodySchema.parse(await refused.json()).error;
+    expect(error).toMatchObject({ code: "donations_closed", type: "permission_error" });
+    expect(error.message).toMatch(/not taking donated compute/);
+    // Owned machines still join.
+    await TestNode.join("owned", [tiny]);
+    await resetPolicy();
+    await (await donatedTab("tab-again")).next("welcome");
+  });
+
+  it("wants a WebSocket upgrade", async () => {
+    const plain = await SELF.fetch(`http://edge${DONATE_CONNECT_PATH}`);
+    expect(plain.status).toBe(400);
+    expect(errorBodySchema.parse(await plain.json()).error.code).toBe("websocket_expected");
+  });
+
+  it("needs no join token even when one is set, while /v1/nodes/connect still does", async () => {
+    const withToken = { ...env, RUNG_NODE_TOKEN: "join-me" };
+    const owned = await app.request("/v1/nodes/connect", { headers: { upgrade: "websocket" } }, withToken);
+    expect(owned.status).toBe(401);
+    expect(errorBodySchema.parse(await owned.json()).error.code).toBe("invalid_node_token");
+    const tab = await TestNode.from(await app.request(DONATE_CONNECT_PATH, { headers: { upgrade: "websocket" } }, withToken));
+    tab.send(browserHelloOf("tokenless", [tiny]));
+    await tab.next("welcome");
+  });
+});
+
+describe("trust on the status page", () => {
+  it("shows each node's tier: public for donated tabs, private for owned nodes unless they say public", async () => {
+    await (await donatedTab("tab")).next("welcome");
+    await TestNode.join("owned", [tiny]);
+    const modest = await TestNode.connect();
+    modest.send(browserHelloOf("modest", [tiny]));
+    await modest.next("welcome");
+    const nodes = await statusNodes();
+    expect(nodes.map(({ name, kind, trust }) => ({ name, kind, trust })).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: "modest", kind: "browser", trust: "public" },
+      { name: "owned", kind: "native", trust: "private" },
+      { name: "tab", kind: "browser", trust: "public" },
+    ]);
+  });
+
+  it("keeps the tier on the socket, so a registry rebuilt after the object wakes still knows it", async () => {
+    const tab = await donatedTab("sleeper");
+    const { nodeId } = await tab.next("welcome");
+    const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
+    const seen = await runInDurableObject(stub, (_instance, state) => {
+      const registry = new NodeRegistry(state);
+      const socket = state.getWebSockets(nodeId)[0]!;
+      return { trust: registry.trustOf(nodeId), attachment: registry.attachmentOf(socket) };
+    });
+    expect(seen.trust).toBe("public");
+    expect(seen.attachment).toMatchObject({ nodeId, entrance: "donate", trust: "public", joined: true });
+  });
+});
