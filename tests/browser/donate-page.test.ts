@@ -114,6 +114,15 @@ describe("the donate page", () => {
     expect((await answerWhole(client)).text).toBe(fromTab[0]!.text);
   });
 
+  it("stops taking jobs while hidden, as the donor chose, and comes back when shown", async () => {
+    await setHidden(true);
+    await tab.waitForStatus(/^Paused while this tab is hidden/);
+    expect(await nodesServing(MODEL)).toEqual([]);
+    await setHidden(false);
+    await tab.waitForStatus(/^Serving /);
+    expect(await nodesServing(MODEL)).toHaveLength(1);
+  });
+
   it("gives the same greedy answer as a native agent on the same file, token for token", async () => {
     await tab.page.click("#stop");
     await tab.waitForStatus(/^Stopped/);
@@ -152,6 +161,14 @@ describe("the donate page", () => {
     expect(await tab.text("#notice-list")).toContain(`Switching to ${MODEL}.`);
     expect((await answerWhole(client)).text).toBe(fromTab[0]!.text);
   });
+
+  /** Headless tabs are never hidden; the page only reads `document.hidden` and its event. */
+  async function setHidden(hidden: boolean): Promise<void> {
+    await tab.page.evaluate((value) => {
+      Object.defineProperty(document, "hidden", { value, configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, hidden);
+  }
 
   async function nodesServing(model: string): Promise<StatusNode[]> {
     const status = (await (await fetch(`${edge.url}/v1/status`)).json()) as { catalog: { id: string; nodes: StatusNode[] }[] };
