@@ -28,6 +28,8 @@ export interface DonorLinkOptions {
   pingIntervalMs?: number;
   /** Heartbeat period in ms (load and measured speed). Default 15000. */
   heartbeatIntervalMs?: number;
+  /** The WebSocket class; browsers have one, Node 20 (tests) passes `ws`. Default `globalThis.WebSocket`. */
+  WebSocket?: typeof globalThis.WebSocket;
 }
 
 /** Drain deadline when the donor pauses or stops: the job in hand finishes, or is handed back after this. */
@@ -58,7 +60,13 @@ export class DonorLink {
         return options.url;
       },
       [],
-      { maxEnqueuedMessages: 0, minReconnectionDelay: 500, maxReconnectionDelay: 30_000, connectionTimeout: 10_000 },
+      {
+        maxEnqueuedMessages: 0,
+        minReconnectionDelay: 500,
+        maxReconnectionDelay: 30_000,
+        connectionTimeout: 10_000,
+        WebSocket: options.WebSocket,
+      },
     );
     this.#socket.addEventListener("open", () => this.#onOpen());
     this.#socket.addEventListener("message", (event) => this.#onMessage(event.data));
@@ -119,7 +127,8 @@ export class DonorLink {
     this.#stopTimers();
     // The edge fails a dropped node's jobs over to other nodes; finishing them here would help nobody.
     this.session.abortAll();
-    if (!this.#closed) this.#options.onState({ state: "connecting", attempt: this.#socket.retryCount + 1 });
+    // partysocket schedules the next attempt (counting it in retryCount) before it dispatches `close`.
+    if (!this.#closed) this.#options.onState({ state: "connecting", attempt: this.#socket.retryCount });
   }
 
   #startHeartbeats(): void {
