@@ -169,11 +169,6 @@ describe("WebllmEngine", () => {
     await expect(run(new FakeMlc([{ text: "a", p: 0.9 }, { fail: lost }]), chat())).rejects.toMatchObject({ code: "gpu_device_lost", retryable: true });
   });
 
-  it("does not start loading when the signal is already aborted", async () => {
-    // The one load path testable here: WebLLM itself cannot load a model in Node.
-    await expect(WebllmEngine.load(record, { onProgress: () => {}, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "cancelled", retryable: false });
-  });
-
   it("unloads the model on dispose", async () => {
     const fake = new FakeMlc([]);
     await new WebllmEngine(fake, modelInfoOf(record)).dispose();

@@ -28,8 +28,6 @@ export interface MlcEngineLike {
 export interface WebllmLoadOptions {
   /** `fraction` 0..1 and WebLLM's own words ("Fetching param cache[3/24]: …"). */
   onProgress(progress: { fraction: number; text: string }): void;
-  /** Aborting stops the download and frees the GPU; `load` then rejects with code `cancelled`. */
-  signal?: AbortSignal;
 }
 
 /** Where a record leaves the window to the model's config we cannot read before loading, we set this one. */
@@ -54,34 +52,26 @@ export class WebllmEngine implements InferenceEngine {
     return this.#models;
   }
 
-  /** Downloads (or reads from the browser cache) and loads `record`; works in a worker, where `navigator.gpu` exists too. */
-  static async load(record: ModelRecord, { onProgress, signal }: WebllmLoadOptions): Promise<WebllmEngine> {
-    if (signal?.aborted) throw cancelled();
-    // `CreateMLCEngine` is exactly this pair, but hides the engine until it resolves; `unload()` is the only way to stop a load.
+  /**
+   * Downloads (or reads from the browser cache) and loads `record`; works in a
+   * worker, where `navigator.gpu` exists too. A load the donor gives up on is
+   * stopped by ending the worker, which frees the GPU with it.
+   */
+  static async load(record: ModelRecord, { onProgress }: WebllmLoadOptions): Promise<WebllmEngine> {
     const engine = new MLCEngine({
       appConfig: { model_list: [record] },
       initProgressCallback: (report) => onProgress({ fraction: report.progress, text: report.text }),
       logLevel: "WARN",
     });
-    const stop = () => void engine.unload().catch(() => undefined);
-    signal?.addEventListener("abort", stop, { once: true });
     try {
       await engine.reload(record.model_id, contextOf(record) > 0 || slidingWindowOf(record) > 0 ? undefined : { context_window_size: DEFAULT_CONTEXT });
     } catch (error) {
       await engine.unload().catch(() => undefined);
-      throw signal?.aborted ? cancelled() : toEngineError(error);
-    } finally {
-      signal?.removeEventListener("abort", stop);
-    }
-    // An aborted download makes `reload()` resolve quietly, with nothing loaded.
-    if (signal?.aborted) {
-      await engine.unload().catch(() => undefined);
-      throw cancelled();
+      throw toEngineError(error);
     }
     return new WebllmEngine(engine, modelInfoOf(record));
   }
 
-  /** The load-time speed the node announces until real jobs measure it. */
   async generate(request: GenerationRequest, { signal, onPiece }: GenerationOptions): Promise<GenerationResult> {
     if (signal.aborted) throw cancelled();
     const { input } = request;
