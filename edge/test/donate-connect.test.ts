@@ -111,7 +111,7 @@ describe("trust on the status page", () => {
     const seen = await runInDurableObject(stub, (_instance, state) => {
       const registry = new NodeRegistry(state);
       const socket = state.getWebSockets(nodeId)[0]!;
-      return { trust: registry.trustOf(nodeId), attachment: registry.attachmentOf(socket) };
+      return { trust: registry.views().find((view) => view.id === nodeId)?.trust, attachment: registry.attachmentOf(socket) };
     });
     expect(seen.trust).toBe("public");
     expect(seen.attachment).toMatchObject({ nodeId, entrance: "donate", trust: "public", joined: true });

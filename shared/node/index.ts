@@ -3,3 +3,4 @@ export * from "./engine-error.ts";
 export * from "./node-session.ts";
 export * from "./echo-engine.ts";
 export * from "./speed-meter.ts";
+export * from "./tool-call-text.ts";

@@ -8,6 +8,7 @@ export interface CatalogNode {
   id: string;
   name: string;
   kind: NodeView["kind"];
+  trust?: NodeView["trust"];
   tokensPerSecond: number;
   /** The model's own slots on this node. */
   slots: number;
@@ -48,6 +49,7 @@ export function buildCatalog(nodes: readonly NodeView[], policy: Pick<Policy, "q
         id: node.id,
         name: node.name,
         kind: node.kind,
+        ...(node.trust && { trust: node.trust }),
         tokensPerSecond: model.tokensPerSecond,
         slots: model.slots,
         active: node.activeByModel[model.id] ?? 0,

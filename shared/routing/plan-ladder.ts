@@ -16,6 +16,8 @@ export interface NodeView {
   id: string;
   name: string;
   kind?: "native" | "browser" | "upstream";
+  /** Who vouches for it (`TrustTier`; absent means private, as upstreams the operator named are): shown on the status page; routing does not read it yet. */
+  trust?: "private" | "public";
   slots: number;
   /** Jobs the edge has running on the node now. */
   active: number;

@@ -67,8 +67,6 @@ export class Fabric extends DurableObject<Env> {
         take: (nodeId, modelId) => this.#nodes.take(nodeId, modelId),
         release: (nodeId, modelId) => this.#nodes.release(nodeId, modelId),
         nameOf: (nodeId) => upstreamOf(this.#router.policy.upstreams, nodeId)?.name ?? this.#nodes.nameOf(nodeId),
-        // The operator named each upstream in the policy: it vouches for them as for its own machines.
-        trustOf: (nodeId) => (upstreamOf(this.#router.policy.upstreams, nodeId) ? "private" : this.#nodes.trustOf(nodeId)),
       },
       {
         tokenTimeoutMs: msFrom(env.RUNG_TOKEN_TIMEOUT_MS, 30_000),

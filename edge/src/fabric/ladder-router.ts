@@ -12,7 +12,6 @@ import {
   type Plan,
   type Policy,
 } from "@rung/shared/routing";
-import type { Trust } from "./entrance.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import type { JobRunHost, Ladder } from "./job-run-host.ts";
 import { JobRun } from "./job-run.ts";
@@ -24,8 +23,6 @@ export interface NodeTransport {
   take(nodeId: string, modelId: string): void;
   release(nodeId: string, modelId: string): void;
   nameOf(nodeId: string): string;
-  /** The node's tier, shown on the status page; routing does not read it. */
-  trustOf(nodeId: string): Trust;
 }
 
 export interface RouterTiming {
@@ -158,7 +155,7 @@ export class LadderRouter {
         firstTokenP95Ms: this.#firstTokens.percentile(entry.id, 0.95, 1) ?? null,
         nodes: entry.nodes.map((n) => ({
           ...n,
-          trust: this.transport.trustOf(n.id),
+          trust: n.trust ?? "private",
           breaker: this.#breakers.state(n.id, entry.id),
           firstTokenMedianMs: this.#nodeFirstTokens.get(n.id)?.percentile(entry.id, 0.5, 1) ?? null,
         })),

@@ -142,36 +142,32 @@ export class NodeRegistry {
     return this.#announcementOf(nodeId)?.node.name ?? nodeId;
   }
 
-  /** A socket node's tier is on its attachment; a tunnel node joined with the token, so it is what it claimed. */
-  trustOf(nodeId: string): Trust {
-    const socket = this.ctx.getWebSockets(nodeId)[0];
-    const attachment = socket && this.attachmentOf(socket);
-    return attachment ? attachment.trust : (this.#announcementOf(nodeId)?.node.trust ?? "private");
-  }
-
   /** Every joined node, socket or tunnel: to the router they are alike. */
   views(): NodeView[] {
     const views: NodeView[] = [];
     for (const socket of this.ctx.getWebSockets()) {
       const attachment = this.attachmentOf(socket);
       if (!attachment?.joined || socket.readyState !== WebSocket.OPEN) continue;
-      const view = this.#viewOf(attachment.nodeId, attachment.draining);
+      const view = this.#viewOf(attachment.nodeId, attachment.draining, attachment.trust);
       if (view) views.push(view);
     }
     for (const tunnel of this.tunnels.live((nodeId) => this.leave(nodeId))) {
+      // A tunnel node registered with the join token, so it is what it claimed.
       const view = this.#viewOf(tunnel.nodeId, tunnel.draining);
       if (view) views.push(view);
     }
     return views;
   }
 
-  #viewOf(nodeId: string, draining: boolean): NodeView | undefined {
+  /** `trust`: a socket's tier from its attachment; otherwise what the node claimed. */
+  #viewOf(nodeId: string, draining: boolean, trust?: Trust): NodeView | undefined {
     const announcement = this.#announcementOf(nodeId);
     if (!announcement) return undefined;
     return {
       id: nodeId,
       name: announcement.node.name,
       kind: announcement.node.kind,
+      trust: trust ?? announcement.node.trust ?? "private",
       slots: announcement.node.slots,
       active: sum(this.#active.get(nodeId)),
       activeByModel: this.activeByModel(nodeId),

@@ -1,6 +1,6 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaText, Token } from "node-llama-cpp";
 import type { JobInput, WireChatMessage } from "@rung/shared/protocol";
-import { toolCallText } from "./tool-prompt.ts";
+import { toolCallText } from "@rung/shared/node";
 
 /** What generation starts from, and what ends it besides end-of-generation tokens. */
 export interface Prompt {

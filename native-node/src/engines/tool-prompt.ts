@@ -1,4 +1,4 @@
-import type { Tool, ToolCall, ToolChoice } from "@rung/shared/protocol";
+import type { Tool, ToolChoice } from "@rung/shared/protocol";
 
 /**
  * The system text that tells the model which functions it has and how to call
@@ -15,15 +15,4 @@ export function toolPrompt(tools: readonly Tool[], toolChoice: ToolChoice = "aut
         ? `Call ${toolChoice.name} now.`
         : "Call one of them now.";
   return `You can call these functions:\n${list}\n${how} ${when}`;
-}
-
-/** An earlier call as the model would have written it, for the history. */
-export function toolCallText(call: ToolCall): string {
-  let args: unknown = call.arguments;
-  try {
-    args = JSON.parse(call.arguments);
-  } catch {
-    // A client may send back arguments that are not JSON; the model reads them as they came.
-  }
-  return JSON.stringify({ name: call.name, arguments: args });
 }

@@ -1,4 +1,5 @@
 import type { ChatCompletionMessageParam } from "@mlc-ai/web-llm";
+import { toolCallText } from "@rung/shared/node";
 import type { WireChatMessage } from "@rung/shared/protocol";
 
 /**
@@ -23,7 +24,7 @@ export function toWebllmMessages(messages: readonly WireChatMessage[]): ChatComp
         out.push({ role: "user", content: message.content });
         break;
       case "assistant": {
-        const calls = (message.toolCalls ?? []).map((call) => JSON.stringify({ name: call.name, arguments: parsedOrText(call.arguments) }));
+        const calls = (message.toolCalls ?? []).map(toolCallText);
         out.push({ role: "assistant", content: [message.content, ...calls].filter(Boolean).join("\n") });
         break;
       }
@@ -33,12 +34,4 @@ export function toWebllmMessages(messages: readonly WireChatMessage[]): ChatComp
     }
   }
   return out;
-}
-
-function parsedOrText(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    return json; // arguments a client sent back that are not JSON: the model reads them as they came
-  }
 }

@@ -1,5 +1,5 @@
 import { Wllama, WllamaAbortError, type ChatCompletionChunk, type ChatCompletionMessage, type ChatCompletionParams } from "@wllama/wllama/esm/index.js";
-import { EngineError, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
+import { EngineError, toolCallText, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
 import { EngineName, FinishReason, WireErrorCode, type BrowserModel, type ModelInfo, type WireChatMessage } from "@rung/shared/protocol";
 import { ggufFileTypeName } from "./gguf-file-type.ts";
 import { toWllamaError } from "./wllama-error.ts";
@@ -139,7 +139,7 @@ function toWllamaMessage(message: WireChatMessage): ChatCompletionMessage {
     case "user":
       return { role: "user", content: message.content };
     case "assistant":
-      return { role: "assistant", content: message.content };
+      return { role: "assistant", content: [message.content, ...(message.toolCalls ?? []).map(toolCallText)].filter(Boolean).join("\n") };
     case "tool":
       return { role: "user", content: `Result of call ${message.toolCallId ?? "?"}:\n${message.content}` };
   }
