@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: type-check every program, then run each test suite with its own
 // runtime's config, and end with one plain summary line that CI reads:
-// "N passed, N failed". Suites run one after another: these machines have 2 cores.
+// "N passed, N failed". Format, lint and types are checked first. Suites run one after another: these machines have 2 cores.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -34,14 +34,15 @@ const needsChromium = new Set(["tests"]);
 const only = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
-let broken = [];
+const broken = [];
 
 // The edge serves the donate page from web-node/dist (wrangler.toml [assets]), so every suite that starts an edge needs it built.
 if (run("npm", ["run", "--silent", "build", "-w", "web-node"]) !== 0) broken.push("web-node build");
 
 if (only.length === 0) {
-  const typecheck = run("npm", ["run", "--silent", "typecheck"]);
-  if (typecheck !== 0) broken.push("typecheck");
+  // Format and lint first: a few seconds, and the most common way a change breaks CI.
+  if (run("npm", ["run", "--silent", "lint"]) !== 0) broken.push("format or lint (npm run format fixes the format)");
+  if (run("npm", ["run", "--silent", "typecheck"]) !== 0) broken.push("typecheck");
 }
 
 for (const suite of suites) {
