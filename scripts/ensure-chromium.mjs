@@ -16,7 +16,10 @@ export function ensureChromium() {
   }
   console.log("Installing Debian's chromium for the browser tests (once per machine)…");
   const install = () =>
-    spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "chromium"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).status === 0;
+    spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "chromium"], {
+      stdio: "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    }).status === 0;
   // A fresh image may have no package lists yet.
   if (!install()) spawnSync("apt-get", ["update"], { stdio: "inherit" });
   return existsSync(CHROMIUM) || (install() && existsSync(CHROMIUM));

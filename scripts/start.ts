@@ -3,7 +3,7 @@
 // generated default model, or RUNG_MODEL=<path|hf:uri>. The edge's donate page
 // offers the same GGUF to browser tabs, from a loopback model host. Ctrl-C
 // stops everything, letting the agent finish what it is answering first.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTestModel } from "../tests/fixtures/gguf/make-test-model.ts";
@@ -20,11 +20,16 @@ const children: ChildProcess[] = [];
 if (spawnSync("npm", ["run", "--silent", "build", "-w", "web-node"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
 const donatedModel = await donatePolicy(model);
 
-const wrangler = start("edge", "npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...donatedModel.args], {
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? join(root, ".cache", "xdg"),
-});
+const wrangler = start(
+  "edge",
+  "npx",
+  ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...donatedModel.args],
+  {
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? join(root, ".cache", "xdg"),
+  },
+);
 await waitFor(async () => (await fetch(`${edge}/health`)).ok, "the edge to listen", 60_000);
 
 const agentArgs = [join(root, "native-node", "bin", "rung-agent.js"), "--edge", edge, "--model", model, "--name", "local-agent"];

@@ -1,10 +1,10 @@
-import { SELF, env, runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { errorBodySchema } from "@rung/shared/openai";
 import { DONATE_CONNECT_PATH } from "@rung/shared/protocol";
+import { afterEach, describe, expect, it } from "vitest";
 import { NodeRegistry } from "../src/fabric/node-registry.ts";
 import app from "../src/index.ts";
-import { TestNode, browserHelloOf, chat, helloOf, model, putPolicy, resetPolicy } from "./test-node.ts";
+import { browserHelloOf, chat, helloOf, model, putPolicy, resetPolicy, TestNode } from "./test-node.ts";
 
 afterEach(async () => {
   await TestNode.closeAll();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_EARLY_CHUNKS } from "../src/fabric/job-run.ts";
-import { TestNode, chat, model, sseData } from "./test-node.ts";
+import { chat, model, sseData, TestNode } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());
 
@@ -17,7 +17,10 @@ describe("fallback before the answer commits", () => {
     big.answer(await big.next("job"), ["rescued"]);
     const response = await pending;
     expect(response.headers.get("x-rung-attempts")).toBe("2");
-    const body = (await response.json()) as { rung: { attempts: { outcome: string; node: string }[] }; choices: { message: { content: string } }[] };
+    const body = (await response.json()) as {
+      rung: { attempts: { outcome: string; node: string }[] };
+      choices: { message: { content: string } }[];
+    };
     expect(body.choices[0]?.message.content).toBe("rescued");
     expect(body.rung.attempts.map((a) => `${a.node}:${a.outcome}`)).toEqual(["little:engine_failure", "big:answered"]);
   });
@@ -31,7 +34,10 @@ describe("fallback before the answer commits", () => {
     big.answer(await big.next("job"), ["still ", "here"]);
     const data = await sseData(await pending);
     expect(data.at(-1)).toBe("[DONE]");
-    const text = data.slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta?.content ?? "").join("");
+    const text = data
+      .slice(0, -1)
+      .map((d) => JSON.parse(d).choices[0]?.delta?.content ?? "")
+      .join("");
     expect(text).toBe("still here");
   });
 
@@ -77,7 +83,8 @@ describe("fallback before the answer commits", () => {
     const big = await TestNode.join("big", [large]);
     const pending = chat({ model: "auto" });
     const job = await hoarder.next("job");
-    for (let seq = 1; seq <= MAX_EARLY_CHUNKS + 1; seq++) hoarder.send({ type: "chunk", jobId: job.jobId, seq, text: "x", confidence: 0.99 });
+    for (let seq = 1; seq <= MAX_EARLY_CHUNKS + 1; seq++)
+      hoarder.send({ type: "chunk", jobId: job.jobId, seq, text: "x", confidence: 0.99 });
     big.answer(await big.next("job"), ["ok"]);
     const body = (await (await pending).json()) as { rung: { attempts: { outcome: string }[] } };
     expect(body.rung.attempts[0]?.outcome).toBe("sequence_gap");

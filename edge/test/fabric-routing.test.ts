@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { TestNode, chat, model, putPolicy, resetPolicy } from "./test-node.ts";
+import { chat, model, putPolicy, resetPolicy, TestNode } from "./test-node.ts";
 
 afterEach(async () => {
   await TestNode.closeAll();

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Announcement } from "../src/fabric/node-registry.ts";
-import { TestNode, chat, helloOf, model } from "./test-node.ts";
+import { chat, helloOf, model, TestNode } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());
 

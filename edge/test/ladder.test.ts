@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import type { Job } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { TestNode, chat, model, putPolicy, resetPolicy, sseData } from "./test-node.ts";
+import { chat, model, putPolicy, resetPolicy, sseData, TestNode } from "./test-node.ts";
 
 afterEach(async () => {
   await TestNode.closeAll();
@@ -127,7 +127,10 @@ describe("escalation on streams: the commit window", () => {
     big.answer(await big.next("job"), ["clear ", "answer"], 0.99);
     const response = await pending;
     expect(response.headers.get("x-rung-model")).toBe("rung-large");
-    const text = (await sseData(response)).slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta?.content ?? "").join("");
+    const text = (await sseData(response))
+      .slice(0, -1)
+      .map((d) => JSON.parse(d).choices[0]?.delta?.content ?? "")
+      .join("");
     expect(text).toBe("clear answer");
   });
 
@@ -191,7 +194,13 @@ describe("capabilities", () => {
 describe("upstreams", () => {
   it("move a request on to the nodes when their key secret is missing, saying so in the trace", async () => {
     const cloud = { id: "cloud-large", parameters: 70_000_000_000, contextLength: 8192 };
-    expect((await putPolicy({ upstreams: [{ name: "cloud", baseUrl: "https://cloud.upstream.test/v1", keySecret: "NOT_SET", models: [cloud] }] })).status).toBe(200);
+    expect(
+      (
+        await putPolicy({
+          upstreams: [{ name: "cloud", baseUrl: "https://cloud.upstream.test/v1", keySecret: "NOT_SET", models: [cloud] }],
+        })
+      ).status,
+    ).toBe(200);
     const little = await TestNode.join("little", [small]);
     const pending = chat({ model: "auto:quality" });
     little.answer(await little.next("job"), ["local"]);
@@ -238,7 +247,8 @@ describe("circuit breakers", () => {
     await putPolicy({ breaker: { failureThreshold: 2, openMs: 2_000 }, retry: { baseDelayMs: 1 } });
     const flaky = await TestNode.join("flaky", [small], 8);
     const steady = await TestNode.join("steady", [small], 8);
-    const fail = (job: Job) => flaky.send({ type: "job-error", jobId: job.jobId, error: { code: "engine_failure", message: "boom", retryable: true } });
+    const fail = (job: Job) =>
+      flaky.send({ type: "job-error", jobId: job.jobId, error: { code: "engine_failure", message: "boom", retryable: true } });
 
     // Until the breaker opens, requests may start on either node; the flaky one fails each time.
     let failures = 0;

@@ -1,8 +1,8 @@
 import { SELF } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
 import { errorBodySchema } from "@rung/shared/openai";
+import { afterEach, describe, expect, it } from "vitest";
 import app from "../src/index.ts";
-import { TestNode, chat, model } from "./test-node.ts";
+import { chat, model, TestNode } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());
 
@@ -39,8 +39,12 @@ describe("OpenAI surface", () => {
 
   it("refuses what no node honours, rather than answer wrongly", async () => {
     const tools = [{ type: "function", function: { name: "f", parameters: {} } }];
-    expect((await expectError(await chat({ model: "auto", tools, tool_choice: { type: "function", function: { name: "g" } } }), 400)).param).toBe("tool_choice");
-    expect((await expectError(await chat({ model: "auto", response_format: { type: "grammar" } }), 400)).param).toBe("response_format.type");
+    expect(
+      (await expectError(await chat({ model: "auto", tools, tool_choice: { type: "function", function: { name: "g" } } }), 400)).param,
+    ).toBe("tool_choice");
+    expect((await expectError(await chat({ model: "auto", response_format: { type: "grammar" } }), 400)).param).toBe(
+      "response_format.type",
+    );
     expect((await expectError(await chat({ model: "auto", logprobs: true }), 400)).param).toBe("logprobs");
     const image = [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:," } }] }];
     const error = await expectError(await chat({ model: "auto", messages: image }), 400);
@@ -75,7 +79,15 @@ describe("OpenAI surface", () => {
   it("accepts fields it does not use, as OpenAI clients send them", async () => {
     const node = await TestNode.join("a", [model("rung-small", 1_000_000)]);
     const neutral = { tools: [], tool_choice: "none", response_format: { type: "text" }, logprobs: false };
-    const pending = chat({ model: "auto", user: "u1", metadata: { a: "b" }, store: false, frequency_penalty: 0, logit_bias: {}, ...neutral });
+    const pending = chat({
+      model: "auto",
+      user: "u1",
+      metadata: { a: "b" },
+      store: false,
+      frequency_penalty: 0,
+      logit_bias: {},
+      ...neutral,
+    });
     node.answer(await node.next("job"), ["fine"]);
     expect((await pending).status).toBe(200);
     node.close();

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { TestNode, chat, model, sseData } from "./test-node.ts";
+import { chat, model, sseData, TestNode } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());
 

@@ -1,13 +1,13 @@
-import { SELF, env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import {
-  PROTOCOL_VERSION,
-  edgeMessageSchema,
-  parseFrame,
   type EdgeMessage,
+  edgeMessageSchema,
   type Hello,
   type Job,
   type ModelInfo,
   type NodeMessage,
+  PROTOCOL_VERSION,
+  parseFrame,
 } from "@rung/shared/protocol";
 
 /** A model as a test node announces it; sizes decide the ladder's order. */
@@ -91,7 +91,7 @@ export class TestNode {
 
   /** Answer a job with the given pieces, numbered from 0, then `done`. */
   answer(job: Job, pieces: string[], confidence = 0.99): void {
-    pieces.forEach((text, seq) => this.send({ type: "chunk", jobId: job.jobId, seq, text, confidence }));
+    for (const [seq, text] of pieces.entries()) this.send({ type: "chunk", jobId: job.jobId, seq, text, confidence });
     this.send({
       type: "done",
       jobId: job.jobId,

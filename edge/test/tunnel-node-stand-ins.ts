@@ -1,5 +1,5 @@
 import { ReadableStream } from "node:stream/web";
-import { Response, type Request } from "miniflare";
+import { type Request, Response } from "miniflare";
 
 /**
  * Tunnel nodes for the workerd tests, answering the Durable Object's outbound
@@ -21,7 +21,9 @@ export async function tunnelNodeStandIns(request: Request): Promise<Response> {
         if (sent === 0) {
           controller.enqueue(encoder.encode(frame({ type: "chunk", jobId: job.jobId, seq: 0, text: "tunnelled", confidence: 0.99 })));
           controller.enqueue(
-            encoder.encode(frame({ type: "done", jobId: job.jobId, chunks: 1, finishReason: "stop", usage: { promptTokens: 1, completionTokens: 1 } })),
+            encoder.encode(
+              frame({ type: "done", jobId: job.jobId, chunks: 1, finishReason: "stop", usage: { promptTokens: 1, completionTokens: 1 } }),
+            ),
           );
         } else controller.enqueue(encoder.encode("junk\n"));
         sent += 1;

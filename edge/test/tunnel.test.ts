@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
+import { PROTOCOL_VERSION, SignatureHeader, signCall, TunnelPath, type TunnelWelcome, tunnelWelcomeSchema } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { PROTOCOL_VERSION, SignatureHeader, TunnelPath, signCall, tunnelWelcomeSchema, type TunnelWelcome } from "@rung/shared/protocol";
-import { TestNode, helloOf, model } from "./test-node.ts";
+import { helloOf, model, TestNode } from "./test-node.ts";
 
 /** Tunnel nodes outlive a test unless they leave: each test's must not answer the next test's jobs. */
 const registered: TunnelWelcome[] = [];
@@ -61,7 +61,12 @@ describe("tunnel registration", () => {
     expect(await refusal({ [SignatureHeader.node]: welcome.nodeId })).toBe("signature_unsigned");
     const forged = await signCall(btoa("x".repeat(32)), welcome.nodeId, { method: "POST", path: TunnelPath.heartbeat, body });
     expect(await refusal(forged)).toBe("signature_forged");
-    const stale = await signCall(welcome.secret, welcome.nodeId, { method: "POST", path: TunnelPath.heartbeat, body }, Date.now() - 120_000);
+    const stale = await signCall(
+      welcome.secret,
+      welcome.nodeId,
+      { method: "POST", path: TunnelPath.heartbeat, body },
+      Date.now() - 120_000,
+    );
     expect(await refusal(stale)).toBe("signature_stale");
   });
 
@@ -78,7 +83,9 @@ describe("tunnel registration", () => {
     expect(await bad.json()).toMatchObject({ error: { code: "bad_registration" } });
     const old = await post(TunnelPath.register, JSON.stringify({ hello: helloOf("x", [small], 1, "2.0"), url: "https://node.example" }));
     expect(old.status).toBe(400);
-    expect(((await old.json()) as { error: { message: string } }).error.message).toContain(`speaks protocol ${PROTOCOL_VERSION}; the node speaks 2.0`);
+    expect(((await old.json()) as { error: { message: string } }).error.message).toContain(
+      `speaks protocol ${PROTOCOL_VERSION}; the node speaks 2.0`,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { ReadableStream } from "node:stream/web";
-import { Response, type Request } from "miniflare";
+import { type Request, Response } from "miniflare";
 
 /**
  * OpenAI-compatible upstreams for the workerd tests, answering the edge's
@@ -13,7 +13,14 @@ export async function upstreamStandIn(request: Request): Promise<Response> {
   const body: unknown = await request.json();
   const event = (data: object | string) => `data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
   const delta = (content: string, logprobs?: number[]) => ({
-    choices: [{ index: 0, delta: { content }, logprobs: logprobs ? { content: logprobs.map((logprob) => ({ token: "t", logprob })) } : null, finish_reason: null }],
+    choices: [
+      {
+        index: 0,
+        delta: { content },
+        logprobs: logprobs ? { content: logprobs.map((logprob) => ({ token: "t", logprob })) } : null,
+        finish_reason: null,
+      },
+    ],
   });
   switch (behaviour) {
     case "stream":
@@ -29,18 +36,42 @@ export async function upstreamStandIn(request: Request): Promise<Response> {
         ]);
       }
       // A legacy completion stream without logprobs or usage.
-      return sse([event({ choices: [{ index: 0, text: "once", finish_reason: null }] }), event({ choices: [{ index: 0, text: " upon", finish_reason: "stop" }] }), event("[DONE]")]);
+      return sse([
+        event({ choices: [{ index: 0, text: "once", finish_reason: null }] }),
+        event({ choices: [{ index: 0, text: " upon", finish_reason: "stop" }] }),
+        event("[DONE]"),
+      ]);
     case "tools":
       return sse([
-        event({ choices: [{ index: 0, delta: { role: "assistant", tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "get_weather", arguments: "" } }] } }] }),
+        event({
+          choices: [
+            {
+              index: 0,
+              delta: {
+                role: "assistant",
+                tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "get_weather", arguments: "" } }],
+              },
+            },
+          ],
+        }),
         event({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] } }] }),
-        event({ choices: [{ index: 0, delta: { tool_calls: [{ index: 1, id: "call_b", type: "function", function: { name: "get_time", arguments: "{}" } }] } }] }),
+        event({
+          choices: [
+            {
+              index: 0,
+              delta: { tool_calls: [{ index: 1, id: "call_b", type: "function", function: { name: "get_time", arguments: "{}" } }] },
+            },
+          ],
+        }),
         event({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] } }] }),
         event({ choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] }),
         event("[DONE]"),
       ]);
     case "echo":
-      return sse([event(delta(JSON.stringify({ path: url.pathname, authorization: request.headers.get("authorization"), body }))), event("[DONE]")]);
+      return sse([
+        event(delta(JSON.stringify({ path: url.pathname, authorization: request.headers.get("authorization"), body }))),
+        event("[DONE]"),
+      ]);
     case "error-event":
       return sse([event(delta("partial")), event({ error: { message: "The model crashed.", type: "server_error" } }), event("[DONE]")]);
     case "truncated":
@@ -72,7 +103,10 @@ export async function upstreamStandIn(request: Request): Promise<Response> {
     case "status-500":
       return new Response("upstream exploded", { status: 500 });
     case "status-429":
-      return Response.json({ error: { message: "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded" } }, { status: 429 });
+      return Response.json(
+        { error: { message: "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded" } },
+        { status: 429 },
+      );
     case "status-401":
       return Response.json(
         { error: { message: "Incorrect API key provided: sk-wrong.", type: "invalid_request_error", code: "invalid_api_key" } },

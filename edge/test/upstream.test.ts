@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
 import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
+import { describe, expect, it } from "vitest";
 import { UpstreamDispatcher, type UpstreamTarget } from "../src/fabric/upstream-dispatcher.ts";
-import { upstreamNodesOf, upstreamOf, type UpstreamEntry } from "../src/fabric/upstream-nodes.ts";
+import { type UpstreamEntry, upstreamNodesOf, upstreamOf } from "../src/fabric/upstream-nodes.ts";
 
 type Frame = Chunk | Done | JobError;
 
@@ -61,7 +61,10 @@ const lastError = (frames: Frame[]) => {
 
 describe("an upstream's streamed answer", () => {
   it("becomes ordered chunk frames with confidence from logprobs, then a done with the upstream's usage", async () => {
-    const frames = await harness().run(upstreamAt("stream", { models: [{ id: "cloud-large", capabilities: { logprobs: true } }] }), chatJob());
+    const frames = await harness().run(
+      upstreamAt("stream", { models: [{ id: "cloud-large", capabilities: { logprobs: true } }] }),
+      chatJob(),
+    );
     expect(frames).toEqual([
       { type: "chunk", jobId: "req_1.1", seq: 0, text: "Hel", confidence: expect.closeTo(0.5, 6) },
       // Two tokens: their geometric mean, sqrt(0.9 × 0.4).
@@ -73,7 +76,11 @@ describe("an upstream's streamed answer", () => {
   it("streams a legacy completion from /completions, counting usage when the upstream sends none", async () => {
     const job = chatJob({ input: { kind: "completion", prompt: "Once" } });
     const frames = await harness().run(upstreamAt("stream"), job);
-    expect(frames.map((f) => (f.type === "chunk" ? [f.seq, f.text, f.confidence] : f.type))).toEqual([[0, "once", null], [1, " upon", null], "done"]);
+    expect(frames.map((f) => (f.type === "chunk" ? [f.seq, f.text, f.confidence] : f.type))).toEqual([
+      [0, "once", null],
+      [1, " upon", null],
+      "done",
+    ]);
     expect(frames.at(-1)).toMatchObject({ finishReason: "stop", usage: { completionTokens: 2, promptTokens: expect.any(Number) } });
   });
 
@@ -132,7 +139,11 @@ describe("the request an upstream receives", () => {
       seed: 7,
       messages: [
         { role: "user", content: "Weather?" },
-        { role: "assistant", content: "", tool_calls: [{ id: "c1", type: "function", function: { name: "get_weather", arguments: "{}" } }] },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [{ id: "c1", type: "function", function: { name: "get_weather", arguments: "{}" } }],
+        },
         { role: "tool", content: "sunny", tool_call_id: "c1" },
       ],
       response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" } } },
@@ -165,7 +176,11 @@ describe("an upstream that fails", () => {
 
   it("a refused key moves the request on (another rung may answer) and says what the upstream said", async () => {
     const error = lastError(await harness().run(upstreamAt("status-401"), chatJob()));
-    expect(error).toEqual({ code: "unauthorized", retryable: true, message: "upstream cloud answered HTTP 401: Incorrect API key provided: sk-wrong." });
+    expect(error).toEqual({
+      code: "unauthorized",
+      retryable: true,
+      message: "upstream cloud answered HTTP 401: Incorrect API key provided: sk-wrong.",
+    });
   });
 
   it.each([
@@ -201,14 +216,24 @@ describe("upstreams as nodes", () => {
       baseUrl: "https://api.example/v1",
       slots: 16,
       models: [
-        { id: "cloud-large", parameters: 70e9, contextLength: 128_000, pricePerMillionTokens: 0.6, quality: 82, capabilities: { jsonSchema: true, tools: true, logprobs: false } },
+        {
+          id: "cloud-large",
+          parameters: 70e9,
+          contextLength: 128_000,
+          pricePerMillionTokens: 0.6,
+          quality: 82,
+          capabilities: { jsonSchema: true, tools: true, logprobs: false },
+        },
         { id: "cloud-mini", parameters: 8e9, contextLength: 32_000 },
       ],
     },
   ];
 
   it("appear to the router as one node per upstream, with its load and the operator's models", () => {
-    const [node] = upstreamNodesOf(upstreams, (id): Record<string, number> => (id === "upstream:cloud" ? { "cloud-large": 2, "cloud-mini": 1 } : {}));
+    const [node] = upstreamNodesOf(
+      upstreams,
+      (id): Record<string, number> => (id === "upstream:cloud" ? { "cloud-large": 2, "cloud-mini": 1 } : {}),
+    );
     expect(node).toEqual({
       id: "upstream:cloud",
       name: "cloud",

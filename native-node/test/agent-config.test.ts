@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UsageError } from "../src/cli/usage-error.ts";
 import { closestKey } from "../src/config/closest-key.ts";
 import { CONFIG_KEYS } from "../src/config/config-fields.ts";
-import { UsageError } from "../src/cli/usage-error.ts";
 import { parseStart, startErrorOf } from "./helpers/parse-start.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "rung-config-"));
@@ -18,7 +18,15 @@ function configFile(content: unknown): string {
 }
 
 describe("configuration sources", () => {
-  const file = configFile({ edge: "http://file:1", name: "from-file", threads: 3, slots: 4, gpu: false, models: ["/m/file.gguf"], logFormat: "json" });
+  const file = configFile({
+    edge: "http://file:1",
+    name: "from-file",
+    threads: 3,
+    slots: 4,
+    gpu: false,
+    models: ["/m/file.gguf"],
+    logFormat: "json",
+  });
 
   it("takes flags over env over the file over defaults, one setting at a time", () => {
     const env = { RUNG_CONFIG: file, RUNG_NAME: "from-env", RUNG_THREADS: "2" };
@@ -50,7 +58,11 @@ describe("configuration sources", () => {
       edge: "https://edge.example",
       token: "t",
       name: "box",
-      models: [{ id: "a", path: "a.gguf" }, { id: "fast", path: "/m/b.gguf" }, { id: "repo", path: "hf:user/repo:Q4_K_M" }],
+      models: [
+        { id: "a", path: "a.gguf" },
+        { id: "fast", path: "/m/b.gguf" },
+        { id: "repo", path: "hf:user/repo:Q4_K_M" },
+      ],
       threads: 2,
       gpu: "vulkan",
       slots: 5,
@@ -70,9 +82,15 @@ describe("configuration sources", () => {
   });
 
   it("takes a memory limit in the file as a size or a number of bytes", () => {
-    expect(parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: 8_000_000_000 })]).memoryLimitBytes).toBe(8e9);
-    expect(parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8G" })]).memoryLimitBytes).toBe(8e9);
-    expect(startErrorOf(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8" })]).message).toMatch(/memoryLimit.*must be a size with a unit/);
+    expect(
+      parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: 8_000_000_000 })]).memoryLimitBytes,
+    ).toBe(8e9);
+    expect(parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8G" })]).memoryLimitBytes).toBe(
+      8e9,
+    );
+    expect(startErrorOf(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: "8" })]).message).toMatch(
+      /memoryLimit.*must be a size with a unit/,
+    );
   });
 
   it("accepts model objects and resolves relative model paths against the file", () => {
@@ -93,7 +111,9 @@ describe("configuration sources", () => {
     const path = configFile({ edge: "http://e:1", models: ["m.gguf"], thread: 1, gpus: "auto", colour: "red" });
     const error = startErrorOf(["--config", path]);
     expect(error).toBeInstanceOf(UsageError);
-    expect(error.message).toMatch(/^file:thread \(did you mean threads\?\), file:gpus \(did you mean gpu\?\), file:colour are not settings \(in .*\); the settings are edge, token, name, models/);
+    expect(error.message).toMatch(
+      /^file:thread \(did you mean threads\?\), file:gpus \(did you mean gpu\?\), file:colour are not settings \(in .*\); the settings are edge, token, name, models/,
+    );
   });
 
   it("suggests the key a typo meant", () => {
@@ -119,7 +139,9 @@ describe("configuration sources", () => {
 
   it("names the entry of a bad model in the file", () => {
     const path = configFile({ edge: "http://e:1", models: ["ok.gguf", { id: "x" }] });
-    expect(startErrorOf(["--config", path]).message).toMatch(/^file:models\[1\] must be "path", "id=path" or \{"id": \.\.\., "path": \.\.\.\}/);
+    expect(startErrorOf(["--config", path]).message).toMatch(
+      /^file:models\[1\] must be "path", "id=path" or \{"id": \.\.\., "path": \.\.\.\}/,
+    );
   });
 
   it("says every way to give a required setting that nothing gave", () => {

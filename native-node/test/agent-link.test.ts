@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
 import { EchoEngine } from "@rung/shared/node";
-import { TunnelPath, newSecret } from "@rung/shared/protocol";
+import { newSecret, TunnelPath } from "@rung/shared/protocol";
+import { afterEach, describe, expect, it } from "vitest";
 import { AgentLink } from "../src/link/agent-link.ts";
 import { ECHO_MODEL } from "./helpers/echo-models.ts";
 import { memoryLogger } from "./helpers/memory-logger.ts";

@@ -5,8 +5,14 @@ import { main } from "../src/cli/main.ts";
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((err += String(chunk)), true));
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
   const code = await main(argv);
   return { code, out, err };
 }
@@ -22,7 +28,17 @@ describe("rung-agent --help", () => {
       expect(out).toMatch(/\n {2}start {6}serve models to an edge/);
       expect(out).toMatch(/\n {2}doctor {5}check the GPU/);
       expect(out).toMatch(/\n {2}models {5}pull, list and remove model files/);
-      for (const env of ["RUNG_EDGE", "RUNG_TOKEN", "RUNG_NAME", "RUNG_MODELS", "RUNG_THREADS", "RUNG_GPU", "RUNG_SLOTS", "RUNG_LOG_FORMAT", "RUNG_CONFIG"]) {
+      for (const env of [
+        "RUNG_EDGE",
+        "RUNG_TOKEN",
+        "RUNG_NAME",
+        "RUNG_MODELS",
+        "RUNG_THREADS",
+        "RUNG_GPU",
+        "RUNG_SLOTS",
+        "RUNG_LOG_FORMAT",
+        "RUNG_CONFIG",
+      ]) {
         expect(out).toContain(env);
       }
     }
@@ -36,7 +52,10 @@ describe("rung-agent --help", () => {
   });
 
   it("exits 2 with the reason for an unknown command or a bad setting", async () => {
-    expect(await cli("serve")).toMatchObject({ code: 2, err: expect.stringMatching(/^rung-agent: unknown command "serve"; commands: start, doctor, models\n/) });
+    expect(await cli("serve")).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^rung-agent: unknown command "serve"; commands: start, doctor, models\n/),
+    });
     const bad = await cli("doctor", "--gpu", "tpu");
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^rung-agent: --gpu must be one of auto, cuda, vulkan, metal, false \(got "tpu"\)/);

@@ -8,7 +8,8 @@ import { startQuickTunnel } from "../src/tunnel/cloudflared.ts";
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "rung-cloudflared-"));
-  const script = (name: string, body: string) => writeFile(join(dir, name), `#!/bin/sh\n${body}\n`).then(() => chmod(join(dir, name), 0o755));
+  const script = (name: string, body: string) =>
+    writeFile(join(dir, name), `#!/bin/sh\n${body}\n`).then(() => chmod(join(dir, name), 0o755));
   await script(
     "cloudflared",
     'echo "INF Requesting new quick Tunnel on trycloudflare.com..." >&2\necho "INF |  https://calm-river-1234.trycloudflare.com  |" >&2\nexec sleep 30',
@@ -32,7 +33,9 @@ describe("startQuickTunnel", () => {
 
   it("says what to do when cloudflared is missing or prints no URL", async () => {
     await expect(startQuickTunnel(8788, { command: join(dir, "no-such-binary") })).rejects.toThrow(/not on the PATH.*--public-url/);
-    await expect(startQuickTunnel(8788, { command: join(dir, "cloudflared-silent"), timeoutMs: 300 })).rejects.toThrow(/no public URL.*--public-url/);
+    await expect(startQuickTunnel(8788, { command: join(dir, "cloudflared-silent"), timeoutMs: 300 })).rejects.toThrow(
+      /no public URL.*--public-url/,
+    );
   });
 
   it("does not take the API URL in cloudflared's own error line for the tunnel's", async () => {

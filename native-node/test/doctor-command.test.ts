@@ -19,7 +19,9 @@ afterAll(() => edge.stop());
 /** Run doctor in-process with an empty environment (no config file), keeping its stdout. */
 async function doctor(...args: string[]): Promise<{ code: number; lines: string[]; text: string }> {
   let text = "";
-  const code = await runDoctor(args, {}, (chunk) => void (text += chunk));
+  const code = await runDoctor(args, {}, (chunk) => {
+    text += chunk;
+  });
   return { code, lines: text.split("\n"), text };
 }
 
@@ -35,8 +37,12 @@ describe("rung-agent doctor", () => {
     expect(line(lines, /model rung-tiny/)).toMatch(
       /^ok {4}model rung-tiny {2}\S+rung-tiny\.gguf: 668\.0 KB, 164\.9K parameters, F32; 2 slots of 512 tokens, ~[\d.]+ MB of the [\d.]+ [MGT]B of free RAM$/,
     );
-    expect(line(lines, /edge http/)).toMatch(new RegExp(`^ok {4}edge http +GET ${edge.url}/health: 200 in \\d+ ms; models: rung-tiny, rung-small$`));
-    expect(line(lines, /edge socket/)).toMatch(/^ok {4}edge socket +ws:\/\/127\.0\.0\.1:\d+\/v1\/nodes\/connect: upgrade accepted \(101\)$/);
+    expect(line(lines, /edge http/)).toMatch(
+      new RegExp(`^ok {4}edge http +GET ${edge.url}/health: 200 in \\d+ ms; models: rung-tiny, rung-small$`),
+    );
+    expect(line(lines, /edge socket/)).toMatch(
+      /^ok {4}edge socket +ws:\/\/127\.0\.0\.1:\d+\/v1\/nodes\/connect: upgrade accepted \(101\)$/,
+    );
     expect(line(lines, /clock/)).toMatch(/^ok {4}clock +(in step with the edge \(within 1 s\)|1 s (behind|ahead of) the edge's clock)$/);
     expect(lines.at(-2)).toBe("All 5 checks passed.");
     expect(code).toBe(0);
@@ -54,7 +60,9 @@ describe("rung-agent doctor", () => {
   it("reports a refused token with the edge's reason and a fix", async () => {
     const { code, lines } = await doctor("--edge", edge.url, "--token", "wrong", "--model", model);
     const index = lines.findIndex((l) => l.includes("edge socket"));
-    expect(lines[index]).toMatch(/^FAIL {2}edge socket +ws:\/\/\S+: refused with 401: Invalid node token\. Start the node with --token <join token>\.$/);
+    expect(lines[index]).toMatch(
+      /^FAIL {2}edge socket +ws:\/\/\S+: refused with 401: Invalid node token\. Start the node with --token <join token>\.$/,
+    );
     expect(lines[index + 1]).toMatch(/^ +fix: this token is not the edge's join token/);
     expect(line(lines, /edge http/)).toMatch(/^ok /);
     expect(lines.at(-2)).toBe("1 of 5 checks failed.");
@@ -71,7 +79,9 @@ describe("rung-agent doctor", () => {
     const url = gone.url;
     await gone.stop();
     const { code, lines } = await doctor("--edge", url, "--token", TOKEN, "--model", model);
-    expect(line(lines, /edge http/)).toMatch(new RegExp(`^FAIL {2}edge http +GET ${url}/health failed: connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+$`));
+    expect(line(lines, /edge http/)).toMatch(
+      new RegExp(`^FAIL {2}edge http +GET ${url}/health failed: connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+$`),
+    );
     expect(line(lines, /edge socket/)).toMatch(/^FAIL {2}edge socket +ws:\/\/\S+: connect ECONNREFUSED/);
     expect(line(lines, /clock/)).toBeUndefined();
     expect(code).toBe(1);

@@ -1,9 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
 import { EchoEngine, type InferenceEngine } from "@rung/shared/node";
 import {
-  PROTOCOL_VERSION,
-  WireErrorCode,
   type Chunk,
   type Done,
   type Heartbeat,
@@ -11,7 +8,10 @@ import {
   type Job,
   type JobError,
   type NodeMessage,
+  PROTOCOL_VERSION,
+  WireErrorCode,
 } from "@rung/shared/protocol";
+import { afterEach, describe, expect, it } from "vitest";
 import { EdgeLink, type EdgeLinkOptions } from "../src/link/edge-link.ts";
 import { ECHO_MODEL } from "./helpers/echo-models.ts";
 import { FakeEdge } from "./helpers/fake-edge.ts";
@@ -30,7 +30,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(options: { token?: string; refuseUpgradesWith?: number; engine?: InferenceEngine; link?: Partial<EdgeLinkOptions> } = {}) {
+async function setup(
+  options: { token?: string; refuseUpgradesWith?: number; engine?: InferenceEngine; link?: Partial<EdgeLinkOptions> } = {},
+) {
   const edge = await FakeEdge.start({ token: options.token, refuseUpgradesWith: options.refuseUpgradesWith });
   const logger = memoryLogger();
   const link = new EdgeLink({
@@ -42,7 +44,10 @@ async function setup(options: { token?: string; refuseUpgradesWith?: number; eng
     backoff: FAST_BACKOFF,
     ...options.link,
   });
-  cleanups.push(() => edge.stop(), () => link.close());
+  cleanups.push(
+    () => edge.stop(),
+    () => link.close(),
+  );
   link.start();
   return { edge, link, logger };
 }
@@ -75,7 +80,11 @@ describe("EdgeLink", () => {
     conn.send(job("j1", "one two three"));
     const done = await conn.waitFor(isDone);
     const chunks = conn.frames.filter(isChunk);
-    expect(chunks.map((c) => [c.seq, c.text])).toEqual([[0, "one "], [1, "two "], [2, "three"]]);
+    expect(chunks.map((c) => [c.seq, c.text])).toEqual([
+      [0, "one "],
+      [1, "two "],
+      [2, "three"],
+    ]);
     expect(chunks.every((c) => c.jobId === "j1" && c.confidence === 0.9)).toBe(true);
     expect(done).toMatchObject({ jobId: "j1", chunks: 3, finishReason: "stop" });
     expect(conn.badFrames).toEqual([]);

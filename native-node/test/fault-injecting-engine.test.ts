@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { EchoEngine, type GenerationRequest } from "@rung/shared/node";
+import { describe, expect, it } from "vitest";
 import { FaultInjectingEngine } from "../src/engines/fault-injecting-engine.ts";
 
 const model = { id: "echo", parameters: 1_000, quantization: "F16", contextLength: 512, tokensPerSecond: 100, slots: 2 };

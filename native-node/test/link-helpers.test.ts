@@ -10,7 +10,9 @@ describe("connectUrl", () => {
 
   it("maps the same base URL, ws(s):// or http(s)://, to the edge's HTTP endpoints", () => {
     expect(edgeHttpUrl("http://127.0.0.1:8787", "/health")).toBe("http://127.0.0.1:8787/health");
-    expect(edgeHttpUrl("wss://edge.example/rung/?x=1#y", "/v1/nodes/tunnel/register")).toBe("https://edge.example/rung/v1/nodes/tunnel/register");
+    expect(edgeHttpUrl("wss://edge.example/rung/?x=1#y", "/v1/nodes/tunnel/register")).toBe(
+      "https://edge.example/rung/v1/nodes/tunnel/register",
+    );
     expect(edgeHttpUrl("ws://127.0.0.1:8787", "/health")).toBe("http://127.0.0.1:8787/health");
   });
 

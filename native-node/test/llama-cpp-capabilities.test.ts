@@ -1,9 +1,9 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GenerationRequest } from "@rung/shared/node";
 import type { ResponseFormat, Sampling, Tool } from "@rung/shared/protocol";
 import { checkJsonAnswer } from "@rung/shared/routing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel, TEST_MODELS } from "../../tests/fixtures/gguf/make-test-model.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
 import { engineErrorOf, generateWith } from "./helpers/generate-with.ts";
@@ -25,13 +25,23 @@ const verdict: Tool = {
     required: ["answer", "sure"],
   },
 };
-const weather: Tool = { name: "get_weather", parameters: { type: "object", properties: { unit: { enum: ["c", "f"] }, metric: { type: "boolean" } }, required: ["unit", "metric"] } };
+const weather: Tool = {
+  name: "get_weather",
+  parameters: { type: "object", properties: { unit: { enum: ["c", "f"] }, metric: { type: "boolean" } }, required: ["unit", "metric"] },
+};
 
 let engine: LlamaCppEngine;
 
 beforeAll(async () => {
   const path = await ensureTestModel(TEST_MODELS.tiny, join(tmpdir(), "rung-native-node-models"));
-  engine = await LlamaCppEngine.load({ models: [{ id: MODEL, path }], gpu: false, threads: 1, slots: 1, contextSize: 1024, measureSpeed: false });
+  engine = await LlamaCppEngine.load({
+    models: [{ id: MODEL, path }],
+    gpu: false,
+    threads: 1,
+    slots: 1,
+    contextSize: 1024,
+    measureSpeed: false,
+  });
 });
 
 afterAll(async () => {
@@ -48,7 +58,6 @@ function chat(extra: Partial<GenerationRequest>, sampling: Partial<Sampling> = {
 }
 
 const generate = (request: GenerationRequest) => generateWith(engine, request);
-
 
 describe("LlamaCppEngine: JSON answers", () => {
   it("announces JSON, tools and confidence for GGUF models", () => {
@@ -80,7 +89,12 @@ describe("LlamaCppEngine: JSON answers", () => {
   });
 
   it("refuses, non-retryably, a schema the grammar cannot express", async () => {
-    for (const schema of [{ type: "nonsense" }, { $ref: "#/definitions/x" }, { allOf: [{ type: "string" }] }, { type: "object", properties: 5 }]) {
+    for (const schema of [
+      { type: "nonsense" },
+      { $ref: "#/definitions/x" },
+      { allOf: [{ type: "string" }] },
+      { type: "object", properties: 5 },
+    ]) {
       const error = await engineErrorOf(generate(chat({ responseFormat: { type: "json_schema", name: "bad", schema } })));
       expect(error).toMatchObject({ code: "invalid_schema", retryable: false });
       expect(error.message).toMatch(/^the response_format schema cannot be used: schema/);
@@ -88,7 +102,11 @@ describe("LlamaCppEngine: JSON answers", () => {
   });
 
   it("reads anyOf as oneOf (pydantic's optional fields)", async () => {
-    const format: ResponseFormat = { type: "json_schema", name: "opt", schema: { type: "object", properties: { note: { anyOf: [{ type: "null" }, { type: "boolean" }] } }, required: ["note"] } };
+    const format: ResponseFormat = {
+      type: "json_schema",
+      name: "opt",
+      schema: { type: "object", properties: { note: { anyOf: [{ type: "null" }, { type: "boolean" }] } }, required: ["note"] },
+    };
     const result = await generate(chat({ responseFormat: format }));
     expect(checkJsonAnswer(result.text, format)).toMatchObject({ ok: true });
   });
@@ -142,7 +160,10 @@ describe("LlamaCppEngine: function calling", () => {
         { role: "tool" as const, content: "12 degrees", toolCallId: "call_1" },
       ],
     };
-    const before = await generate({ ...chat({ tools: [weather] }, { maxTokens: 1 }), input: { kind: "chat", messages: [history.messages[0]!] } });
+    const before = await generate({
+      ...chat({ tools: [weather] }, { maxTokens: 1 }),
+      input: { kind: "chat", messages: [history.messages[0]!] },
+    });
     const after = await generate({ ...chat({ tools: [weather] }, { maxTokens: 1 }), input: history });
     // ChatML, one token per byte: the call as the model writes it, then the result as a user turn.
     const callText = '{"name":"get_weather","arguments":{"unit":"c","metric":true}}';

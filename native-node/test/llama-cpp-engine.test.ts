@@ -1,8 +1,8 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GenerationRequest } from "@rung/shared/node";
-import { WireErrorCode, type Sampling } from "@rung/shared/protocol";
+import { type Sampling, WireErrorCode } from "@rung/shared/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel, parameterCount, TEST_MODELS } from "../../tests/fixtures/gguf/make-test-model.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
 import { engineErrorOf, generateWith } from "./helpers/generate-with.ts";
@@ -36,7 +36,6 @@ const completion = (prompt: string, sampling: Partial<Sampling> = {}): Generatio
 });
 
 const generate = (request: GenerationRequest, signal?: AbortSignal) => generateWith(engine, request, signal);
-
 
 describe("LlamaCppEngine", () => {
   it("describes the model it loaded", () => {

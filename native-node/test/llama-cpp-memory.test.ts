@@ -1,8 +1,8 @@
-import { totalmem, tmpdir } from "node:os";
+import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import type { Sampling } from "@rung/shared/protocol";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sampling } from "@rung/shared/protocol";
 import { ensureTestModel, TEST_MODELS } from "../../tests/fixtures/gguf/make-test-model.ts";
 import { estimateFootprint } from "../src/engines/estimate-footprint.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
@@ -45,7 +45,13 @@ async function text(engine: LlamaCppEngine, model: string): Promise<string> {
 
 describe("LlamaCppEngine memory", () => {
   it("loads two models at once within free memory, both generate, and reports the CPU it runs on", async () => {
-    const engine = await load({ models: [{ id: "tiny", path: tiny }, { id: "small", path: small }], slots: 2 });
+    const engine = await load({
+      models: [
+        { id: "tiny", path: tiny },
+        { id: "small", path: small },
+      ],
+      slots: 2,
+    });
     expect(engine.models.map((m) => [m.id, m.slots])).toEqual([
       ["tiny", 2],
       ["small", 2],
@@ -66,7 +72,9 @@ describe("LlamaCppEngine memory", () => {
     expect(error).toBeInstanceOf(ModelLoadError);
     const { modelId, message } = error as ModelLoadError;
     expect(modelId).toBe("small");
-    expect(message).toMatch(/^small does not fit: it needs about [\d.]+ MB \(weights [\d.]+ MB, one slot of 256 tokens [\d.]+ (KB|MB)\), but only 1\.0 MB of the 1\.0 MB memory limit is left\./);
+    expect(message).toMatch(
+      /^small does not fit: it needs about [\d.]+ MB \(weights [\d.]+ MB, one slot of 256 tokens [\d.]+ (KB|MB)\), but only 1\.0 MB of the 1\.0 MB memory limit is left\./,
+    );
     expect(message).toMatch(/smaller quantization.*--slots.*--context-size/);
   });
 

@@ -16,7 +16,9 @@ beforeEach(async () => {
 
 async function models(...args: string[]): Promise<{ code: number; text: string }> {
   let text = "";
-  const code = await runModels(args, (chunk) => void (text += chunk));
+  const code = await runModels(args, (chunk) => {
+    text += chunk;
+  });
   return { code, text };
 }
 
@@ -55,21 +57,29 @@ describe("rung-agent models list", () => {
 
 describe("rung-agent models rm", () => {
   it("deletes a model by file name, with or without .gguf", async () => {
-    expect(await models("rm", "rung-tiny.gguf", "--dir", dir)).toEqual({ code: 0, text: `Removed ${join(dir, "rung-tiny.gguf")} (668.0 KB)\n` });
+    expect(await models("rm", "rung-tiny.gguf", "--dir", dir)).toEqual({
+      code: 0,
+      text: `Removed ${join(dir, "rung-tiny.gguf")} (668.0 KB)\n`,
+    });
     expect(existsSync(join(dir, "rung-tiny.gguf"))).toBe(false);
     expect((await models("rm", "rung-small", "--dir", dir)).code).toBe(0);
     expect(existsSync(join(dir, "rung-small.gguf"))).toBe(false);
   });
 
   it("says so when there is no such model", async () => {
-    expect(await models("rm", "rung-huge", "--dir", dir)).toEqual({ code: 1, text: `No model "rung-huge" in ${dir}; see rung-agent models list\n` });
+    expect(await models("rm", "rung-huge", "--dir", dir)).toEqual({
+      code: 1,
+      text: `No model "rung-huge" in ${dir}; see rung-agent models list\n`,
+    });
   });
 
   it("refuses paths outside the models directory", async () => {
     const outside = mkdtempSync(join(tmpdir(), "rung-outside-"));
     writeFileSync(join(outside, "keep.gguf"), "x");
-    expect(await usageErrorOf("rm", join(outside, "keep.gguf"), "--dir", dir)).toMatch(/^refusing to delete .*keep\.gguf: it is not inside the models directory/);
-    expect(await usageErrorOf("rm", "../" + outside.split("/").pop() + "/keep.gguf", "--dir", dir)).toMatch(/not inside the models directory/);
+    expect(await usageErrorOf("rm", join(outside, "keep.gguf"), "--dir", dir)).toMatch(
+      /^refusing to delete .*keep\.gguf: it is not inside the models directory/,
+    );
+    expect(await usageErrorOf("rm", `../${outside.split("/").pop()}/keep.gguf`, "--dir", dir)).toMatch(/not inside the models directory/);
     expect(await usageErrorOf("rm", ".", "--dir", dir)).toMatch(/not inside the models directory/);
     expect(existsSync(join(outside, "keep.gguf"))).toBe(true);
   });
@@ -79,7 +89,9 @@ describe("rung-agent models pull (argument checks only: no network here)", () =>
   it("takes exactly one hf: URI or URL", async () => {
     expect(await usageErrorOf("pull", "--dir", dir)).toMatch(/^models pull takes exactly one argument/);
     expect(await usageErrorOf("pull", "hf:a/b:Q4_K_M", "hf:c/d:Q4_K_M")).toMatch(/exactly one argument/);
-    expect(await usageErrorOf("pull", "./model.gguf")).toMatch(/^models pull takes a hf:<user>\/<repo>:<quant> URI or an https:\/\/ URL \(got "\.\/model\.gguf"\)/);
+    expect(await usageErrorOf("pull", "./model.gguf")).toMatch(
+      /^models pull takes a hf:<user>\/<repo>:<quant> URI or an https:\/\/ URL \(got "\.\/model\.gguf"\)/,
+    );
   });
 });
 

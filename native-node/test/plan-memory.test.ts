@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planMemory, type ModelToFit } from "../src/engines/plan-memory.ts";
+import { type ModelToFit, planMemory } from "../src/engines/plan-memory.ts";
 
 const MB = 1e6;
 
@@ -10,7 +10,11 @@ function fake(id: string, weights: number, base: number, perSlot: number): Model
 
 describe("planMemory", () => {
   it("gives every model the slots wanted when they all fit", async () => {
-    const plan = await planMemory([fake("a", 100, 10, 5), fake("b", 200, 10, 5)], { budgetBytes: 1000 * MB, budgetName: "free RAM", slots: 4 });
+    const plan = await planMemory([fake("a", 100, 10, 5), fake("b", 200, 10, 5)], {
+      budgetBytes: 1000 * MB,
+      budgetName: "free RAM",
+      slots: 4,
+    });
     expect(plan).toEqual({
       ok: true,
       models: [
@@ -22,8 +26,18 @@ describe("planMemory", () => {
 
   it("cuts slots to what fits, keeping one for every model", async () => {
     // a: 100 + 10 + 5n, b: 200 + 10 + 5n. One slot each: 330; 20 left buys a 4 more slots, b none.
-    const plan = await planMemory([fake("a", 100, 10, 5), fake("b", 200, 10, 5)], { budgetBytes: 350 * MB, budgetName: "free RAM", slots: 8 });
-    expect(plan).toMatchObject({ ok: true, models: [{ id: "a", slots: 5 }, { id: "b", slots: 1 }] });
+    const plan = await planMemory([fake("a", 100, 10, 5), fake("b", 200, 10, 5)], {
+      budgetBytes: 350 * MB,
+      budgetName: "free RAM",
+      slots: 8,
+    });
+    expect(plan).toMatchObject({
+      ok: true,
+      models: [
+        { id: "a", slots: 5 },
+        { id: "b", slots: 1 },
+      ],
+    });
   });
 
   it("refuses the model that does not fit, saying what it needs, what is free and what to try", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { defaultThreads } from "../src/engines/default-threads.ts";
 import { defaultModelId, parseModelFlag } from "../src/cli/model-flag.ts";
 import { parseStartOptions } from "../src/cli/start-options.ts";
+import { defaultThreads } from "../src/engines/default-threads.ts";
 import { parseStart, startErrorOf } from "./helpers/parse-start.ts";
 
 const EDGE = ["--edge", "http://127.0.0.1:8787"];
@@ -30,26 +30,45 @@ describe("start options", () => {
   it("parses every flag", () => {
     const options = parseStart([
       ...EDGE,
-      "-m", "a.gguf",
-      "--model", "fast=./b.gguf",
-      "--name", "lab-1",
-      "--token", "t0k",
-      "--threads", "1",
-      "--gpu", "false",
-      "--slots", "3",
-      "--context-size", "1024",
-      "--drain-timeout", "2.5",
-      "--log-format", "json",
-      "--memory-limit", "1.5G",
-      "--transport", "tunnel",
-      "--public-url", "https://node.example.com",
-      "--tunnel-port", "8788",
-      "--fault-first-token-delay-ms", "1500",
-      "--fault-fail-jobs", "2",
+      "-m",
+      "a.gguf",
+      "--model",
+      "fast=./b.gguf",
+      "--name",
+      "lab-1",
+      "--token",
+      "t0k",
+      "--threads",
+      "1",
+      "--gpu",
+      "false",
+      "--slots",
+      "3",
+      "--context-size",
+      "1024",
+      "--drain-timeout",
+      "2.5",
+      "--log-format",
+      "json",
+      "--memory-limit",
+      "1.5G",
+      "--transport",
+      "tunnel",
+      "--public-url",
+      "https://node.example.com",
+      "--tunnel-port",
+      "8788",
+      "--fault-first-token-delay-ms",
+      "1500",
+      "--fault-fail-jobs",
+      "2",
     ]);
     expect(options).toEqual({
       edge: "http://127.0.0.1:8787",
-      models: [{ id: "a", path: "a.gguf" }, { id: "fast", path: "./b.gguf" }],
+      models: [
+        { id: "a", path: "a.gguf" },
+        { id: "fast", path: "./b.gguf" },
+      ],
       name: "lab-1",
       token: "t0k",
       threads: 1,
@@ -70,7 +89,9 @@ describe("start options", () => {
     const env = { RUNG_EDGE: EDGE[1], RUNG_FAULT_FIRST_TOKEN_DELAY_MS: "250", RUNG_FAULT_FAIL_JOBS: "4" };
     expect(parseStart(["-m", "a.gguf"], env).faults).toEqual({ firstTokenDelayMs: 250, failJobs: 4 });
     expect(parseStart(["-m", "a.gguf", "--fault-fail-jobs", "1"], env).faults).toEqual({ firstTokenDelayMs: 250, failJobs: 1 });
-    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--fault-fail-jobs", "many"]).message).toMatch(/--fault-fail-jobs must be a whole number/);
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--fault-fail-jobs", "many"]).message).toMatch(
+      /--fault-fail-jobs must be a whole number/,
+    );
   });
 
   it("reads sizes in decimal units, as they are printed, and wants the unit", () => {
@@ -78,15 +99,25 @@ describe("start options", () => {
     expect([limit("8G"), limit("8GB"), limit("512m"), limit("2048K"), limit("1T")]).toEqual([8e9, 8e9, 512e6, 2_048_000, 1e12]);
     expect(parseStart(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8G" }).memoryLimitBytes).toBe(8e9);
     for (const size of ["8", "8GiB", "0G"]) {
-      expect(startErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", size]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
+      expect(startErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", size]).message).toMatch(
+        /^--memory-limit must be a size with a unit, such as 8G or 512M/,
+      );
     }
-    expect(startErrorOf(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8" }).message).toMatch(/RUNG_MEMORY_LIMIT must be a size with a unit/);
+    expect(startErrorOf(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_MEMORY_LIMIT: "8" }).message).toMatch(
+      /RUNG_MEMORY_LIMIT must be a size with a unit/,
+    );
   });
 
   it("refuses a bad size, transport or public URL, saying how to fix it", () => {
-    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", "lots"]).message).toMatch(/^--memory-limit must be a size with a unit, such as 8G or 512M/);
-    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--transport", "carrier-pigeon"]).message).toMatch(/^--transport must be one of auto, websocket, tunnel/);
-    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--public-url", "ftp://x"]).message).toMatch(/^--public-url must be an http\(s\):\/\/ URL/);
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--memory-limit", "lots"]).message).toMatch(
+      /^--memory-limit must be a size with a unit, such as 8G or 512M/,
+    );
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--transport", "carrier-pigeon"]).message).toMatch(
+      /^--transport must be one of auto, websocket, tunnel/,
+    );
+    expect(startErrorOf([...EDGE, "-m", "a.gguf", "--public-url", "ftp://x"]).message).toMatch(
+      /^--public-url must be an http\(s\):\/\/ URL/,
+    );
   });
 
   it("takes --edge and --token from the environment, flags first", () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import type { GeneratedPiece } from "@rung/shared/node";
+import { describe, expect, it } from "vitest";
 import { StopTextFilter } from "../src/engines/stop-text-filter.ts";
 
 function run(stops: string[], pieces: GeneratedPiece[]) {

@@ -1,19 +1,19 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
 import { EchoEngine } from "@rung/shared/node";
 import {
-  TunnelPath,
   edgeMessageSchema,
+  type NodeMessage,
   newSecret,
   nodeMessageSchema,
   parseFrame,
   signCall,
+  TunnelPath,
+  type TunnelWelcome,
   tunnelHeartbeatSchema,
   tunnelRegistrationSchema,
-  type NodeMessage,
-  type TunnelWelcome,
 } from "@rung/shared/protocol";
+import { afterEach, describe, expect, it } from "vitest";
 import { startQuickTunnel } from "../src/tunnel/cloudflared.ts";
 import { TunnelLink, type TunnelLinkOptions } from "../src/tunnel/tunnel-link.ts";
 import { ECHO_MODEL } from "./helpers/echo-models.ts";
@@ -34,7 +34,8 @@ async function fakeTunnelEdge(options: { heartbeatIntervalMs?: number; registerD
       response.writeHead(400, { "content-type": "application/json" });
       return void response.end(JSON.stringify({ error: { message: "bad registration" } }));
     }
-    if (request.url === TunnelPath.register && options.registerDelayMs) await new Promise((resolve) => setTimeout(resolve, options.registerDelayMs));
+    if (request.url === TunnelPath.register && options.registerDelayMs)
+      await new Promise((resolve) => setTimeout(resolve, options.registerDelayMs));
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify(request.url === TunnelPath.register ? welcome : { ok: true }));
   });
@@ -88,7 +89,11 @@ function listening(port: number): Promise<boolean> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function callJob(port: number, headers: Record<string, string>, body: string) {
-  return fetch(`http://127.0.0.1:${port}${TunnelPath.jobs}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  return fetch(`http://127.0.0.1:${port}${TunnelPath.jobs}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
 }
 
 const job = (jobId: string) =>
@@ -117,16 +122,20 @@ describe("TunnelLink", () => {
     const { edge, link } = await setup();
     const port = link.serverPort!;
     const body = job("job-1");
-    const sign = (secret: string, at?: number) => signCall(secret, edge.welcome.nodeId, { method: "POST", path: TunnelPath.jobs, body }, at);
+    const sign = (secret: string, at?: number) =>
+      signCall(secret, edge.welcome.nodeId, { method: "POST", path: TunnelPath.jobs, body }, at);
 
     const good = await sign(edge.welcome.secret);
     const answer = await callJob(port, good, body);
     expect(answer.status).toBe(200);
-    const frames = (await answer.text()).trim().split("\n").map((line) => {
-      const parsed = parseFrame(nodeMessageSchema, line);
-      if (!parsed.ok) throw new Error(parsed.error.message);
-      return parsed.value;
-    });
+    const frames = (await answer.text())
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const parsed = parseFrame(nodeMessageSchema, line);
+        if (!parsed.ok) throw new Error(parsed.error.message);
+        return parsed.value;
+      });
     expect(frames.map((f: NodeMessage) => f.type)).toEqual(["chunk", "chunk", "chunk", "done"]);
 
     expect((await callJob(port, good, body)).status).toBe(401);
@@ -150,7 +159,11 @@ describe("TunnelLink heartbeats", () => {
   it("carry the node's load report and whether it drains", async () => {
     const { edge } = await setup();
     await expect.poll(() => beats(edge.calls).length).toBeGreaterThanOrEqual(1);
-    expect(beats(edge.calls)[0]).toEqual({ nodeId: "node_tunnel", heartbeat: { type: "heartbeat", activeJobs: 0, models: [] }, draining: false });
+    expect(beats(edge.calls)[0]).toEqual({
+      nodeId: "node_tunnel",
+      heartbeat: { type: "heartbeat", activeJobs: 0, models: [] },
+      draining: false,
+    });
   });
 
   it("beat at once, with draining set, when the session starts draining", async () => {
@@ -213,7 +226,10 @@ describe("TunnelLink shutdown", () => {
     const command = await fakeCloudflared("sleep 0.3; exit 3");
     const { link, logger } = await setup({ link: { publicUrl: undefined, startTunnel: (port) => startQuickTunnel(port, { command }) } });
     const end = await link.ended;
-    expect(end).toMatchObject({ reason: "fatal", error: { message: expect.stringMatching(/^cloudflared exited \(3\); /), retryable: false } });
+    expect(end).toMatchObject({
+      reason: "fatal",
+      error: { message: expect.stringMatching(/^cloudflared exited \(3\); /), retryable: false },
+    });
     expect(logger.lines.some((l) => l.startsWith("error cloudflared exited (3)"))).toBe(true);
   });
 });

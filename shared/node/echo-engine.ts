@@ -35,8 +35,7 @@ export class EchoEngine implements InferenceEngine {
   }
 
   async generate(request: GenerationRequest, { signal, onPiece }: GenerationOptions): Promise<GenerationResult> {
-    const text =
-      request.input.kind === "chat" ? (request.input.messages.at(-1)?.content ?? "") : request.input.prompt;
+    const text = request.input.kind === "chat" ? (request.input.messages.at(-1)?.content ?? "") : request.input.prompt;
     const words = text.split(/(?<=\s)/).filter(Boolean);
     const limit = request.sampling.maxTokens ?? Number.POSITIVE_INFINITY;
     const pieces = words.slice(0, limit);

@@ -1,4 +1,4 @@
-import { WireErrorCode, type WireError } from "../protocol/wire-error.ts";
+import { type WireError, WireErrorCode } from "../protocol/wire-error.ts";
 
 /** An engine failure that knows whether another node could still succeed. */
 export class EngineError extends Error {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { PROTOCOL_VERSION, type Hardware, type Job, type JobError, type ModelInfo, type NodeMessage } from "../protocol/messages.ts";
+import { type Hardware, type Job, type JobError, type ModelInfo, type NodeMessage, PROTOCOL_VERSION } from "../protocol/messages.ts";
 import { EchoEngine } from "./echo-engine.ts";
 import { EngineError } from "./engine-error.ts";
 import type { GenerationResult, InferenceEngine } from "./inference-engine.ts";
@@ -335,7 +335,14 @@ describe("NodeSession: heartbeat and measured speed", () => {
   });
 
   it("adds the engine's hardware to hello and its free VRAM to heartbeats", async () => {
-    const hardware: Hardware = { backend: "cuda", devices: ["GPU 0"], vramTotalBytes: 8e9, vramFreeBytes: 6e9, ramTotalBytes: 32e9, cpuCores: 8 };
+    const hardware: Hardware = {
+      backend: "cuda",
+      devices: ["GPU 0"],
+      vramTotalBytes: 8e9,
+      vramFreeBytes: 6e9,
+      ramTotalBytes: 32e9,
+      cpuCores: 8,
+    };
     const engine = Object.assign(new EchoEngine({ models: [tiny] }), { hardware, freeVramBytes: async () => 5e9 });
     const { session } = sessionWith(engine);
     expect(session.hello().hardware).toEqual(hardware);

@@ -1,12 +1,5 @@
-import {
-  PROTOCOL_VERSION,
-  type EdgeMessage,
-  type Heartbeat,
-  type Hello,
-  type Job,
-  type NodeMessage,
-} from "../protocol/messages.ts";
-import { WireErrorCode, wireError, type WireError } from "../protocol/wire-error.ts";
+import { type EdgeMessage, type Heartbeat, type Hello, type Job, type NodeMessage, PROTOCOL_VERSION } from "../protocol/messages.ts";
+import { type WireError, WireErrorCode, wireError } from "../protocol/wire-error.ts";
 import { toWireError } from "./engine-error.ts";
 import type { InferenceEngine } from "./inference-engine.ts";
 import { SpeedMeter } from "./speed-meter.ts";

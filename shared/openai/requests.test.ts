@@ -55,7 +55,18 @@ describe("chatCompletionRequestSchema", () => {
   });
 
   it("accepts content as text parts and as null", () => {
-    const parts = { ...chat, messages: [{ role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] }] };
+    const parts = {
+      ...chat,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "a" },
+            { type: "text", text: "b" },
+          ],
+        },
+      ],
+    };
     expect(chatCompletionRequestSchema.safeParse(parts).success).toBe(true);
     const empty = { ...chat, messages: [{ role: "assistant", content: null }] };
     expect(chatCompletionRequestSchema.safeParse(empty).success).toBe(true);
@@ -137,7 +148,13 @@ describe("contentText", () => {
   });
 
   it("joins text parts in order without separators", () => {
-    expect(contentText([{ type: "text", text: "Hel" }, { type: "text", text: "lo" }, { type: "text", text: "!" }])).toBe("Hello!");
+    expect(
+      contentText([
+        { type: "text", text: "Hel" },
+        { type: "text", text: "lo" },
+        { type: "text", text: "!" },
+      ]),
+    ).toBe("Hello!");
   });
 
   it("gives empty text for null, undefined and no parts", () => {
@@ -149,19 +166,32 @@ describe("contentText", () => {
   it("flattens the parts the schema parsed", () => {
     const body = chatCompletionRequestSchema.parse({
       ...chat,
-      messages: [{ role: "user", content: [{ type: "text", text: "a", cache_control: { type: "ephemeral" } }, { type: "text", text: "b" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "a", cache_control: { type: "ephemeral" } },
+            { type: "text", text: "b" },
+          ],
+        },
+      ],
     });
     expect(contentText(body.messages[0]?.content)).toBe("ab");
   });
 });
 
 describe("chat requests with JSON answers and tools", () => {
-  const weather = { type: "function", function: { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+  const weather = {
+    type: "function",
+    function: { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } } } },
+  };
   const parse = (extra: object) => chatCompletionRequestSchema.parse({ ...chat, ...extra });
 
   it("maps response_format to the job's form; text asks for nothing", () => {
     const schema = { type: "object", properties: { a: { type: "integer" } } };
-    expect(jobCapabilitiesOf(parse({ response_format: { type: "json_schema", json_schema: { name: "answer", schema, strict: true } } }))).toEqual({
+    expect(
+      jobCapabilitiesOf(parse({ response_format: { type: "json_schema", json_schema: { name: "answer", schema, strict: true } } })),
+    ).toEqual({
       responseFormat: { type: "json_schema", name: "answer", schema },
     });
     expect(jobCapabilitiesOf(parse({ response_format: { type: "json_object" } }))).toEqual({ responseFormat: { type: "json_object" } });
@@ -173,7 +203,9 @@ describe("chat requests with JSON answers and tools", () => {
       tools: [{ name: "get_weather", description: "Weather now", parameters: weather.function.parameters }],
       toolChoice: "auto",
     });
-    expect(jobCapabilitiesOf(parse({ tools: [weather], tool_choice: { type: "function", function: { name: "get_weather" } } })).toolChoice).toEqual({ name: "get_weather" });
+    expect(
+      jobCapabilitiesOf(parse({ tools: [weather], tool_choice: { type: "function", function: { name: "get_weather" } } })).toolChoice,
+    ).toEqual({ name: "get_weather" });
     expect(jobCapabilitiesOf(parse({ tools: [weather], tool_choice: "required", parallel_tool_calls: true })).toolChoice).toBe("required");
     expect(jobCapabilitiesOf(parse({ tools: [weather], tool_choice: "none" }))).toEqual({});
     expect(jobCapabilitiesOf(parse({ tools: [], tool_choice: "none" }))).toEqual({});
@@ -183,7 +215,11 @@ describe("chat requests with JSON answers and tools", () => {
     const body = parse({
       messages: [
         { role: "user", content: "Weather in Oslo?" },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }],
+        },
         { role: "tool", content: "12 degrees", tool_call_id: "call_1" },
       ],
     });
@@ -197,7 +233,11 @@ describe("chat requests with JSON answers and tools", () => {
   it("refuses what cannot be honoured, naming the field", () => {
     const cases: [object, string, RegExp][] = [
       [{ response_format: { type: "grammar" } }, "response_format.type", /must be text, json_object or json_schema/],
-      [{ response_format: { type: "json_schema", json_schema: { name: "a" } } }, "response_format.json_schema.schema", /JSON schema object/],
+      [
+        { response_format: { type: "json_schema", json_schema: { name: "a" } } },
+        "response_format.json_schema.schema",
+        /JSON schema object/,
+      ],
       [{ tools: [{ type: "custom", function: weather.function }] }, "tools.0.type", /only tools of type "function"/],
       [{ tools: [{ ...weather, function: { name: "has space" } }] }, "tools.0.function.name", /letters, digits/],
       [{ tool_choice: "required" }, "tool_choice", /requires tools/],

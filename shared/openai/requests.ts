@@ -35,7 +35,10 @@ export const chatMessageInputSchema = z
 // One schema with a refinement rather than a union, so the client reads why, not zod's "Invalid input".
 const stopSchema = z
   .union([z.string(), z.array(z.string())])
-  .refine((stop) => (typeof stop === "string" ? stop.length > 0 : stop.length <= 4 && stop.every(Boolean)), "stop must be a non-empty string or up to 4 non-empty strings")
+  .refine(
+    (stop) => (typeof stop === "string" ? stop.length > 0 : stop.length <= 4 && stop.every(Boolean)),
+    "stop must be a non-empty string or up to 4 non-empty strings",
+  )
   .nullish();
 
 const samplingFields = {
@@ -116,9 +119,14 @@ export const chatCompletionRequestSchema = z
     if ((choice === "required" || typeof choice === "object") && names.size === 0) {
       ctx.addIssue({ code: "custom", path: ["tool_choice"], message: "tool_choice requires tools" });
     } else if (typeof choice === "object" && choice && !names.has(choice.function.name)) {
-      ctx.addIssue({ code: "custom", path: ["tool_choice"], message: `tool_choice names ${JSON.stringify(choice.function.name)}, which is not among the tools` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["tool_choice"],
+        message: `tool_choice names ${JSON.stringify(choice.function.name)}, which is not among the tools`,
+      });
     }
-    if (names.size < (body.tools?.length ?? 0)) ctx.addIssue({ code: "custom", path: ["tools"], message: "tools name the same function twice" });
+    if (names.size < (body.tools?.length ?? 0))
+      ctx.addIssue({ code: "custom", path: ["tools"], message: "tools name the same function twice" });
   });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
@@ -138,7 +146,9 @@ export function toWireMessages(messages: readonly z.infer<typeof chatMessageInpu
   return messages.map((m) => ({
     role: m.role,
     content: contentText(m.content),
-    ...(m.tool_calls?.length && { toolCalls: m.tool_calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })) }),
+    ...(m.tool_calls?.length && {
+      toolCalls: m.tool_calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
+    }),
     ...(m.tool_call_id && { toolCallId: m.tool_call_id }),
   }));
 }
@@ -154,7 +164,8 @@ export function jobCapabilitiesOf(body: ChatCompletionRequest): JobCapabilities 
   const job: JobCapabilities = {};
   const format = body.response_format;
   if (format?.type === "json_object") job.responseFormat = { type: "json_object" };
-  if (format?.type === "json_schema") job.responseFormat = { type: "json_schema", name: format.json_schema.name, schema: format.json_schema.schema };
+  if (format?.type === "json_schema")
+    job.responseFormat = { type: "json_schema", name: format.json_schema.name, schema: format.json_schema.schema };
   const choice = body.tool_choice ?? "auto";
   if (body.tools?.length && choice !== "none") {
     job.tools = body.tools.map(({ function: f }) => ({

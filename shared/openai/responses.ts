@@ -135,13 +135,7 @@ export function chatUsageChunk(meta: Meta, usage: OpenAiUsage, rung: RungTrace) 
   };
 }
 
-export function textCompletion(
-  meta: Meta,
-  text: string,
-  finishReason: FinishReasonValue | null,
-  usage?: OpenAiUsage,
-  rung?: RungTrace,
-) {
+export function textCompletion(meta: Meta, text: string, finishReason: FinishReasonValue | null, usage?: OpenAiUsage, rung?: RungTrace) {
   return {
     id: meta.id,
     object: "text_completion" as const,

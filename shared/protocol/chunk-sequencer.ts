@@ -1,8 +1,6 @@
 import type { Chunk, Done } from "./messages.ts";
 
-export type SequencerEvent =
-  | { type: "chunk"; chunk: Chunk }
-  | { type: "done"; done: Done };
+export type SequencerEvent = { type: "chunk"; chunk: Chunk } | { type: "done"; done: Done };
 
 /**
  * Puts a job's chunks back in `seq` order. Transports may deliver frames out of

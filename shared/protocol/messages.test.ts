@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { edgeMessageSchema, nodeMessageSchema, PROTOCOL_VERSION, type EdgeMessage, type NodeMessage } from "./messages.ts";
+import { type EdgeMessage, edgeMessageSchema, type NodeMessage, nodeMessageSchema, PROTOCOL_VERSION } from "./messages.ts";
 
-const model = { id: "qwen2.5-0.5b-instruct-q4_k_m", parameters: 494_000_000, quantization: "Q4_K_M", contextLength: 4096, tokensPerSecond: 42.5, slots: 2 };
+const model = {
+  id: "qwen2.5-0.5b-instruct-q4_k_m",
+  parameters: 494_000_000,
+  quantization: "Q4_K_M",
+  contextLength: 4096,
+  tokensPerSecond: 42.5,
+  slots: 2,
+};
 const sampling = { maxTokens: 64, temperature: 0.7, topP: 0.95, stop: ["\n\n"], seed: 7 };
 
 const nodeMessages = {
@@ -66,7 +73,13 @@ const edgeMessages = {
     type: "job",
     jobId: "job-1",
     model: model.id,
-    input: { kind: "chat", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }] },
+    input: {
+      kind: "chat",
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hi" },
+      ],
+    },
     sampling,
   },
   "completion job without maxTokens or seed": {
@@ -146,8 +159,14 @@ describe("node messages", () => {
     ["a protocol that is not major.minor", { ...nodeMessages.hello, protocol: "1" }],
     ["an unknown finish reason", { ...nodeMessages.done, finishReason: "content_filter" }],
     ["an error without retryable", { type: "job-error", jobId: "j", error: { code: "busy", message: "x" } }],
-    ["an unknown GPU backend", { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with CPU hardware"].hardware, backend: "rocm" } }],
-    ["negative free VRAM", { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with hardware (1.1)"].hardware, vramFreeBytes: -1 } }],
+    [
+      "an unknown GPU backend",
+      { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with CPU hardware"].hardware, backend: "rocm" } },
+    ],
+    [
+      "negative free VRAM",
+      { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with hardware (1.1)"].hardware, vramFreeBytes: -1 } },
+    ],
     ["a heartbeat with negative tokens/s", { ...nodeMessages.heartbeat, models: [{ id: model.id, tokensPerSecond: -1 }] }],
     ["a heartbeat without activeJobs", { type: "heartbeat", models: [] }],
     ["a heartbeat with a model id containing spaces", { ...nodeMessages.heartbeat, models: [{ id: "a b", tokensPerSecond: 1 }] }],

@@ -57,7 +57,11 @@ export const modelInfoSchema = z.object({
   /** e.g. `F16`, `Q4_K_M`. */
   quantization: z.string().max(32),
   /** Context window the node actually allocated, in tokens. */
-  contextLength: z.number().int().positive().max(1 << 24),
+  contextLength: z
+    .number()
+    .int()
+    .positive()
+    .max(1 << 24),
   /** Measured decoding speed on this node at load time. */
   tokensPerSecond: z.number().nonnegative().max(1e6),
   /** Jobs this model runs at once on this node (its context sequences); `node.slots` caps the node's total. */
@@ -139,7 +143,11 @@ export const hardwareSchema = z.object({
   vramTotalBytes: bytesSchema.optional(),
   vramFreeBytes: bytesSchema.optional(),
   ramTotalBytes: bytesSchema,
-  cpuCores: z.number().int().positive().max(1 << 16),
+  cpuCores: z
+    .number()
+    .int()
+    .positive()
+    .max(1 << 16),
 });
 export type Hardware = z.infer<typeof hardwareSchema>;
 
@@ -257,12 +265,7 @@ export const edgeErrorSchema = z.object({
   fatal: z.boolean(),
 });
 
-export const edgeMessageSchema = z.discriminatedUnion("type", [
-  welcomeSchema,
-  jobSchema,
-  cancelSchema,
-  edgeErrorSchema,
-]);
+export const edgeMessageSchema = z.discriminatedUnion("type", [welcomeSchema, jobSchema, cancelSchema, edgeErrorSchema]);
 export type EdgeMessage = z.infer<typeof edgeMessageSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type Cancel = z.infer<typeof cancelSchema>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { edgeMessageSchema, nodeMessageSchema, PROTOCOL_VERSION, type Hello } from "./messages.ts";
+import { edgeMessageSchema, type Hello, nodeMessageSchema, PROTOCOL_VERSION } from "./messages.ts";
 import { hasMinorVersion, isCompatibleProtocol, MAX_FRAME_BYTES, parseFrame } from "./parse-frame.ts";
 
 const hello: Hello = {

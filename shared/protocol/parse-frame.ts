@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { PROTOCOL_VERSION } from "./messages.ts";
-import { WireErrorCode, wireError, type WireError } from "./wire-error.ts";
+import { type WireError, WireErrorCode, wireError } from "./wire-error.ts";
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
@@ -11,10 +11,7 @@ export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
  * Decode one WebSocket frame against a message schema. Never throws: a frame
  * from the other side is untrusted input and must not take the receiver down.
  */
-export function parseFrame<S extends z.ZodType>(
-  schema: S,
-  data: string | ArrayBuffer | Uint8Array,
-): ParseResult<z.infer<S>> {
+export function parseFrame<S extends z.ZodType>(schema: S, data: string | ArrayBuffer | Uint8Array): ParseResult<z.infer<S>> {
   const bytes = typeof data === "string" ? utf8Length(data) : data.byteLength;
   if (bytes > MAX_FRAME_BYTES) return bad(`frame of ${bytes} bytes exceeds the limit of ${MAX_FRAME_BYTES}`);
   const text = typeof data === "string" ? data : new TextDecoder().decode(data);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NonceWindow, SIGNATURE_WINDOW_MS, SignatureHeader, newSecret, signCall, verifyCall } from "./tunnel-signature.ts";
+import { NonceWindow, newSecret, SIGNATURE_WINDOW_MS, SignatureHeader, signCall, verifyCall } from "./tunnel-signature.ts";
 
 const call = { method: "POST", path: "/rung/jobs", body: '{"type":"job"}' };
 const headersOf = (record: Record<string, string>) => new Headers(record);

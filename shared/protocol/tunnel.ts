@@ -21,7 +21,9 @@ export const TunnelPath = {
 export const tunnelRegistrationSchema = z.object({
   hello: helloSchema,
   /** Where the edge reaches the node: the tunnel's public https URL (http only on loopback, for local runs). */
-  url: z.url({ protocol: /^https?$/ }).refine(isNodeUrl, "must be an https:// URL (http:// only on loopback) without credentials, query or fragment"),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine(isNodeUrl, "must be an https:// URL (http:// only on loopback) without credentials, query or fragment"),
 });
 export type TunnelRegistration = z.infer<typeof tunnelRegistrationSchema>;
 

@@ -27,10 +27,6 @@ export const wireErrorSchema = z.object({
 });
 export type WireError = z.infer<typeof wireErrorSchema>;
 
-export function wireError(
-  code: string,
-  message: string,
-  retryable: boolean,
-): WireError {
+export function wireError(code: string, message: string, retryable: boolean): WireError {
   return { code, message, retryable };
 }

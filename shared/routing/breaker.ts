@@ -76,9 +76,15 @@ export class BreakerBoard {
 
   onFailure(nodeId: string, modelId: string): void {
     let models = this.byNode.get(nodeId);
-    if (!models) this.byNode.set(nodeId, (models = new Map()));
+    if (!models) {
+      models = new Map();
+      this.byNode.set(nodeId, models);
+    }
     let record = models.get(modelId);
-    if (!record) models.set(modelId, (record = { failures: 0, openedAt: null, probeAt: null }));
+    if (!record) {
+      record = { failures: 0, openedAt: null, probeAt: null };
+      models.set(modelId, record);
+    }
     const state = this.stateOf(record);
     record.failures += 1;
     // A failed probe reopens at once; a closed breaker opens at the threshold;

@@ -22,8 +22,28 @@ describe("buildCatalog", () => {
     );
     expect(catalog.map((e) => e.id)).toEqual(["m1", "m2"]);
     expect(catalog[0]!.nodes).toEqual([
-      { id: "a", name: "name-a", kind: "native", tokensPerSecond: 80, slots: 4, active: 2, contextLength: 2048, capabilities: NO_CAPABILITIES, draining: false },
-      { id: "b", name: "name-b", kind: "browser", tokensPerSecond: 20, slots: 4, active: 0, contextLength: 8192, capabilities: NO_CAPABILITIES, draining: true },
+      {
+        id: "a",
+        name: "name-a",
+        kind: "native",
+        tokensPerSecond: 80,
+        slots: 4,
+        active: 2,
+        contextLength: 2048,
+        capabilities: NO_CAPABILITIES,
+        draining: false,
+      },
+      {
+        id: "b",
+        name: "name-b",
+        kind: "browser",
+        tokensPerSecond: 20,
+        slots: 4,
+        active: 0,
+        contextLength: 8192,
+        capabilities: NO_CAPABILITIES,
+        draining: true,
+      },
     ]);
   });
 
@@ -37,7 +57,11 @@ describe("buildCatalog", () => {
   it("unions capabilities across nodes; a node that announces none has none", () => {
     const json = model("m", { capabilities: { jsonSchema: true, tools: false, logprobs: true } });
     const tools = model("m", { capabilities: { jsonSchema: false, tools: true, logprobs: false } });
-    expect(buildCatalog([node("a", [json]), node("b", [tools])], DEFAULT_POLICY)[0]?.capabilities).toEqual({ jsonSchema: true, tools: true, logprobs: true });
+    expect(buildCatalog([node("a", [json]), node("b", [tools])], DEFAULT_POLICY)[0]?.capabilities).toEqual({
+      jsonSchema: true,
+      tools: true,
+      logprobs: true,
+    });
     expect(buildCatalog([node("a", [model("m")])], DEFAULT_POLICY)[0]?.capabilities).toEqual(NO_CAPABILITIES);
     // The union survives a later node with a larger context replacing the description.
     const wide = model("m", { contextLength: 32768 });
@@ -45,7 +69,9 @@ describe("buildCatalog", () => {
   });
 
   it("scores quality from the table, the operator's policy, or an upstream's own figure", () => {
-    const nodes = [node("a", [model("qwen2.5-7b-instruct-q4_k_m"), model("mystery", { parameters: 7e9 }), model("cloud-big", { quality: 88 })])];
+    const nodes = [
+      node("a", [model("qwen2.5-7b-instruct-q4_k_m"), model("mystery", { parameters: 7e9 }), model("cloud-big", { quality: 88 })]),
+    ];
     const [qwen, mystery, cloud] = buildCatalog(nodes, DEFAULT_POLICY);
     expect(qwen?.quality.score).toBe(74.2);
     expect(mystery?.quality.source).toContain("estimated from parameter count");

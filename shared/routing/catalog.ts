@@ -1,7 +1,7 @@
 import type { Capabilities } from "../protocol/messages.ts";
 import type { NodeView, RoutedModel } from "./plan-ladder.ts";
 import type { Policy } from "./policy.ts";
-import { qualityOf, type Quality } from "./quality-table.ts";
+import { type Quality, qualityOf } from "./quality-table.ts";
 
 /** One node serving a catalog model, with what that node announced for it. */
 export interface CatalogNode {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commitPoint, effectiveEscalation, judgeConfidence, type EscalationPolicy, type EscalationSettings } from "./escalation.ts";
+import { commitPoint, type EscalationPolicy, type EscalationSettings, effectiveEscalation, judgeConfidence } from "./escalation.ts";
 
 const settings: EscalationSettings = {
   enabled: true,

@@ -1,4 +1,4 @@
-import { Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
+import { type OutputUnit, type Schema, Validator } from "@cfworker/json-schema";
 import type { ResponseFormat } from "../protocol/messages.ts";
 
 export type JsonAnswerCheck = { ok: true; value: unknown } | { ok: false; reason: string };

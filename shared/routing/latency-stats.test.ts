@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FirstTokenStats, hedgeDelayMs, type HedgeSettings } from "./latency-stats.ts";
+import { FirstTokenStats, type HedgeSettings, hedgeDelayMs } from "./latency-stats.ts";
 
 function statsWith(modelId: string, samples: number[], capacity?: number): FirstTokenStats {
   const stats = new FirstTokenStats(capacity);
@@ -50,7 +50,10 @@ describe("FirstTokenStats", () => {
 
 describe("hedgeDelayMs", () => {
   const settings: HedgeSettings = { enabled: true, percentile: 0.95, minSamples: 8, afterMs: null, minDelayMs: 250 };
-  const slow = statsWith("m", oneTo(20).map((i) => i * 100));
+  const slow = statsWith(
+    "m",
+    oneTo(20).map((i) => i * 100),
+  );
 
   it("does not hedge when hedging is off", () => {
     expect(hedgeDelayMs(slow, "m", { ...settings, enabled: false })).toBeNull();

@@ -25,7 +25,10 @@ export class FirstTokenStats {
 
   record(modelId: string, ms: number): void {
     let ring = this.rings.get(modelId);
-    if (!ring) this.rings.set(modelId, (ring = { samples: [], next: 0 }));
+    if (!ring) {
+      ring = { samples: [], next: 0 };
+      this.rings.set(modelId, ring);
+    }
     if (ring.samples.length < this.capacity) {
       ring.samples.push(ms);
     } else {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ModelInfo } from "../protocol/messages.ts";
-import { pickNode, type PickOptions } from "./pick-node.ts";
+import { type PickOptions, pickNode } from "./pick-node.ts";
 import type { NodeView } from "./plan-ladder.ts";
 
 const MODEL = "m";
@@ -9,7 +9,12 @@ function model(tokensPerSecond: number, slots = 4, id = MODEL): ModelInfo {
   return { id, parameters: 1_000_000_000, quantization: "Q4_K_M", contextLength: 4096, tokensPerSecond, slots };
 }
 
-function node(id: string, tokensPerSecond: number, load: Partial<Pick<NodeView, "slots" | "active" | "activeByModel" | "draining">> = {}, models = [model(tokensPerSecond)]): NodeView {
+function node(
+  id: string,
+  tokensPerSecond: number,
+  load: Partial<Pick<NodeView, "slots" | "active" | "activeByModel" | "draining">> = {},
+  models = [model(tokensPerSecond)],
+): NodeView {
   return { id, name: `name-${id}`, slots: 4, active: 0, activeByModel: {}, draining: false, models, ...load };
 }
 
@@ -128,6 +133,12 @@ describe("pickNode", () => {
     expect(pickNode([lateButFast, promptButSlow], MODEL, options(sequence(0, 0), { firstTokenMs, answerTokens: 4000 }))?.id).toBe("late");
     // Unmeasured first tokens count as the median of the measured ones, not as instant.
     const unknown = node("unknown", 130);
-    expect(pickNode([lateButFast, unknown], MODEL, options(sequence(0, 0), { firstTokenMs: (id) => (id === "late" ? 1500 : undefined), answerTokens: 32 }))?.id).toBe("late");
+    expect(
+      pickNode(
+        [lateButFast, unknown],
+        MODEL,
+        options(sequence(0, 0), { firstTokenMs: (id) => (id === "late" ? 1500 : undefined), answerTokens: 32 }),
+      )?.id,
+    ).toBe("late");
   });
 });

@@ -1,5 +1,5 @@
-import { hasFreeSlot, type NodeView } from "./plan-ladder.ts";
 import { medianOfKnown } from "./median-of-known.ts";
+import { hasFreeSlot, type NodeView } from "./plan-ladder.ts";
 import { TYPICAL_ANSWER_TOKENS } from "./profiles.ts";
 
 export interface PickOptions {
@@ -25,9 +25,7 @@ export interface PickOptions {
  * looks best to all of them, while still steering away from busy nodes.
  */
 export function pickNode(nodes: readonly NodeView[], modelId: string, options: PickOptions): NodeView | undefined {
-  const eligible = nodes.filter(
-    (n) => hasFreeSlot(n, modelId) && options.available(n.id) && !options.exclude?.has(n.id),
-  );
+  const eligible = nodes.filter((n) => hasFreeSlot(n, modelId) && options.available(n.id) && !options.exclude?.has(n.id));
   if (eligible.length <= 1) return eligible[0];
 
   const first = Math.min(eligible.length - 1, Math.floor(options.random() * eligible.length));
@@ -36,7 +34,10 @@ export function pickNode(nodes: readonly NodeView[], modelId: string, options: P
   const a = eligible[first]!;
   const b = eligible[second]!;
 
-  const fallbackSpeed = medianOfKnown(eligible.map((n) => knownSpeed(n, modelId)), 1);
+  const fallbackSpeed = medianOfKnown(
+    eligible.map((n) => knownSpeed(n, modelId)),
+    1,
+  );
   const speedOf = (n: NodeView) => knownSpeed(n, modelId) ?? fallbackSpeed;
   const firstTokenOf = (n: NodeView) => options.firstTokenMs?.(n.id);
   const fallbackFirstToken = medianOfKnown(eligible.map(firstTokenOf), 0);

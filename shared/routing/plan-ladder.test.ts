@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { Capabilities } from "../protocol/messages.ts";
-import { hasFreeSlot, planLadder, type LadderPlan, type LadderRequest, type NodeView, type Plan, type RoutedModel } from "./plan-ladder.ts";
-import { DEFAULT_POLICY, parsePolicy, type Policy } from "./policy.ts";
+import { hasFreeSlot, type LadderPlan, type LadderRequest, type NodeView, type Plan, planLadder, type RoutedModel } from "./plan-ladder.ts";
+import { DEFAULT_POLICY, type Policy, parsePolicy } from "./policy.ts";
 
 function model(id: string, parameters: number, contextLength = 4096, tokensPerSecond = 50, capabilities?: Capabilities): RoutedModel {
   return { id, parameters, quantization: "Q4_K_M", contextLength, tokensPerSecond, slots: 8, ...(capabilities ? { capabilities } : {}) };
 }
 
-function node(id: string, models: RoutedModel[], load: Partial<Pick<NodeView, "slots" | "active" | "activeByModel" | "draining">> = {}): NodeView {
+function node(
+  id: string,
+  models: RoutedModel[],
+  load: Partial<Pick<NodeView, "slots" | "active" | "activeByModel" | "draining">> = {},
+): NodeView {
   return { id, name: `name-${id}`, slots: 1, active: 0, activeByModel: {}, draining: false, models, ...load };
 }
 
@@ -68,7 +72,13 @@ describe("planLadder: rung order", () => {
 
   it("describes each rung with its quality and capabilities", () => {
     const rung = ok(plan([node("n1", [model("qwen2.5-7b-instruct", 7e9, 4096, 20, JSON_ONLY)])])).rungs[0]!;
-    expect(rung.model).toMatchObject({ id: "qwen2.5-7b-instruct", parameters: 7e9, contextLength: 4096, capabilities: JSON_ONLY, quality: { score: 74.2 } });
+    expect(rung.model).toMatchObject({
+      id: "qwen2.5-7b-instruct",
+      parameters: 7e9,
+      contextLength: 4096,
+      capabilities: JSON_ONLY,
+      quality: { score: 74.2 },
+    });
     expect(rung.model).not.toHaveProperty("nodes");
   });
 });
@@ -157,7 +167,11 @@ describe("planLadder: maxRung", () => {
   });
 
   it("refuses with 400 when every rung up to maxRung is too small for the request", () => {
-    expect(plan(nodes, { promptTokens: 3000, override: { maxRung: "small-0.5b" } })).toMatchObject({ ok: false, status: 400, code: "context_length_exceeded" });
+    expect(plan(nodes, { promptTokens: 3000, override: { maxRung: "small-0.5b" } })).toMatchObject({
+      ok: false,
+      status: 400,
+      code: "context_length_exceeded",
+    });
   });
 });
 
@@ -230,7 +244,10 @@ describe("planLadder: capabilities", () => {
   });
 
   it("counts only nodes that also hold the context", () => {
-    const nodes = [node("short", [{ ...json, contextLength: 1024 }]), node("long", [{ ...json, capabilities: undefined, contextLength: 8192 }])] as NodeView[];
+    const nodes = [
+      node("short", [{ ...json, contextLength: 1024 }]),
+      node("long", [{ ...json, capabilities: undefined, contextLength: 8192 }]),
+    ] as NodeView[];
     const refused = plan(nodes, { promptTokens: 2000, needs: { jsonSchema: true, tools: false } });
     expect(refused).toMatchObject({ ok: false, status: 503, code: "no_capable_node" });
     expect(!refused.ok && refused.message).toContain("structured output");
@@ -264,7 +281,11 @@ describe("planLadder: pinned model", () => {
   });
 
   it("treats a model served only by draining nodes as known: 503, not 404", () => {
-    expect(plan([node("n1", [small], { draining: true })], { model: "small-0.5b" })).toMatchObject({ ok: false, status: 503, code: "no_capable_node" });
+    expect(plan([node("n1", [small], { draining: true })], { model: "small-0.5b" })).toMatchObject({
+      ok: false,
+      status: 503,
+      code: "no_capable_node",
+    });
   });
 });
 

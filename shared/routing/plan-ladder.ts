@@ -1,7 +1,7 @@
 import type { ModelInfo } from "../protocol/messages.ts";
 import { buildCatalog, type CatalogEntry, type CatalogNode } from "./catalog.ts";
-import { effectiveEscalation, type EffectiveEscalation } from "./escalation.ts";
-import { PROFILE_NAMES, type Policy, type ProfileName } from "./policy.ts";
+import { type EffectiveEscalation, effectiveEscalation } from "./escalation.ts";
+import { type Policy, PROFILE_NAMES, type ProfileName } from "./policy.ts";
 import { preRoute } from "./pre-route.ts";
 import { startRung } from "./profiles.ts";
 
@@ -133,7 +133,15 @@ export function planLadder(request: LadderRequest, nodes: readonly NodeView[], p
 
   const escalation = effectiveEscalation(policy, profile, request.override);
   if (pinned || profile === undefined) {
-    return { ok: true, rungs, startIndex: 0, pinned: true, profile: undefined, escalation: { ...escalation, enabled: false }, preRouted: [] };
+    return {
+      ok: true,
+      rungs,
+      startIndex: 0,
+      pinned: true,
+      profile: undefined,
+      escalation: { ...escalation, enabled: false },
+      preRouted: [],
+    };
   }
   let startIndex = startRung(ready, policy.profiles[profile], request);
   const preRouted = request.override?.escalate === false ? [] : preRoute(request.texts, request.promptTokens, policy.preRouting);

@@ -28,7 +28,14 @@ describe("policySchema defaults", () => {
       maxClimbs: 2,
       climbOnInvalidJson: true,
     });
-    expect(DEFAULT_POLICY.preRouting).toEqual({ enabled: true, longPromptTokens: 2000, code: true, math: true, multiStep: true, rungsUp: 1 });
+    expect(DEFAULT_POLICY.preRouting).toEqual({
+      enabled: true,
+      longPromptTokens: 2000,
+      code: true,
+      math: true,
+      multiStep: true,
+      rungsUp: 1,
+    });
     expect(DEFAULT_POLICY.breaker).toEqual({ failureThreshold: 3, openMs: 60000 });
     expect(DEFAULT_POLICY.retry).toEqual({ maxRetries: 2, baseDelayMs: 50, maxDelayMs: 2000 });
     expect(DEFAULT_POLICY.hedge).toEqual({ enabled: true, percentile: 0.95, minSamples: 8, afterMs: null, minDelayMs: 250 });
@@ -117,7 +124,9 @@ describe("upstreams", () => {
     expect(parsePolicy({ upstreams: [upstream({ keySecret: "OPENAI_API_KEY" })] }).ok).toBe(true);
     // The edge's own secrets would be sent to the upstream's URL as its key.
     for (const own of ["RUNG_API_KEYS", "RUNG_NODE_TOKEN", "RUNG_ADMIN_KEY"]) {
-      expect(message({ upstreams: [upstream({ keySecret: own })] })).toMatch(/keySecret: must not name one of the edge's own RUNG_ secrets/);
+      expect(message({ upstreams: [upstream({ keySecret: own })] })).toMatch(
+        /keySecret: must not name one of the edge's own RUNG_ secrets/,
+      );
     }
     expect(parsePolicy({ upstreams: [upstream({ keySecret: "RUNG_UPSTREAM_OPENAI" })] }).ok).toBe(true);
     expect(message({ upstreams: [upstream(), upstream()] })).toMatch(/^upstreams\[1\]\.name: duplicate upstream name 'cloud'/);
@@ -134,7 +143,9 @@ describe("upstreams", () => {
       capabilities: { jsonSchema: true, tools: true, logprobs: false },
     };
     expect(parsePolicy({ upstreams: [upstream({ models: [model] })] }).ok).toBe(true);
-    expect(message({ upstreams: [upstream({ models: [{ ...model, capabilities: { jsonSchema: true } }] })] })).toMatch(/capabilities\.tools/);
+    expect(message({ upstreams: [upstream({ models: [{ ...model, capabilities: { jsonSchema: true } }] })] })).toMatch(
+      /capabilities\.tools/,
+    );
   });
 });
 
@@ -148,7 +159,11 @@ describe("donate", () => {
   });
 
   it("takes GGUF models by https, same-origin path or loopback http, with a 2048-token context unless told", () => {
-    const models = [gguf(), gguf({ id: "local", url: "http://127.0.0.1:8787/m.gguf" }), gguf({ id: "here", url: "/models/m.gguf", sizeBytes: 1234, contextLength: 512 })];
+    const models = [
+      gguf(),
+      gguf({ id: "local", url: "http://127.0.0.1:8787/m.gguf" }),
+      gguf({ id: "here", url: "/models/m.gguf", sizeBytes: 1234, contextLength: 512 }),
+    ];
     const result = parsePolicy({ donate: { ggufModels: models, webllmModels: ["Qwen2.5-0.5B-Instruct-q4f16_1-MLC"] } });
     if (!result.ok) throw new Error(result.message);
     expect(result.policy.donate.ggufModels.map((m) => m.contextLength)).toEqual([2048, 2048, 512]);
@@ -156,20 +171,28 @@ describe("donate", () => {
   });
 
   it("refuses a model URL a donor should not fetch, naming the field", () => {
-    expect(message({ donate: { ggufModels: [gguf({ url: "http://models.example.com/m.gguf" })] } })).toMatch(/^donate\.ggufModels\[0\]\.url: must be https/);
+    expect(message({ donate: { ggufModels: [gguf({ url: "http://models.example.com/m.gguf" })] } })).toMatch(
+      /^donate\.ggufModels\[0\]\.url: must be https/,
+    );
     expect(message({ donate: { ggufModels: [gguf({ url: "//evil.example.com/m.gguf" })] } })).toMatch(/^donate\.ggufModels\[0\]\.url: /);
-    expect(message({ donate: { ggufModels: [gguf({ url: "javascript:alert(1)" })] } })).toMatch(/^donate\.ggufModels\[0\]\.url: must be https/);
+    expect(message({ donate: { ggufModels: [gguf({ url: "javascript:alert(1)" })] } })).toMatch(
+      /^donate\.ggufModels\[0\]\.url: must be https/,
+    );
   });
 
   it("is strict, in the section and in each model", () => {
     expect(message({ donate: { acceptPublicNode: true } })).toMatch(/^donate: Unrecognized key.*acceptPublicNode/);
     expect(message({ donate: { ggufModels: [gguf({ sha256: "00" })] } })).toMatch(/^donate\.ggufModels\[0\]: Unrecognized key.*sha256/);
-    expect(message({ donate: { ggufModels: [gguf({ contextLength: 16 })] } })).toMatch(/^donate\.ggufModels\[0\]\.contextLength: Too small/);
+    expect(message({ donate: { ggufModels: [gguf({ contextLength: 16 })] } })).toMatch(
+      /^donate\.ggufModels\[0\]\.contextLength: Too small/,
+    );
     expect(message({ donate: { webllmModels: ["a model"] } })).toMatch(/^donate\.webllmModels\[0\]: /);
   });
 
   it("refuses duplicate model ids, naming the second", () => {
-    expect(message({ donate: { ggufModels: [gguf(), gguf({ url: "/other.gguf" })] } })).toBe("donate.ggufModels[1].id: duplicate model id 'tiny-q8'");
+    expect(message({ donate: { ggufModels: [gguf(), gguf({ url: "/other.gguf" })] } })).toBe(
+      "donate.ggufModels[1].id: duplicate model id 'tiny-q8'",
+    );
     expect(message({ donate: { webllmModels: ["a", "b", "a"] } })).toBe("donate.webllmModels[2]: duplicate model id 'a'");
   });
 

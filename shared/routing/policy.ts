@@ -140,7 +140,11 @@ const upstreamModelSchema = z
     /** The id the upstream API expects, when it differs. */
     upstreamModel: idSchema.optional(),
     parameters: z.number().int().positive().max(1e13),
-    contextLength: z.number().int().positive().max(1 << 24),
+    contextLength: z
+      .number()
+      .int()
+      .positive()
+      .max(1 << 24),
     pricePerMillionTokens: z.number().min(0).max(1e6).optional(),
     quality: z.number().min(0).max(100).optional(),
     capabilities: capabilitiesSchema.strict().optional(),
@@ -206,9 +210,17 @@ export const policySchema = z
         seen.add(value);
       });
     };
-    refuseDuplicates(policy.upstreams.map((u) => u.name), "upstream name", (i) => ["upstreams", i, "name"]);
+    refuseDuplicates(
+      policy.upstreams.map((u) => u.name),
+      "upstream name",
+      (i) => ["upstreams", i, "name"],
+    );
     // Two downloads under one id would make one catalog model with different weights behind it.
-    refuseDuplicates(policy.donate.ggufModels.map((m) => m.id), "model id", (i) => ["donate", "ggufModels", i, "id"]);
+    refuseDuplicates(
+      policy.donate.ggufModels.map((m) => m.id),
+      "model id",
+      (i) => ["donate", "ggufModels", i, "id"],
+    );
     refuseDuplicates(policy.donate.webllmModels, "model id", (i) => ["donate", "webllmModels", i]);
   });
 

@@ -6,12 +6,16 @@ const settings = DEFAULT_POLICY.preRouting;
 const route = (text: string, promptTokens = 20) => preRoute([text], promptTokens, settings);
 
 describe("preRoute", () => {
-  it.each(["What's up?", "I have 2 cats", "Tell me a joke about penguins.", "My flight is on 2024-05-01 at 10:30.", "Can you import the spreadsheet into my calendar?", "Thanks! Call me at +1 555 0100."])(
-    "leaves plain chat alone: %s",
-    (text) => {
-      expect(route(text)).toEqual([]);
-    },
-  );
+  it.each([
+    "What's up?",
+    "I have 2 cats",
+    "Tell me a joke about penguins.",
+    "My flight is on 2024-05-01 at 10:30.",
+    "Can you import the spreadsheet into my calendar?",
+    "Thanks! Call me at +1 555 0100.",
+  ])("leaves plain chat alone: %s", (text) => {
+    expect(route(text)).toEqual([]);
+  });
 
   it("flags a long prompt with its size, from the threshold on", () => {
     expect(route("hi", 2400)).toEqual(["long prompt (2400 tokens)"]);
@@ -33,12 +37,16 @@ describe("preRoute", () => {
     expect(route(text)).toContain("code");
   });
 
-  it.each(["Solve for x: 2x + 3 = 11", "What is 17 * 23?", "Compute the integral of x^2", "12 / 4 + 7", "\\frac{1}{2}", "What is the derivative of sin x?"])(
-    "flags math: %s",
-    (text) => {
-      expect(route(text)).toContain("math");
-    },
-  );
+  it.each([
+    "Solve for x: 2x + 3 = 11",
+    "What is 17 * 23?",
+    "Compute the integral of x^2",
+    "12 / 4 + 7",
+    "\\frac{1}{2}",
+    "What is the derivative of sin x?",
+  ])("flags math: %s", (text) => {
+    expect(route(text)).toContain("math");
+  });
 
   it.each([
     "Explain step by step how TLS works",

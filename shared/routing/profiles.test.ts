@@ -2,9 +2,16 @@ import { describe, expect, it } from "vitest";
 import type { CatalogEntry } from "./catalog.ts";
 import { NO_CAPABILITIES } from "./catalog.ts";
 import { DEFAULT_POLICY, PROFILE_NAMES } from "./policy.ts";
-import { DEFAULT_PROFILE_WEIGHTS, startRung, type StartRequest } from "./profiles.ts";
+import { DEFAULT_PROFILE_WEIGHTS, type StartRequest, startRung } from "./profiles.ts";
 
-function entry(id: string, parameters: number, score: number, tokensPerSecond: number, contextLength = 32768, price?: number): CatalogEntry {
+function entry(
+  id: string,
+  parameters: number,
+  score: number,
+  tokensPerSecond: number,
+  contextLength = 32768,
+  price?: number,
+): CatalogEntry {
   return {
     id,
     parameters,
@@ -13,14 +20,27 @@ function entry(id: string, parameters: number, score: number, tokensPerSecond: n
     capabilities: NO_CAPABILITIES,
     quality: { score, source: "test" },
     ...(price === undefined ? {} : { pricePerMillionTokens: price }),
-    nodes: [{ id: `node-${id}`, name: id, kind: "native", tokensPerSecond, slots: 4, active: 0, contextLength, capabilities: NO_CAPABILITIES, draining: false }],
+    nodes: [
+      {
+        id: `node-${id}`,
+        name: id,
+        kind: "native",
+        tokensPerSecond,
+        slots: 4,
+        active: 0,
+        contextLength,
+        capabilities: NO_CAPABILITIES,
+        draining: false,
+      },
+    ],
   };
 }
 
 // A typical home ladder: Qwen2.5 0.5B / 3B / 7B at the speeds one GPU gives them.
 const ladder = [entry("0.5b", 0.5e9, 47.5, 120), entry("3b", 3e9, 65.6, 40), entry("7b", 7e9, 74.2, 15)];
 const request: StartRequest = { promptTokens: 200, maxTokens: 300 };
-const start = (profile: (typeof PROFILE_NAMES)[number], entries = ladder, req = request) => startRung(entries, DEFAULT_POLICY.profiles[profile], req);
+const start = (profile: (typeof PROFILE_NAMES)[number], entries = ladder, req = request) =>
+  startRung(entries, DEFAULT_POLICY.profiles[profile], req);
 
 describe("startRung on a 0.5B/3B/7B ladder", () => {
   it("balanced and budget start at the smallest", () => {
@@ -90,6 +110,7 @@ describe("startRung: cost and speed", () => {
 
   it("ships weights for every profile, all non-negative", () => {
     expect(Object.keys(DEFAULT_PROFILE_WEIGHTS).sort()).toEqual([...PROFILE_NAMES].sort());
-    for (const weights of Object.values(DEFAULT_PROFILE_WEIGHTS)) for (const w of Object.values(weights)) expect(w).toBeGreaterThanOrEqual(0);
+    for (const weights of Object.values(DEFAULT_PROFILE_WEIGHTS))
+      for (const w of Object.values(weights)) expect(w).toBeGreaterThanOrEqual(0);
   });
 });

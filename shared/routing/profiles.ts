@@ -1,6 +1,6 @@
 import type { CatalogEntry } from "./catalog.ts";
-import type { ProfileName } from "./policy.ts";
 import { medianOfKnown } from "./median-of-known.ts";
+import type { ProfileName } from "./policy.ts";
 
 /** How much a profile cares about each property of a rung; only ratios matter. */
 export interface ProfileWeights {
@@ -62,7 +62,10 @@ export interface StartRequest {
 export function startRung(entries: readonly CatalogEntry[], weights: ProfileWeights, request: StartRequest): number {
   if (entries.length === 0) return 0;
   const answerTokens = request.maxTokens ?? TYPICAL_ANSWER_TOKENS;
-  const typicalSpeed = medianOfKnown(entries.map((entry) => fastestSpeed(entry) || undefined), 1);
+  const typicalSpeed = medianOfKnown(
+    entries.map((entry) => fastestSpeed(entry) || undefined),
+    1,
+  );
   const facts = entries.map((entry) => ({
     quality: entry.quality.score,
     seconds: answerTokens / (fastestSpeed(entry) || typicalSpeed),
@@ -99,7 +102,6 @@ export function startRung(entries: readonly CatalogEntry[], weights: ProfileWeig
 function fastestSpeed(entry: CatalogEntry): number {
   return Math.max(0, ...entry.nodes.map((n) => n.tokensPerSecond));
 }
-
 
 function costPerMillion(entry: CatalogEntry): number {
   return entry.pricePerMillionTokens ?? (entry.parameters / 1e9) * NOMINAL_USD_PER_BILLION_PARAMETERS;

@@ -18,9 +18,18 @@ export interface Quality {
 }
 
 const QWEN25 = { title: "Qwen2.5 Technical Report (base models)", url: "https://arxiv.org/abs/2412.15115" };
-const LLAMA32 = { title: "Llama 3.2 model card (instruction-tuned)", url: "https://github.com/meta-llama/llama-models/blob/main/models/llama3_2/MODEL_CARD.md" };
-const LLAMA31 = { title: "Llama 3.1 model card (pretrained)", url: "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md" };
-const GEMMA2 = { title: "Gemma 2: Improving Open Language Models at a Practical Size (pretrained)", url: "https://arxiv.org/abs/2408.00118" };
+const LLAMA32 = {
+  title: "Llama 3.2 model card (instruction-tuned)",
+  url: "https://github.com/meta-llama/llama-models/blob/main/models/llama3_2/MODEL_CARD.md",
+};
+const LLAMA31 = {
+  title: "Llama 3.1 model card (pretrained)",
+  url: "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md",
+};
+const GEMMA2 = {
+  title: "Gemma 2: Improving Open Language Models at a Practical Size (pretrained)",
+  url: "https://arxiv.org/abs/2408.00118",
+};
 const PHI3 = { title: "Phi-3 Technical Report", url: "https://arxiv.org/abs/2404.14219" };
 const MISTRAL = { title: "Mistral 7B", url: "https://arxiv.org/abs/2310.06825" };
 

@@ -43,7 +43,14 @@ async function loadToReady(context: BrowserContext, threads: number): Promise<{ 
 
 async function streamedTokensPerSecond(): Promise<{ tokensPerSecond: number; node: string | null }> {
   const { data: stream, response } = await client.chat.completions
-    .create({ model: benchModel.name, messages, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } })
+    .create({
+      model: benchModel.name,
+      messages,
+      max_tokens: maxTokens,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
     .withResponse();
   const times: number[] = [];
   let tokens = 0;

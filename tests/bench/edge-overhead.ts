@@ -7,10 +7,10 @@
 import { performance } from "node:perf_hooks";
 import OpenAI from "openai";
 import { LlamaCppEngine } from "../../native-node/src/engines/llama-cpp-engine.ts";
-import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "../e2e/harness/agent-process.ts";
 import { startLocalEdge } from "../e2e/harness/local-edge.ts";
 import { modelCache } from "../e2e/harness/paths.ts";
+import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { benchModel } from "./bench-model.ts";
 
 const rounds = Number(process.env.ROUNDS ?? 20);
@@ -101,7 +101,9 @@ try {
   const directTps = median(directSamples.map((s) => s.tokensPerSecond));
   const edgeTps = median(streamSamples.map((s) => s.tokensPerSecond));
   const f = (n: number) => n.toFixed(1);
-  console.log(`\nrung-bench (${benchModel.embeddingLength} wide, ${benchModel.layers} layers), ${maxTokens} greedy tokens, threads 1, ${rounds} rounds side by side\n`);
+  console.log(
+    `\nrung-bench (${benchModel.embeddingLength} wide, ${benchModel.layers} layers), ${maxTokens} greedy tokens, threads 1, ${rounds} rounds side by side\n`,
+  );
   console.log(`| path | median whole answer (ms) | median first token (ms) | median streamed tok/s |`);
   console.log(`|---|---|---|---|`);
   console.log(`| node-llama-cpp in process | ${f(directMs)} | ${f(median(directSamples.map((s) => s.firstMs)))} | ${f(directTps)} |`);

@@ -9,14 +9,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import OpenAI from "openai";
 import type { Attempt, RungTrace } from "@rung/shared/openai";
 import { DEFAULT_POLICY, preRoute } from "@rung/shared/routing";
-import { ensureTestModel, parameterCount, type TestModelOptions } from "../fixtures/gguf/make-test-model.ts";
+import OpenAI from "openai";
 import { AgentProcess } from "../e2e/harness/agent-process.ts";
-import { startLocalEdge } from "../e2e/harness/local-edge.ts";
 import { edgeStatus, median, putPolicy as putPolicy_ } from "../e2e/harness/edge-admin.ts";
+import { startLocalEdge } from "../e2e/harness/local-edge.ts";
 import { modelCache, repoRoot } from "../e2e/harness/paths.ts";
+import { ensureTestModel, parameterCount, type TestModelOptions } from "../fixtures/gguf/make-test-model.ts";
 
 const requestCount = Number(process.env.REQUESTS ?? 100);
 const hedgeRequestCount = Number(process.env.HEDGE_REQUESTS ?? 20);
@@ -52,34 +52,111 @@ interface Prompt {
 }
 
 const workloadTopics = [
-  "volcanoes", "the Roman empire", "sourdough bread", "black holes", "jazz", "honey bees", "the stock market", "glaciers",
-  "chess openings", "electric cars", "coral reefs", "the printing press", "marathon training", "origami", "tea ceremonies",
-  "solar panels", "penguins", "the Silk Road", "vaccines", "lighthouses", "board games", "the immune system", "rainforests",
-  "airline pricing", "medieval castles", "coffee roasting", "tides", "the Renaissance", "houseplants", "submarines",
-  "wind turbines", "dinosaurs", "recycling", "photography", "the Great Wall", "sleep cycles", "earthquakes", "violins",
-  "cryptography", "beekeeping",
+  "volcanoes",
+  "the Roman empire",
+  "sourdough bread",
+  "black holes",
+  "jazz",
+  "honey bees",
+  "the stock market",
+  "glaciers",
+  "chess openings",
+  "electric cars",
+  "coral reefs",
+  "the printing press",
+  "marathon training",
+  "origami",
+  "tea ceremonies",
+  "solar panels",
+  "penguins",
+  "the Silk Road",
+  "vaccines",
+  "lighthouses",
+  "board games",
+  "the immune system",
+  "rainforests",
+  "airline pricing",
+  "medieval castles",
+  "coffee roasting",
+  "tides",
+  "the Renaissance",
+  "houseplants",
+  "submarines",
+  "wind turbines",
+  "dinosaurs",
+  "recycling",
+  "photography",
+  "the Great Wall",
+  "sleep cycles",
+  "earthquakes",
+  "violins",
+  "cryptography",
+  "beekeeping",
 ];
 /** Calibration never sees a workload topic, so the threshold is not tuned on the workload. */
 const calibrationTopics = [
-  "deserts", "the Moon landing", "cheese making", "hurricanes", "origins of writing", "bicycles", "octopuses", "opera",
-  "satellites", "pottery", "the Olympic games", "mushrooms", "canals", "eclipses", "knitting", "wolves",
-  "the telegraph", "skyscrapers", "pyramids", "owls", "chocolate", "typewriters", "comets", "bridges",
+  "deserts",
+  "the Moon landing",
+  "cheese making",
+  "hurricanes",
+  "origins of writing",
+  "bicycles",
+  "octopuses",
+  "opera",
+  "satellites",
+  "pottery",
+  "the Olympic games",
+  "mushrooms",
+  "canals",
+  "eclipses",
+  "knitting",
+  "wolves",
+  "the telegraph",
+  "skyscrapers",
+  "pyramids",
+  "owls",
+  "chocolate",
+  "typewriters",
+  "comets",
+  "bridges",
 ];
 const identifiers = ["total", "items", "scores", "rows", "names", "prices", "events", "users", "files", "orders"];
 
 /** The workload mix: 40% short chat, 30% longer questions, 15% code-looking, 15% math-looking. */
-const kindCycle: readonly Kind[] = ["chat", "question", "chat", "code", "question", "chat", "math", "chat", "question", "chat",
-  "code", "question", "chat", "math", "question", "chat", "code", "chat", "question", "math"];
+const kindCycle: readonly Kind[] = [
+  "chat",
+  "question",
+  "chat",
+  "code",
+  "question",
+  "chat",
+  "math",
+  "chat",
+  "question",
+  "chat",
+  "code",
+  "question",
+  "chat",
+  "math",
+  "question",
+  "chat",
+  "code",
+  "chat",
+  "question",
+  "math",
+];
 
 function promptText(kind: Kind, topic: string, i: number): string {
   const id = identifiers[i % identifiers.length]!;
-  const [a, b, c] = [(i % 7) + 2, (i * 5) % 17 + 3, (i * 11) % 40 + 20];
+  const [a, b, c] = [(i % 7) + 2, ((i * 5) % 17) + 3, ((i * 11) % 40) + 20];
   switch (kind) {
     case "chat":
       return [`Tell me something fun about ${topic}.`, `What do you think of ${topic}?`, `Any quick facts on ${topic}?`][i % 3]!;
     case "question":
-      return `I am preparing a short talk for a general audience about ${topic}. Could you explain how it came to be, ` +
-        `what most people misunderstand about it, and one surprising detail I could open with?`;
+      return (
+        `I am preparing a short talk for a general audience about ${topic}. Could you explain how it came to be, ` +
+        `what most people misunderstand about it, and one surprising detail I could open with?`
+      );
     case "code":
       return [
         `Why does this return undefined?\nfunction sum${id}(xs) { xs.reduce((a, b) => a + b, 0); }`,
@@ -94,7 +171,10 @@ function promptText(kind: Kind, topic: string, i: number): string {
 /** Deterministic and seeded, so every run replays the same workload. */
 function makePrompts(topics: readonly string[], count: number, seed: number): Prompt[] {
   let state = seed;
-  const coin = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 16) % 2 === 0;
+  const coin = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 16) % 2 === 0;
+  };
   return Array.from({ length: count }, (_, i) => {
     const kind = kindCycle[i % kindCycle.length]!;
     return { kind, text: promptText(kind, topics[i % topics.length]!, i), stream: coin() };
@@ -131,7 +211,13 @@ async function ask({ model, text, stream, maxTokens: max = maxTokens }: Ask): Pr
     const completion = await client.chat.completions.create(base);
     const trace = (completion as unknown as { rung?: RungTrace }).rung;
     if (!trace || !completion.usage) throw new Error(`answer without rung trace or usage: ${JSON.stringify(completion)}`);
-    return { rung: trace, promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens, firstMs: null, totalMs: performance.now() - started };
+    return {
+      rung: trace,
+      promptTokens: completion.usage.prompt_tokens,
+      completionTokens: completion.usage.completion_tokens,
+      firstMs: null,
+      totalMs: performance.now() - started,
+    };
   }
   const chunks = await client.chat.completions.create({ ...base, stream: true, stream_options: { include_usage: true } });
   let firstMs: number | null = null;
@@ -157,7 +243,8 @@ const answered = (trace: RungTrace): Attempt => trace.attempts.at(-1)!;
  * prompts are far shorter than longPromptTokens, so their length never matters). The run checks
  * it against the trace's first attempt.
  */
-const startRungOf = (text: string): number => (preRoute([text], 0, DEFAULT_POLICY.preRouting).length > 0 ? DEFAULT_POLICY.preRouting.rungsUp : 0);
+const startRungOf = (text: string): number =>
+  preRoute([text], 0, DEFAULT_POLICY.preRouting).length > 0 ? DEFAULT_POLICY.preRouting.rungsUp : 0;
 
 // ---- arithmetic -----------------------------------------------------------------
 
@@ -180,7 +267,8 @@ try {
   const catalog = (await status()).catalog;
   for (const spec of rungSpecs) {
     const announced = catalog.find((entry) => entry.id === spec.name)?.parameters;
-    if (announced !== parametersOf.get(spec.name)) console.warn(`! ${spec.name}: the catalog says ${announced} parameters, the file has ${parametersOf.get(spec.name)}`);
+    if (announced !== parametersOf.get(spec.name))
+      console.warn(`! ${spec.name}: the catalog says ${announced} parameters, the file has ${parametersOf.get(spec.name)}`);
   }
   const started = performance.now();
 
@@ -235,7 +323,8 @@ try {
     }
     records.push({ prompt, auto: results.auto!, largest: results.largest!, noWindow: results.noWindow ?? null });
     const start = rungSpecs[startRungOf(prompt.text)]!.name;
-    if (results.auto!.rung.attempts[0]!.model !== start) oddOutcomes.push(`"${prompt.text}" started on ${results.auto!.rung.attempts[0]!.model}, expected ${start}`);
+    if (results.auto!.rung.attempts[0]!.model !== start)
+      oddOutcomes.push(`"${prompt.text}" started on ${results.auto!.rung.attempts[0]!.model}, expected ${start}`);
   }
 
   // 3. Compute. Abandoned attempts count too. Greedy decoding is deterministic, so what an
@@ -258,7 +347,8 @@ try {
       const cost = parametersOf.get(attempt.model)! * (auto.promptTokens + (await generatedBy(attempt, prompt, auto)));
       ladderCompute += cost;
       if (attempt.outcome !== "answered") wastedCompute += cost;
-      if (!["answered", "escalated"].includes(attempt.outcome)) oddOutcomes.push(`${attempt.model}@${attempt.node}: ${attempt.outcome} ${attempt.reason ?? ""}`);
+      if (!["answered", "escalated"].includes(attempt.outcome))
+        oddOutcomes.push(`${attempt.model}@${attempt.node}: ${attempt.outcome} ${attempt.reason ?? ""}`);
     }
     largestCompute += parametersOf.get(largest.name)! * (baseline.promptTokens + baseline.completionTokens);
   }
@@ -294,7 +384,8 @@ try {
     return lost.ms > (answered(a.rung).firstTokenMs ?? Infinity);
   });
   /** The primary is the attempt that lost to a winning hedge, or else the one that answered. */
-  const primaryOf = (a: Answer) => (hedgeWins.includes(a) ? a.rung.attempts.find((t) => t.outcome === "hedge_lost")! : answered(a.rung)).node;
+  const primaryOf = (a: Answer) =>
+    (hedgeWins.includes(a) ? a.rung.attempts.find((t) => t.outcome === "hedge_lost")! : answered(a.rung)).node;
   const slowPrimaries = hedged.filter((a) => primaryOf(a) === slowAgent.options.name);
   const elapsedS = (performance.now() - started) / 1000;
 
@@ -307,18 +398,30 @@ try {
   const climbedStreams = records.filter((r) => r.noWindow && r.auto.rung.escalations > 0);
   const firstMs = (answers: (Answer | null)[]) => answers.map((a) => a?.firstMs).filter((v): v is number => typeof v === "number");
   const totals = (answers: (Answer | null)[]) => answers.map((a) => a!.totalMs);
-  const windowFirst = [median(firstMs(notClimbedBelowTop.map((r) => r.auto))), median(firstMs(notClimbedBelowTop.map((r) => r.noWindow)))] as const;
-  const windowTotal = [median(totals(notClimbedBelowTop.map((r) => r.auto))), median(totals(notClimbedBelowTop.map((r) => r.noWindow)))] as const;
+  const windowFirst = [
+    median(firstMs(notClimbedBelowTop.map((r) => r.auto))),
+    median(firstMs(notClimbedBelowTop.map((r) => r.noWindow))),
+  ] as const;
+  const windowTotal = [
+    median(totals(notClimbedBelowTop.map((r) => r.auto))),
+    median(totals(notClimbedBelowTop.map((r) => r.noWindow))),
+  ] as const;
   const climbFirst = [median(firstMs(climbedStreams.map((r) => r.auto))), median(firstMs(climbedStreams.map((r) => r.noWindow)))] as const;
   const allTotal = [median(autos.map((a) => a.totalMs)), median(records.map((r) => r.largest.totalMs))] as const;
   const streams = records.filter((r) => r.prompt.stream).length;
 
   const lines: string[] = [];
   const say = (line = "") => lines.push(line);
-  say(`\nladder workload: ${requestCount} requests (${streams} streamed, ${requestCount - streams} whole) with model "auto", ${maxTokens} greedy tokens each, one request at a time, threads 1 per agent`);
+  say(
+    `\nladder workload: ${requestCount} requests (${streams} streamed, ${requestCount - streams} whole) with model "auto", ${maxTokens} greedy tokens each, one request at a time, threads 1 per agent`,
+  );
   say(`speeds the router saw as the workload began (nodes' own measurements, which the balanced profile weighs): ${speeds.join(", ")}`);
-  say(`rungs: ${rungSpecs.map((s) => `${s.name} ${millions(parametersOf.get(s.name)!)} params (${s.embeddingLength} wide, ${s.layers} layers, output scale ${s.outputScale})`).join("; ")}`);
-  say(`\ncalibration (${calibrationPrompts.length} prompts, none in the workload; each rung pinned, mean confidence of what the ladder judges: ${windowTokens} tokens for streams, all ${maxTokens} for whole answers):`);
+  say(
+    `rungs: ${rungSpecs.map((s) => `${s.name} ${millions(parametersOf.get(s.name)!)} params (${s.embeddingLength} wide, ${s.layers} layers, output scale ${s.outputScale})`).join("; ")}`,
+  );
+  say(
+    `\ncalibration (${calibrationPrompts.length} prompts, none in the workload; each rung pinned, mean confidence of what the ladder judges: ${windowTokens} tokens for streams, all ${maxTokens} for whole answers):`,
+  );
   say(`| rung | median confidence | range |`);
   say(`|---|---|---|`);
   for (const spec of rungSpecs) {
@@ -327,33 +430,69 @@ try {
   }
   say(`→ escalation.minMeanConfidence = ${threshold}: the median of ${small.name} over the ${calibrationStarts.filter((r) => r === 0).length} calibration prompts that start there (not pre-routed),
   so the smallest rung keeps the half of its traffic it is surest about;`);
-  say(`  set with PUT /admin/policy; windowTokens ${windowTokens}, commitMs ${policy.escalation.commitMs}, maxClimbs ${policy.escalation.maxClimbs}, pre-routing on (code/math start one rung up).`);
-  say(`  On the calibration prompts that threshold would answer: ${rungSpecs.map((s, r) => `${s.name} ${pct(predicted[r]!, calibrationPrompts.length)}`).join(", ")}.`);
+  say(
+    `  set with PUT /admin/policy; windowTokens ${windowTokens}, commitMs ${policy.escalation.commitMs}, maxClimbs ${policy.escalation.maxClimbs}, pre-routing on (code/math start one rung up).`,
+  );
+  say(
+    `  On the calibration prompts that threshold would answer: ${rungSpecs.map((s, r) => `${s.name} ${pct(predicted[r]!, calibrationPrompts.length)}`).join(", ")}.`,
+  );
 
   say(`\n| figure | value | what it says |`);
   say(`|---|---|---|`);
-  rungSpecs.forEach((spec, r) => say(`| answered by ${spec.name} | ${perRung[r]} (${pct(perRung[r]!, requestCount)}) | share of requests whose answer came from this rung |`));
-  say(`| pre-routed | ${preRouted.length} (${pct(preRouted.length, requestCount)}) | started a rung up on code/math/multi-step markers, skipping the smallest |`);
-  say(`| escalations per request | ${(escalations.reduce((a, b) => a + b, 0) / requestCount).toFixed(2)} (0: ${escalations.filter((e) => e === 0).length}, 1: ${escalations.filter((e) => e === 1).length}, 2: ${escalations.filter((e) => e === 2).length}) | climbs because the answer's confidence was below the threshold |`);
-  say(`| compute, ladder | ${(ladderCompute / 1e9).toFixed(3)} G param·tokens | Σ over every attempt, abandoned ones included, of parameters × (prompt + generated tokens) |`);
-  say(`| compute, always ${largest.name} | ${(largestCompute / 1e9).toFixed(3)} G param·tokens | the same requests pinned to the largest rung in the same run |`);
+  for (const [r, spec] of rungSpecs.entries()) {
+    say(
+      `| answered by ${spec.name} | ${perRung[r]} (${pct(perRung[r]!, requestCount)}) | share of requests whose answer came from this rung |`,
+    );
+  }
+  say(
+    `| pre-routed | ${preRouted.length} (${pct(preRouted.length, requestCount)}) | started a rung up on code/math/multi-step markers, skipping the smallest |`,
+  );
+  say(
+    `| escalations per request | ${(escalations.reduce((a, b) => a + b, 0) / requestCount).toFixed(2)} (0: ${escalations.filter((e) => e === 0).length}, 1: ${escalations.filter((e) => e === 1).length}, 2: ${escalations.filter((e) => e === 2).length}) | climbs because the answer's confidence was below the threshold |`,
+  );
+  say(
+    `| compute, ladder | ${(ladderCompute / 1e9).toFixed(3)} G param·tokens | Σ over every attempt, abandoned ones included, of parameters × (prompt + generated tokens) |`,
+  );
+  say(
+    `| compute, always ${largest.name} | ${(largestCompute / 1e9).toFixed(3)} G param·tokens | the same requests pinned to the largest rung in the same run |`,
+  );
   say(`| ladder / largest | ${pct(ladderCompute, largestCompute)} | compute the ladder spent relative to always using the largest model |`);
-  say(`| wasted on climbs | ${pct(wastedCompute, ladderCompute)} of ladder compute | what escalated (abandoned) attempts cost; streams counted ${windowTokens} tokens, whole answers all they generated |`);
+  say(
+    `| wasted on climbs | ${pct(wastedCompute, ladderCompute)} of ladder compute | what escalated (abandoned) attempts cost; streams counted ${windowTokens} tokens, whole answers all they generated |`,
+  );
   say(`\nlatency, medians, same requests side by side:`);
   say(`| figure | auto, escalation on | same request, its start rung pinned | added |`);
   say(`|---|---|---|---|`);
-  say(`| first token, ${notClimbedBelowTop.length} streams answered below the top rung without climbing | ${ms(windowFirst[0])} | ${ms(windowFirst[1])} | ${ms(windowFirst[0] - windowFirst[1])} |`);
+  say(
+    `| first token, ${notClimbedBelowTop.length} streams answered below the top rung without climbing | ${ms(windowFirst[0])} | ${ms(windowFirst[1])} | ${ms(windowFirst[0] - windowFirst[1])} |`,
+  );
   say(`| total, those streams | ${ms(windowTotal[0])} | ${ms(windowTotal[1])} | ${ms(windowTotal[0] - windowTotal[1])} |`);
-  say(`| first token, ${climbedStreams.length} streams that climbed (pinned: answered on the start rung) | ${ms(climbFirst[0])} | ${ms(climbFirst[1])} | ${ms(climbFirst[0] - climbFirst[1])} |`);
-  say(`The first row is the commit window's price: the edge holds the first ${windowTokens} tokens (at most ${policy.escalation.commitMs} ms) to judge them before the client sees a byte.`);
-  say(`| total latency, all ${requestCount} requests | auto: ${ms(allTotal[0])} | always ${largest.name}: ${ms(allTotal[1])} | ${ms(allTotal[0] - allTotal[1])} |`);
-  say(`\nhedging: a second ${small.name} agent whose first token is ${slowFirstTokenMs} ms late (--fault-first-token-delay-ms), ${hedgeRequestCount} streams pinned to ${small.name} in bursts of 3, hedge after the p95 default (≈${hedgeDelay.toFixed(0)} ms now):`);
+  say(
+    `| first token, ${climbedStreams.length} streams that climbed (pinned: answered on the start rung) | ${ms(climbFirst[0])} | ${ms(climbFirst[1])} | ${ms(climbFirst[0] - climbFirst[1])} |`,
+  );
+  say(
+    `The first row is the commit window's price: the edge holds the first ${windowTokens} tokens (at most ${policy.escalation.commitMs} ms) to judge them before the client sees a byte.`,
+  );
+  say(
+    `| total latency, all ${requestCount} requests | auto: ${ms(allTotal[0])} | always ${largest.name}: ${ms(allTotal[1])} | ${ms(allTotal[0] - allTotal[1])} |`,
+  );
+  say(
+    `\nhedging: a second ${small.name} agent whose first token is ${slowFirstTokenMs} ms late (--fault-first-token-delay-ms), ${hedgeRequestCount} streams pinned to ${small.name} in bursts of 3, hedge after the p95 default (≈${hedgeDelay.toFixed(0)} ms now):`,
+  );
   say(`| figure | value | what it says |`);
   say(`|---|---|---|`);
-  say(`| primaries on the slow node | ${slowPrimaries.length} of ${hedgeRequestCount} | requests first dispatched to the slow agent (the router weighs load, speed and each node's recent first-token time) |`);
-  say(`| hedges started | ${hedgeStarts.length} (${pct(hedgeStarts.length, hedgeRequestCount)}) | first token later than the hedge delay, so a second node got the same job |`);
-  say(`| hedge win rate | ${hedgeWins.length}/${hedgeStarts.length} (${pct(hedgeWins.length, hedgeStarts.length)}) | the hedge answered first and the slow primary was cancelled (hedge_lost) |`);
-  say(`| first token, hedged requests | ${ms(median(firstMs(hedgeStarts)))} | median; without the hedge these would wait ≥ ${slowFirstTokenMs} ms |`);
+  say(
+    `| primaries on the slow node | ${slowPrimaries.length} of ${hedgeRequestCount} | requests first dispatched to the slow agent (the router weighs load, speed and each node's recent first-token time) |`,
+  );
+  say(
+    `| hedges started | ${hedgeStarts.length} (${pct(hedgeStarts.length, hedgeRequestCount)}) | first token later than the hedge delay, so a second node got the same job |`,
+  );
+  say(
+    `| hedge win rate | ${hedgeWins.length}/${hedgeStarts.length} (${pct(hedgeWins.length, hedgeStarts.length)}) | the hedge answered first and the slow primary was cancelled (hedge_lost) |`,
+  );
+  say(
+    `| first token, hedged requests | ${ms(median(firstMs(hedgeStarts)))} | median; without the hedge these would wait ≥ ${slowFirstTokenMs} ms |`,
+  );
   say(`| first token, not hedged | ${ms(median(firstMs(hedged.filter((a) => !hedgeStarts.includes(a)))))} | median |`);
   if (oddOutcomes.length > 0) say(`\n! unexpected: ${oddOutcomes.join("; ")}`);
   say(`\n${elapsedS.toFixed(0)} s measured; results in .cache/bench/ladder-workload.json`);

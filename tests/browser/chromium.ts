@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own browser downloads are never used. */
 export const CHROMIUM_PATH = process.env.RUNG_CHROMIUM ?? "/usr/bin/chromium";

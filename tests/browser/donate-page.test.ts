@@ -5,10 +5,10 @@ import OpenAI from "openai";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentProcess } from "../e2e/harness/agent-process.ts";
-import { startLocalEdge, type LocalEdge } from "../e2e/harness/local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "../e2e/harness/local-edge.ts";
 import { repoRoot } from "../e2e/harness/paths.ts";
 import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
-import { startModelFileServer, type ModelFileServer } from "../fixtures/model-file-server.ts";
+import { type ModelFileServer, startModelFileServer } from "../fixtures/model-file-server.ts";
 import { launchChromium } from "./chromium.ts";
 import { DonorTab } from "./donor-tab.ts";
 
@@ -79,7 +79,9 @@ describe("the donate page", () => {
   it("joins the pool as a public browser node once the donor consents", async () => {
     await tab.startDonating(MODEL);
     const nodes = await nodesServing(MODEL);
-    expect(nodes).toEqual([expect.objectContaining({ kind: "browser", trust: "public", capabilities: expect.objectContaining({ logprobs: true }) })]);
+    expect(nodes).toEqual([
+      expect.objectContaining({ kind: "browser", trust: "public", capabilities: expect.objectContaining({ logprobs: true }) }),
+    ]);
     // The tab announces the speed it measured after loading, as an agent does.
     expect(nodes[0]!.tokensPerSecond).toBeGreaterThan(0);
     expect(await tab.text("#status")).toContain(`Serving ${MODEL} to the pool`);
@@ -192,7 +194,9 @@ async function answerWhole(client: OpenAI): Promise<Answer> {
 }
 
 async function answerStreamed(client: OpenAI): Promise<Answer> {
-  const { data: stream, response } = await client.chat.completions.create({ ...GREEDY, stream: true, stream_options: { include_usage: true } }).withResponse();
+  const { data: stream, response } = await client.chat.completions
+    .create({ ...GREEDY, stream: true, stream_options: { include_usage: true } })
+    .withResponse();
   const pieces: string[] = [];
   let completionTokens = -1;
   for await (const chunk of stream) {

@@ -26,7 +26,9 @@ export class DonorTab {
     const tab = new DonorTab(page);
     // The edge serves the page under a strict Content-Security-Policy; anything it blocks is a bug in the page or the policy.
     await page.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (event) => console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`)),
+      document.addEventListener("securitypolicyviolation", (event) =>
+        console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`),
+      ),
     );
     await page.goto(`${edgeUrl}/donate${query}`);
     // The model list fills once the page has read the pool's settings and surveyed the device.
@@ -55,7 +57,10 @@ export class DonorTab {
         { timeout: timeoutMs },
       );
     } catch (error) {
-      throw new Error(`status never matched ${pattern}: "${await this.text("#status")}"; notices: ${await this.text("#notice-list")}; ${this.log.join("\n")}`, { cause: error });
+      throw new Error(
+        `status never matched ${pattern}: "${await this.text("#status")}"; notices: ${await this.text("#notice-list")}; ${this.log.join("\n")}`,
+        { cause: error },
+      );
     }
   }
 

@@ -3,20 +3,21 @@
  * (tests/fixtures/openai-schemas.json, cut from OpenAI's OpenAPI description by
  * extract-openai-schemas.ts). An SDK that parses OpenAI's answers must parse ours.
  */
-import { describe, expect, it } from "vitest";
+
 import {
   chatCompletion,
   chatCompletionChunk,
   chatUsageChunk,
+  type ErrorStatus,
   errorBody,
+  type Meta,
   modelList,
+  type RungTrace,
   textCompletion,
   toolCallDeltas,
   usageOf,
-  type ErrorStatus,
-  type Meta,
-  type RungTrace,
 } from "@rung/shared/openai";
+import { describe, expect, it } from "vitest";
 import { ROOT_SCHEMAS } from "./extract-openai-schemas.ts";
 import { fixture, problemsWith, type SchemaName } from "./problems-with.ts";
 
@@ -45,7 +46,15 @@ const rung: RungTrace = {
   escalations: 1,
   profile: "balanced",
   attempts: [
-    { model: "smollm2-135m", node: "tab-1", outcome: "escalated", reason: "mean confidence 0.21 < 0.5", ms: 31, firstTokenMs: 12, confidence: { mean: 0.21, min: 0.02 } },
+    {
+      model: "smollm2-135m",
+      node: "tab-1",
+      outcome: "escalated",
+      reason: "mean confidence 0.21 < 0.5",
+      ms: 31,
+      firstTokenMs: 12,
+      confidence: { mean: 0.21, min: 0.02 },
+    },
     { model: "qwen2.5-0.5b-instruct-q4_k_m", node: "laptop", outcome: "answered", ms: 812, firstTokenMs: 95 },
   ],
 };
@@ -121,7 +130,9 @@ describe("bodies Rung sends conform to OpenAI's schemas", () => {
     });
     expect(toolCallDeltas(calls).map((d) => d.index)).toEqual([0, 1]);
     // A broken builder must fail the check: a call without its type is not OpenAI's shape.
-    expect(problemsWith("CreateChatCompletionResponse", changed(toolAnswer, ["choices", 0, "message", "tool_calls", 0, "type"]))).not.toEqual([]);
+    expect(
+      problemsWith("CreateChatCompletionResponse", changed(toolAnswer, ["choices", 0, "message", "tool_calls", 0, "type"])),
+    ).not.toEqual([]);
   });
 
   it("model list: ListModelsResponse, each entry a Model", () => {
@@ -183,7 +194,10 @@ describe("the check fails when a body breaks OpenAI's schema", () => {
     ["ErrorResponse", "error", ["error", "param"], notFound],
   ])("%s: a %s without %j is refused", (name, _label, path, body) => {
     const problems = problemsWith(name, changed(body, path));
-    const parent = path.slice(0, -1).map((step) => `/${step}`).join("");
+    const parent = path
+      .slice(0, -1)
+      .map((step) => `/${step}`)
+      .join("");
     expect(problems).toContainEqual({ at: parent, message: `must have required property '${String(path.at(-1))}'` });
   });
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import { FIXTURE, ROOT_SCHEMAS } from "./extract-openai-schemas.ts";
+import { FIXTURE, type ROOT_SCHEMAS } from "./extract-openai-schemas.ts";
 
 export type SchemaName = (typeof ROOT_SCHEMAS)[number];
 

@@ -1,9 +1,9 @@
+import { checkJsonAnswer } from "@rung/shared/routing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkJsonAnswer } from "@rung/shared/routing";
 import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "./harness/agent-process.ts";
-import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
 import { modelCache } from "./harness/paths.ts";
 
 /**
@@ -42,7 +42,10 @@ const valid = (schema: Record<string, unknown>, text: string) => checkJsonAnswer
 const question = [{ role: "user" as const, content: "Will it rain in Oslo tomorrow?" }];
 const tools: OpenAI.ChatCompletionTool[] = [
   { type: "function", function: { name: "get_forecast", description: "Forecast for a city", parameters: verdictSchema } },
-  { type: "function", function: { name: "get_time", parameters: { type: "object", properties: { utc: { type: "boolean" } }, required: ["utc"] } } },
+  {
+    type: "function",
+    function: { name: "get_time", parameters: { type: "object", properties: { utc: { type: "boolean" } }, required: ["utc"] } },
+  },
 ];
 const base = { model: MODEL, messages: question, max_tokens: 120, temperature: 0 } as const;
 
@@ -59,7 +62,8 @@ describe("response_format, end to end", () => {
   it("streams JSON that validates, the same as the whole answer", async () => {
     const whole = await client.chat.completions.create({ ...base, response_format });
     let text = "";
-    for await (const chunk of await client.chat.completions.create({ ...base, response_format, stream: true })) text += chunk.choices[0]?.delta.content ?? "";
+    for await (const chunk of await client.chat.completions.create({ ...base, response_format, stream: true }))
+      text += chunk.choices[0]?.delta.content ?? "";
     expect(valid(verdictSchema, text)).toBe(true);
     expect(text).toBe(whole.choices[0]!.message.content);
   });
@@ -86,7 +90,12 @@ describe("tools, end to end", () => {
   });
 
   it("streams the named call as a tool_calls delta with its index, then finish_reason tool_calls", async () => {
-    const stream = await client.chat.completions.create({ ...base, tools, tool_choice: { type: "function", function: { name: "get_time" } }, stream: true });
+    const stream = await client.chat.completions.create({
+      ...base,
+      tools,
+      tool_choice: { type: "function", function: { name: "get_time" } },
+      stream: true,
+    });
     const deltas: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
     let content = "";
     let finish: string | null | undefined;
@@ -103,7 +112,11 @@ describe("tools, end to end", () => {
   });
 
   it("round-trips a tool result: the call and its result go back and the model answers", async () => {
-    const first = await client.chat.completions.create({ ...base, tools, tool_choice: { type: "function", function: { name: "get_time" } } });
+    const first = await client.chat.completions.create({
+      ...base,
+      tools,
+      tool_choice: { type: "function", function: { name: "get_time" } },
+    });
     const call = first.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       ...question,
@@ -117,6 +130,8 @@ describe("tools, end to end", () => {
     expect(data.choices[0]!.finish_reason).toMatch(/^(stop|length)$/);
     // The call and its result reached the model's prompt (one token per byte in this vocabulary).
     const without = await client.chat.completions.create({ ...followUp, messages: question });
-    expect(data.usage!.prompt_tokens - without.usage!.prompt_tokens).toBeGreaterThanOrEqual(call.function.arguments.length + "09:00 UTC".length);
+    expect(data.usage!.prompt_tokens - without.usage!.prompt_tokens).toBeGreaterThanOrEqual(
+      call.function.arguments.length + "09:00 UTC".length,
+    );
   });
 });

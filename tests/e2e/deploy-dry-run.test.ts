@@ -9,7 +9,12 @@ describe("wrangler deploy --dry-run", () => {
     const outdir = join(repoRoot, ".cache", "deploy-dry-run");
     const { stdout } = await promisify(execFile)("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
       cwd: repoRoot,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", XDG_CONFIG_HOME: join(repoRoot, ".cache", "xdg") },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        XDG_CONFIG_HOME: join(repoRoot, ".cache", "xdg"),
+      },
     });
     expect(stdout).toMatch(/env\.FABRIC \(Fabric\)\s+Durable Object/);
     expect(stdout).toMatch(/--dry-run: exiting now/);

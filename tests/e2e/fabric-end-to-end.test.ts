@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "./harness/agent-process.ts";
-import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
 import { modelCache } from "./harness/paths.ts";
 
 /**
@@ -78,18 +78,31 @@ describe("the fabric, end to end", () => {
   });
 
   it("serves legacy completions, whole and streamed", async () => {
-    const whole = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0, ...noClimbing });
+    const whole = await client.completions.create({
+      model: "auto",
+      prompt: "Once upon a time",
+      max_tokens: 8,
+      temperature: 0,
+      ...noClimbing,
+    });
     expect(whole.model).toBe("rung-tiny");
     expect(whole.choices[0]?.text.length).toBeGreaterThan(0);
     expect(whole.usage?.completion_tokens).toBeLessThanOrEqual(8);
-    const stream = await client.completions.create({ model: "auto", prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true, ...noClimbing });
+    const stream = await client.completions.create({
+      model: "auto",
+      prompt: "Once upon a time",
+      max_tokens: 8,
+      temperature: 0,
+      stream: true,
+      ...noClimbing,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
     expect(text).toBe(whole.choices[0]?.text);
   });
 
   it("climbs to the larger model when only its context fits the prompt", async () => {
-    const longPrompt = "Summarise this. " + "The quick brown fox jumps over the lazy dog. ".repeat(60);
+    const longPrompt = `Summarise this. ${"The quick brown fox jumps over the lazy dog. ".repeat(60)}`;
     const answer = await client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: longPrompt }],

@@ -1,10 +1,10 @@
-import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RungTrace } from "@rung/shared/openai";
 import { checkJsonAnswer } from "@rung/shared/routing";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { modelCache } from "./harness/paths.ts";
-import { attemptsOf, breakerOf, rungOf, startPool, type Pool } from "./harness/pool.ts";
+import { attemptsOf, breakerOf, type Pool, rungOf, startPool } from "./harness/pool.ts";
 
 /**
  * The ladder end to end: the edge in workerd, real rung-agent processes on
@@ -25,7 +25,11 @@ let tiny: string;
 let small: string;
 let sure: string;
 beforeAll(async () => {
-  [tiny, small, sure] = await Promise.all([ensureTestModel("tiny", modelCache), ensureTestModel("small", modelCache), ensureTestModel("sure", modelCache)]);
+  [tiny, small, sure] = await Promise.all([
+    ensureTestModel("tiny", modelCache),
+    ensureTestModel("small", modelCache),
+    ensureTestModel("sure", modelCache),
+  ]);
 });
 
 /** A request body with the `rung` field other servers ignore; the SDK passes it through. */
@@ -96,7 +100,9 @@ describe("an unsure small model climbs to the larger one", () => {
   });
 
   it("stays on the small rung when the request says escalate: false", async () => {
-    const { data, response } = await pool.client.chat.completions.create(withRung({ ...base, model: "auto" }, { escalate: false })).withResponse();
+    const { data, response } = await pool.client.chat.completions
+      .create(withRung({ ...base, model: "auto" }, { escalate: false }))
+      .withResponse();
     expect(response.headers.get("x-rung-escalations")).toBe("0");
     expect(response.headers.get("x-rung-model")).toBe("rung-tiny");
     expect(attemptsOf(rungOf(data))).toEqual(["rung-tiny:agent-tiny:answered"]);
@@ -114,7 +120,9 @@ describe("an unsure small model climbs to the larger one", () => {
   });
 
   it("climbs no higher than max_rung", async () => {
-    const { data, response } = await pool.client.chat.completions.create(withRung({ ...base, model: "auto" }, { max_rung: "rung-tiny" })).withResponse();
+    const { data, response } = await pool.client.chat.completions
+      .create(withRung({ ...base, model: "auto" }, { max_rung: "rung-tiny" }))
+      .withResponse();
     expect(response.headers.get("x-rung-escalations")).toBe("0");
     expect(response.headers.get("x-rung-model")).toBe("rung-tiny");
     expect(attemptsOf(rungOf(data))).toEqual(["rung-tiny:agent-tiny:answered"]);
@@ -127,7 +135,12 @@ describe("an unsure small model climbs to the larger one", () => {
     // enforce `pattern`: only the edge's validator checks it. Greedy answers measured here:
     // rung-tiny writes {"word": "K[R"}, rung-small {"word":"MU:"}. The pattern refuses brackets.
     const word = { type: "string", maxLength: 3 };
-    const schemaOf = (extra: object) => ({ type: "object", properties: { word: { ...word, ...extra } }, required: ["word"], additionalProperties: false });
+    const schemaOf = (extra: object) => ({
+      type: "object",
+      properties: { word: { ...word, ...extra } },
+      required: ["word"],
+      additionalProperties: false,
+    });
     const strict = schemaOf({ pattern: "^[^\\[\\]]*$" });
     const json = (schema: Record<string, unknown>): OpenAI.ChatCompletionCreateParamsNonStreaming => ({
       model: "auto",
@@ -228,7 +241,8 @@ describe("hedging", () => {
     // Each agent runs 2 jobs at once, so 4 requests at once fill both: some start on the slow
     // node however the router ranks the two (it prefers the one that measured faster at start).
     const results: Answered[] = [];
-    for (let round = 0; round < 5 && !results.some((r) => r.rung.attempts.length > 1); round++) results.push(...(await burst(pool, 4, tinyRequest)));
+    for (let round = 0; round < 5 && !results.some((r) => r.rung.attempts.length > 1); round++)
+      results.push(...(await burst(pool, 4, tinyRequest)));
     const hedged = results.filter((r) => r.rung.attempts.length > 1);
     expect(hedged.length).toBeGreaterThan(0);
     for (const { rung } of hedged) {
@@ -313,7 +327,12 @@ describe("the queue", () => {
   let pool: Pool;
   beforeAll(async () => {
     pool = await startPool(policyOf({ queue: { maxLength: 2, maxWaitMs: 20_000 }, escalation: { enabled: false } }), [
-      { name: "agent-single", models: [tiny], serves: ["rung-tiny"], extraArgs: ["--slots", "1", "--fault-first-token-delay-ms", String(JOB_MS)] },
+      {
+        name: "agent-single",
+        models: [tiny],
+        serves: ["rung-tiny"],
+        extraArgs: ["--slots", "1", "--fault-first-token-delay-ms", String(JOB_MS)],
+      },
     ]);
   });
   afterAll(() => pool?.stop());

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { problemsWith } from "../contract/problems-with.ts";
 import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "./harness/agent-process.ts";
-import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
 import { modelCache } from "./harness/paths.ts";
 
 /**
@@ -64,7 +64,9 @@ async function refusal(request: Promise<unknown>): Promise<APIError> {
 
 describe("bodies the running edge sends conform to OpenAI's schemas", () => {
   it("a whole chat completion: CreateChatCompletionResponse", async () => {
-    const response = await client.chat.completions.create({ model: "rung-tiny", messages: hello, max_tokens: 8, temperature: 0 }).asResponse();
+    const response = await client.chat.completions
+      .create({ model: "rung-tiny", messages: hello, max_tokens: 8, temperature: 0 })
+      .asResponse();
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expect(problemsWith("CreateChatCompletionResponse", await response.json())).toEqual([]);
   });
@@ -82,7 +84,9 @@ describe("bodies the running edge sends conform to OpenAI's schemas", () => {
   });
 
   it("a whole legacy completion: CreateCompletionResponse", async () => {
-    const response = await client.completions.create({ model: "rung-tiny", prompt: "Once upon a time", max_tokens: 8, temperature: 0 }).asResponse();
+    const response = await client.completions
+      .create({ model: "rung-tiny", prompt: "Once upon a time", max_tokens: 8, temperature: 0 })
+      .asResponse();
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expect(problemsWith("CreateCompletionResponse", await response.json())).toEqual([]);
   });
@@ -92,7 +96,14 @@ describe("bodies the running edge sends conform to OpenAI's schemas", () => {
   // Only that known difference is accepted, so any other drift still fails.
   it("every chunk of a legacy completion stream: CreateCompletionResponse, but for a null finish_reason", async () => {
     const response = await client.completions
-      .create({ model: "rung-tiny", prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true, stream_options: { include_usage: true } })
+      .create({
+        model: "rung-tiny",
+        prompt: "Once upon a time",
+        max_tokens: 8,
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      })
       .asResponse();
     const chunks = chunksOf(await response.text()) as { choices: { finish_reason: unknown }[] }[];
     expect(chunks.length).toBeGreaterThanOrEqual(3);

@@ -2,9 +2,9 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "./harness/agent-process.ts";
-import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
 import { modelCache } from "./harness/paths.ts";
-import { freePort, startUpgradeRefusingProxy, type Proxy } from "./harness/upgrade-refusing-proxy.ts";
+import { freePort, type RefusingProxy, startUpgradeRefusingProxy } from "./harness/upgrade-refusing-proxy.ts";
 
 /**
  * An agent behind a proxy that refuses WebSocket upgrades: in `auto` it falls
@@ -12,7 +12,7 @@ import { freePort, startUpgradeRefusingProxy, type Proxy } from "./harness/upgra
  * real deployment would have cloudflared's), and clients notice nothing.
  */
 let edge: LocalEdge;
-let proxy: Proxy;
+let proxy: RefusingProxy;
 let agent: AgentProcess;
 let client: OpenAI;
 
@@ -59,7 +59,9 @@ describe("the tunnel fallback", () => {
       finish ??= chunk.choices[0]?.finish_reason;
     }
     expect(finish).toMatch(/^(stop|length)$/);
-    const whole = await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "Hello" }], max_tokens: 16, temperature: 0 }).withResponse();
+    const whole = await client.chat.completions
+      .create({ model: "auto", messages: [{ role: "user", content: "Hello" }], max_tokens: 16, temperature: 0 })
+      .withResponse();
     expect(whole.response.headers.get("x-rung-node")).toBe("behind-proxy");
     expect(whole.data.choices[0]?.message.content).toBe(text);
   });

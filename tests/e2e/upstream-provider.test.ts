@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "./harness/agent-process.ts";
-import { startLocalEdge, type LocalEdge } from "./harness/local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
 import { modelCache } from "./harness/paths.ts";
 
 /**
@@ -34,7 +34,9 @@ describe("an upstream provider as a rung", () => {
           baseUrl: `${upstreamEdge.url}/v1`,
           keySecret: "EDGE_B_KEY",
           slots: 4,
-          models: [{ id: "rung-cloud", upstreamModel: "rung-tiny", parameters: 1_000_000_000, contextLength: 512, pricePerMillionTokens: 0.5 }],
+          models: [
+            { id: "rung-cloud", upstreamModel: "rung-tiny", parameters: 1_000_000_000, contextLength: 512, pricePerMillionTokens: 0.5 },
+          ],
         },
       ],
     };
@@ -69,7 +71,9 @@ describe("an upstream provider as a rung", () => {
   it("streams through the upstream the same text it answers whole", async () => {
     const request = { model: "rung-cloud", messages: hello, max_tokens: 12, temperature: 0 } as const;
     const whole = await client.chat.completions.create(request);
-    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } }).withResponse();
+    const stream = await client.chat.completions
+      .create({ ...request, stream: true, stream_options: { include_usage: true } })
+      .withResponse();
     expect(stream.response.headers.get("x-rung-node")).toBe("edge-b");
     let text = "";
     let usage: OpenAI.CompletionUsage | null | undefined;

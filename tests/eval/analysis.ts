@@ -113,7 +113,8 @@ export function autoSummary(label: string, threshold: number, auto: Observation[
     if (o.text !== p.runs[answeredRung]![i]!.text) textDiffers++;
     for (const attempt of o.trace.attempts) {
       const r = p.ids.indexOf(attempt.model);
-      const generated = attempt.outcome === "answered" ? o.completionTokens : attempt.outcome === "escalated" ? p.runs[r]![i]!.completionTokens : 0;
+      const generated =
+        attempt.outcome === "answered" ? o.completionTokens : attempt.outcome === "escalated" ? p.runs[r]![i]!.completionTokens : 0;
       const cost = p.parameters[r]! * (o.promptTokens + generated);
       compute += cost;
       if (attempt.outcome !== "answered") wasted += cost;
@@ -159,9 +160,15 @@ export function simulate(p: Pinned, threshold: number): PointSummary & { thresho
     if (p.runs[r]![i]!.correct) correct++;
     for (let k = 0; k <= r; k++) compute += pinnedCompute(p, k, i);
   }
-  return { label: `simulated ${threshold}`, threshold, accuracy: correct / n, share: counts.map((c) => c / n), relativeCompute: compute / largestCompute(p), medianMs: null };
+  return {
+    label: `simulated ${threshold}`,
+    threshold,
+    accuracy: correct / n,
+    share: counts.map((c) => c / n),
+    relativeCompute: compute / largestCompute(p),
+    medianMs: null,
+  };
 }
-
 
 export interface RandomSummary extends PointSummary {
   seeds: number;
@@ -229,7 +236,13 @@ export function oracle(p: Pinned): PointSummary {
     counts[r]! += 1;
     compute += pinnedCompute(p, r, i);
   }
-  return { label: "oracle", accuracy: correct / n, share: counts.map((c) => c / n), relativeCompute: compute / largestCompute(p), medianMs: null };
+  return {
+    label: "oracle",
+    accuracy: correct / n,
+    share: counts.map((c) => c / n),
+    relativeCompute: compute / largestCompute(p),
+    medianMs: null,
+  };
 }
 
 /** AUROC of a rung's mean confidence for its own correctness (ties count half). */
@@ -276,7 +289,11 @@ export const CALIBRATION_RULE =
 
 export function calibrate(pinnedOnCalibration: Pinned[]): Calibration {
   // Several tasks: a threshold qualifies when it meets the accuracy bar on every task; compute is the tasks' mean.
-  const perTask = pinnedOnCalibration.map((p) => ({ p, largest: pinnedSummary(p, p.ids.length - 1).accuracy, grid: CALIBRATION_GRID.map((t) => simulate(p, t)) }));
+  const perTask = pinnedOnCalibration.map((p) => ({
+    p,
+    largest: pinnedSummary(p, p.ids.length - 1).accuracy,
+    grid: CALIBRATION_GRID.map((t) => simulate(p, t)),
+  }));
   const combined = CALIBRATION_GRID.map((threshold, g) => {
     const points = perTask.map((t) => t.grid[g]!);
     return {
@@ -293,9 +310,22 @@ export function calibrate(pinnedOnCalibration: Pinned[]): Calibration {
   const g = CALIBRATION_GRID.indexOf(best.threshold);
   return {
     rule: CALIBRATION_RULE,
-    grid: perTask.length === 1 ? perTask[0]!.grid : combined.map((c) => ({ label: `mean over tasks ${c.threshold}`, threshold: c.threshold, accuracy: c.accuracy, share: [], relativeCompute: c.compute, medianMs: null })),
+    grid:
+      perTask.length === 1
+        ? perTask[0]!.grid
+        : combined.map((c) => ({
+            label: `mean over tasks ${c.threshold}`,
+            threshold: c.threshold,
+            accuracy: c.accuracy,
+            share: [],
+            relativeCompute: c.compute,
+            medianMs: null,
+          })),
     largestAccuracy: perTask.reduce((s, t) => s + t.largest, 0) / perTask.length,
     threshold: best.threshold,
-    chosen: perTask.length === 1 ? perTask[0]!.grid[g]! : { label: "chosen", threshold: best.threshold, accuracy: best.accuracy, share: [], relativeCompute: best.compute, medianMs: null },
+    chosen:
+      perTask.length === 1
+        ? perTask[0]!.grid[g]!
+        : { label: "chosen", threshold: best.threshold, accuracy: best.accuracy, share: [], relativeCompute: best.compute, medianMs: null },
   };
 }

@@ -6,22 +6,22 @@
 import { DEFAULT_POLICY } from "@rung/shared/routing";
 import { edgeStatus } from "../e2e/harness/edge-admin.ts";
 import {
+  type AutoSummary,
   auroc,
   autoSummary,
+  type Calibration,
   calibrate,
   meetsTarget,
   oracle,
-  pinnedSummary,
-  randomAtShare,
-  simulate,
-  type AutoSummary,
-  type Calibration,
   type Pinned,
   type PointSummary,
+  pinnedSummary,
   type RandomSummary,
+  randomAtShare,
+  simulate,
 } from "./analysis.ts";
 import { splitProblems, type Task } from "./fixtures.ts";
-import { policyFor, type EvalSession } from "./session.ts";
+import { type EvalSession, policyFor } from "./session.ts";
 
 /** Thresholds run through `auto` on the test half, besides the default and the calibrated ones. */
 export const SWEEP = [0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
@@ -77,7 +77,12 @@ export async function pinnedPhase(session: EvalSession, task: Task, limit = Infi
 }
 
 /** `auto` on the test half at each threshold (undefined: the default policy), with its baselines. */
-export async function autoPhase(session: EvalSession, phase: Phase1, thresholds: (number | undefined)[], recommended: number): Promise<TaskResult> {
+export async function autoPhase(
+  session: EvalSession,
+  phase: Phase1,
+  thresholds: (number | undefined)[],
+  recommended: number,
+): Promise<TaskResult> {
   const rows: { threshold: number | undefined; shippedWeights: boolean }[] = [
     ...thresholds.map((threshold) => ({ threshold, shippedWeights: false })),
     { threshold: recommended, shippedWeights: true },

@@ -20,7 +20,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../e2e/harness/paths.ts";
-import { autoSummary, pinnedSummary, randomAtShare, type AutoSummary, type Pinned, type RandomSummary } from "./analysis.ts";
+import { type AutoSummary, autoSummary, type Pinned, pinnedSummary, type RandomSummary, randomAtShare } from "./analysis.ts";
 import { loadTasks, splitProblems } from "./fixtures.ts";
 import { EvalSession } from "./session.ts";
 
@@ -41,7 +41,9 @@ describe(`the ladder on trained models (addition, ${PROBLEMS} held-out test prob
   let largestAccuracy: number;
 
   beforeAll(async () => {
-    const results = JSON.parse(await readFile(join(repoRoot, "docs", "eval", "results.json"), "utf8")) as { recommended: { threshold: number } };
+    const results = JSON.parse(await readFile(join(repoRoot, "docs", "eval", "results.json"), "utf8")) as {
+      recommended: { threshold: number };
+    };
     threshold = results.recommended.threshold;
     const { tasks } = await loadTasks();
     const task = tasks.find((t) => TASK.test(t.entry.name)) ?? tasks[0];

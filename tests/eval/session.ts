@@ -3,11 +3,11 @@
  * sending each problem with the official openai client as a whole `/v1/completions` answer.
  */
 import { performance } from "node:perf_hooks";
-import OpenAI from "openai";
 import type { RungTrace } from "@rung/shared/openai";
+import OpenAI from "openai";
 import { AgentProcess } from "../e2e/harness/agent-process.ts";
 import { putPolicy } from "../e2e/harness/edge-admin.ts";
-import { startLocalEdge, type LocalEdge } from "../e2e/harness/local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "../e2e/harness/local-edge.ts";
 import type { Observation, Pinned } from "./analysis.ts";
 import type { Problem, Task } from "./fixtures.ts";
 
@@ -55,7 +55,10 @@ export class EvalSession {
       name: `eval-${task.entry.name}`.replace(/[^A-Za-z0-9._-]/g, "-"),
       models: task.rungs.map((m) => `${m.id}=${m.path}`),
     });
-    await this.agent.joined(task.rungs.map((m) => m.id), 120_000);
+    await this.agent.joined(
+      task.rungs.map((m) => m.id),
+      120_000,
+    );
     // Warm each model (first-request costs) before anything is measured.
     for (const m of task.rungs) await this.ask(m.id, task.problems[0]!);
   }

@@ -9,7 +9,15 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import {
+  getLlama,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  LlamaLogLevel,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenizeWithBos } from "../../native-node/src/engines/build-prompt.ts";
 
@@ -67,7 +75,7 @@ function maxAbsDiff(a: number[][], b: number[][]): number {
   let max = 0;
   a.forEach((row, i) => {
     expect(row.length).toBe(b[i]!.length);
-    row.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[i]![j]!))));
+    for (const [j, v] of row.entries()) max = Math.max(max, Math.abs(v - b[i]![j]!));
   });
   return max;
 }
@@ -103,10 +111,20 @@ describe("trained fixtures match PyTorch", () => {
     for (const t of manifest.tasks) {
       const heldout = JSON.parse(readFileSync(join(DIR, t.heldout), "utf8")) as Array<{ prompt: string; answer: string }>;
       expect(heldout.length).toBeGreaterThanOrEqual(400);
-      expect(manifest.models.filter((m) => m.task === t.name).map((m) => m.rung).sort()).toEqual(["l", "m", "s"]);
+      expect(
+        manifest.models
+          .filter((m) => m.task === t.name)
+          .map((m) => m.rung)
+          .sort(),
+      ).toEqual(["l", "m", "s"]);
     }
     for (const m of manifest.models) {
-      expect(createHash("sha256").update(readFileSync(join(DIR, m.file))).digest("hex"), m.file).toBe(m.sha256);
+      expect(
+        createHash("sha256")
+          .update(readFileSync(join(DIR, m.file)))
+          .digest("hex"),
+        m.file,
+      ).toBe(m.sha256);
       expect(loaded.get(m.id)!.model.fileInsights.totalParameters, m.id).toBe(m.parameters);
     }
   });

@@ -1,5 +1,5 @@
 import type { Attempt as AttemptTrace } from "@rung/shared/openai";
-import { ChunkSequencer, type Chunk } from "@rung/shared/protocol";
+import { type Chunk, ChunkSequencer } from "@rung/shared/protocol";
 
 /**
  * Bounds on what one node can make the edge hold for one job: a node that

@@ -1,5 +1,5 @@
 import type { Attempt } from "@rung/shared/openai";
-import { WireErrorCode, type WireError } from "@rung/shared/protocol";
+import { type WireError, WireErrorCode } from "@rung/shared/protocol";
 import { ApiError } from "../middleware/api-error.ts";
 
 /** No rung could answer: the status says what went wrong most usefully to the client. */

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import {
   FinishReason,
   jobInputSchema,
@@ -9,6 +8,7 @@ import {
   toolSchema,
   usageSchema,
 } from "@rung/shared/protocol";
+import { z } from "zod";
 
 /**
  * The request the Worker hands its pool's Durable Object, already validated

@@ -1,27 +1,27 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   DONATE_CONNECT_PATH,
+  type EdgeMessage,
+  type Hello,
+  isCompatibleProtocol,
+  nodeMessageSchema,
   PING_FRAME,
   PONG_FRAME,
   PROTOCOL_VERSION,
-  WireErrorCode,
-  isCompatibleProtocol,
-  protocolMismatchMessage,
-  nodeMessageSchema,
   parseFrame,
-  wireError,
-  type EdgeMessage,
-  type Hello,
+  protocolMismatchMessage,
   type WireError,
+  WireErrorCode,
+  wireError,
 } from "@rung/shared/protocol";
 import { buildCatalog, type CatalogEntry, type NodeView, type Policy } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
 import { ApiError } from "../middleware/api-error.ts";
-import { trustAtHello, type Entrance } from "./entrance.ts";
+import { type Entrance, trustAtHello } from "./entrance.ts";
 import { fabricJobSchema } from "./fabric-job.ts";
 import { LadderRouter } from "./ladder-router.ts";
-import { NodeRegistry, type NodeAttachment } from "./node-registry.ts";
-import { PolicyStore, type PolicyChange } from "./policy-store.ts";
+import { type NodeAttachment, NodeRegistry } from "./node-registry.ts";
+import { type PolicyChange, PolicyStore } from "./policy-store.ts";
 import { TunnelCalls } from "./tunnel-calls.ts";
 import { TunnelDispatcher } from "./tunnel-dispatcher.ts";
 import { UpstreamDispatcher } from "./upstream-dispatcher.ts";
@@ -122,7 +122,10 @@ export class Fabric extends DurableObject<Env> {
 
   /** Names of the nodes taking jobs now (draining ones excluded), for health checks. */
   nodeNames(): string[] {
-    return this.#nodes.views().filter((n) => !n.draining).map((n) => n.name);
+    return this.#nodes
+      .views()
+      .filter((n) => !n.draining)
+      .map((n) => n.name);
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {

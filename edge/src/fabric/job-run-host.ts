@@ -48,4 +48,3 @@ export interface JobRunHost {
     queueWaitMs: number;
   };
 }
-

@@ -1,11 +1,11 @@
 import type { Attempt as AttemptTrace, RungTrace } from "@rung/shared/openai";
-import { WireErrorCode, wireError, type Chunk, type Done, type Job, type JobError, type WireError } from "@rung/shared/protocol";
+import { type Chunk, type Done, type Job, type JobError, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
 import { checkJsonAnswer, commitPoint, judgeConfidence } from "@rung/shared/routing";
 import { ApiError } from "../middleware/api-error.ts";
+import { AnswerStream } from "./answer-stream.ts";
 import { Attempt, MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS } from "./attempt.ts";
 import { exhaustedError } from "./exhausted-error.ts";
-import { AnswerStream } from "./answer-stream.ts";
-import { RungHeader, type FabricJob, type JobEvent } from "./fabric-job.ts";
+import { type FabricJob, type JobEvent, RungHeader } from "./fabric-job.ts";
 import type { JobRunHost, Ladder } from "./job-run-host.ts";
 
 export { MAX_EARLY_CHUNKS };
@@ -98,7 +98,10 @@ export class JobRun {
       return this.#attemptFailed(attempt, wireError(WireErrorCode.sequenceGap, "node sent more chunks than it counted", true));
     }
     if (attempt.sequencer.waiting > MAX_EARLY_CHUNKS) {
-      return this.#attemptFailed(attempt, wireError(WireErrorCode.sequenceGap, `node sent over ${MAX_EARLY_CHUNKS} chunks past a gap`, true));
+      return this.#attemptFailed(
+        attempt,
+        wireError(WireErrorCode.sequenceGap, `node sent over ${MAX_EARLY_CHUNKS} chunks past a gap`, true),
+      );
     }
     if (frame.type === "done" && attempt.sequencer.hasGap && !attempt.gap) {
       attempt.gap = setTimeout(
@@ -179,11 +182,14 @@ export class JobRun {
     }
     if (this.#failed.size > 0 && this.#rungOrder().some((r) => this.#pickIgnoringFailures(r))) {
       // Only nodes that already failed this request are free: let them in again after a backoff.
-      this.#timers.retry = setTimeout(() => {
-        this.#timers.retry = null;
-        this.#failed.clear();
-        this.#advance();
-      }, this.host.retryDelayMs(this.#retries - 1));
+      this.#timers.retry = setTimeout(
+        () => {
+          this.#timers.retry = null;
+          this.#failed.clear();
+          this.#advance();
+        },
+        this.host.retryDelayMs(this.#retries - 1),
+      );
       return;
     }
     const rungs = this.#rungOrder().map((r) => this.ladder.rungs[r]!);
@@ -311,8 +317,11 @@ export class JobRun {
     const e = this.ladder.escalation;
     // A whole answer is judged on all of it; a stream on the window it would have been held for.
     const verdict = judgeConfidence(attempt.confidences, this.job.stream ? e : { ...e, windowTokens: Number.MAX_SAFE_INTEGER });
-    const json = this.job.responseFormat && e.climbOnInvalidJson && done.toolCalls === undefined ? checkJsonAnswer(text, this.job.responseFormat) : { ok: true as const };
-    const reason = !json.ok ? json.reason : verdict.weak ? verdict.reason ?? "low confidence" : undefined;
+    const json =
+      this.job.responseFormat && e.climbOnInvalidJson && done.toolCalls === undefined
+        ? checkJsonAnswer(text, this.job.responseFormat)
+        : { ok: true as const };
+    const reason = !json.ok ? json.reason : verdict.weak ? (verdict.reason ?? "low confidence") : undefined;
     if (reason !== undefined && this.#mayClimb(attempt)) {
       this.#kept = { attempt, text, done, traceIndex: this.#trace.length };
       return this.#climb(attempt, reason, confidenceOf(verdict));

@@ -1,20 +1,20 @@
 import type { Chunk, Done, EdgeMessage, Job, JobError } from "@rung/shared/protocol";
 import {
   BreakerBoard,
-  FirstTokenStats,
   buildCatalog,
+  FirstTokenStats,
   hasFreeSlot,
   hedgeDelayMs,
-  pickNode,
-  planLadder,
-  retryDelayMs,
   type NodeView,
   type Plan,
   type Policy,
+  pickNode,
+  planLadder,
+  retryDelayMs,
 } from "@rung/shared/routing";
 import type { FabricJob } from "./fabric-job.ts";
-import type { JobRunHost, Ladder } from "./job-run-host.ts";
 import { JobRun } from "./job-run.ts";
+import type { JobRunHost, Ladder } from "./job-run-host.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over sockets, tunnels and upstreams. */
 export interface NodeTransport {
@@ -93,7 +93,11 @@ export class LadderRouter {
       ...(plan.profile && { profile: plan.profile }),
       preRouted: plan.preRouted,
     };
-    const run: JobRun = new JobRun(job, ladder, this.#host(() => run));
+    const run: JobRun = new JobRun(
+      job,
+      ladder,
+      this.#host(() => run),
+    );
     run.start();
     return run;
   }
@@ -173,12 +177,16 @@ export class LadderRouter {
         const available = (nodeId: string) => this.#breakers.canDispatch(nodeId, modelId);
         const firstTokenMs = (nodeId: string) => this.#nodeFirstTokens.get(nodeId)?.percentile(modelId, 0.5, 1);
         const answerTokens = run().job.sampling.maxTokens;
-        return pickNode(candidates, modelId, { random: this.random, available, exclude, firstTokenMs, ...(answerTokens && { answerTokens }) })?.id;
+        return pickNode(candidates, modelId, {
+          random: this.random,
+          available,
+          exclude,
+          firstTokenMs,
+          ...(answerTokens && { answerTokens }),
+        })?.id;
       },
       couldServeLater: (modelId, nodeIds) =>
-        this.transport
-          .views()
-          .some((v) => nodeIds.includes(v.id) && !v.draining && this.#breakers.state(v.id, modelId) !== "open"),
+        this.transport.views().some((v) => nodeIds.includes(v.id) && !v.draining && this.#breakers.state(v.id, modelId) !== "open"),
       dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
       cancel: (nodeId, attemptId) => this.transport.send(nodeId, { type: "cancel", jobId: attemptId }),
       release: (nodeId, attemptId) => {

@@ -1,7 +1,7 @@
 import type { Heartbeat, Hello } from "@rung/shared/protocol";
 import type { NodeView } from "@rung/shared/routing";
-import { trustOfEntrance, type Entrance, type Trust } from "./entrance.ts";
-import { TunnelNodes, type TunnelNode } from "./tunnel-nodes.ts";
+import { type Entrance, type Trust, trustOfEntrance } from "./entrance.ts";
+import { type TunnelNode, TunnelNodes } from "./tunnel-nodes.ts";
 
 /**
  * What the edge keeps on a node's socket, so it survives the Durable Object

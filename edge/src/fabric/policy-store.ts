@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY, parsePolicy, parsePolicyJson, type Policy } from "@rung/shared/routing";
+import { DEFAULT_POLICY, type Policy, parsePolicy, parsePolicyJson } from "@rung/shared/routing";
 
 export type PolicyChange = { ok: true; policy: Policy } | { ok: false; message: string };
 type PolicySource = "admin" | "RUNG_POLICY" | "defaults";

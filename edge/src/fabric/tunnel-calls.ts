@@ -1,13 +1,13 @@
 import {
+  isCompatibleProtocol,
   NonceWindow,
+  protocolMismatchMessage,
   SignatureHeader,
   TunnelPath,
-  isCompatibleProtocol,
-  protocolMismatchMessage,
+  type TunnelWelcome,
   tunnelHeartbeatSchema,
   tunnelRegistrationSchema,
   verifyCall,
-  type TunnelWelcome,
 } from "@rung/shared/protocol";
 import { ApiError } from "../middleware/api-error.ts";
 import { readCappedText } from "../read-capped-text.ts";
@@ -65,7 +65,11 @@ export class TunnelCalls {
     const parsed = tunnelRegistrationSchema.safeParse(safeJson(body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ApiError({ status: 400, message: `Invalid registration at ${issue?.path.join(".")}: ${issue?.message}`, code: "bad_registration" });
+      throw new ApiError({
+        status: 400,
+        message: `Invalid registration at ${issue?.path.join(".")}: ${issue?.message}`,
+        code: "bad_registration",
+      });
     }
     const { hello, url } = parsed.data;
     if (!isCompatibleProtocol(hello.protocol)) {
@@ -79,7 +83,11 @@ export class TunnelCalls {
 }
 
 function unknownNode(): ApiError {
-  return new ApiError({ status: 404, message: "This edge does not know the node (expired or never registered): register again.", code: "unknown_node" });
+  return new ApiError({
+    status: 404,
+    message: "This edge does not know the node (expired or never registered): register again.",
+    code: "unknown_node",
+  });
 }
 
 function safeJson(text: string): unknown {

@@ -1,14 +1,14 @@
 import {
-  MAX_FRAME_BYTES,
-  TunnelPath,
-  nodeMessageSchema,
-  parseFrame,
-  signCall,
   type Chunk,
   type Done,
   type EdgeMessage,
   type Job,
   type JobError,
+  MAX_FRAME_BYTES,
+  nodeMessageSchema,
+  parseFrame,
+  signCall,
+  TunnelPath,
 } from "@rung/shared/protocol";
 import { readLines } from "../read-lines.ts";
 import type { TunnelNode } from "./tunnel-nodes.ts";

@@ -1,8 +1,8 @@
-import { WireErrorCode, wireError, type Job, type JobError, type WireError } from "@rung/shared/protocol";
+import { type Job, type JobError, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
 import { LineTooLongError, readLines } from "../read-lines.ts";
 import type { TunnelDispatcherHost } from "./tunnel-dispatcher.ts";
 import { UpstreamReply } from "./upstream-reply.ts";
-import { upstreamEndpoint, upstreamRequestBody, type UpstreamModelTarget } from "./upstream-request.ts";
+import { type UpstreamModelTarget, upstreamEndpoint, upstreamRequestBody } from "./upstream-request.ts";
 
 /** What the dispatcher needs of one upstream in the policy (`policy.upstreams[]`). */
 export interface UpstreamTarget {

@@ -1,6 +1,6 @@
-import { z } from "zod";
-import { FinishReason, type Chunk, type Done, type Job, type ToolCall } from "@rung/shared/protocol";
+import { type Chunk, type Done, FinishReason, type Job, type ToolCall } from "@rung/shared/protocol";
 import { estimateTokens } from "@rung/shared/routing";
+import { z } from "zod";
 
 /**
  * One `data:` event of an OpenAI-compatible stream, chat or legacy completion.
@@ -76,7 +76,8 @@ export class UpstreamReply {
     if (!choice) return {};
     if (choice.finish_reason) this.#finishReason = choice.finish_reason;
     for (const delta of choice.delta?.tool_calls ?? []) {
-      const call = (this.#toolCalls[delta.index] ??= { name: "", arguments: "" });
+      this.#toolCalls[delta.index] ??= { name: "", arguments: "" };
+      const call = this.#toolCalls[delta.index]!;
       call.id ??= delta.id ?? undefined;
       call.name ||= delta.function?.name ?? "";
       call.arguments += delta.function?.arguments ?? "";
@@ -96,7 +97,8 @@ export class UpstreamReply {
       type: "done",
       jobId: this.job.jobId,
       chunks: this.#seq,
-      finishReason: toolCalls.length > 0 ? FinishReason.toolCalls : this.#finishReason === "length" ? FinishReason.length : FinishReason.stop,
+      finishReason:
+        toolCalls.length > 0 ? FinishReason.toolCalls : this.#finishReason === "length" ? FinishReason.length : FinishReason.stop,
       // Without a usage event, a count: upstreams stream about one token an event.
       usage: this.#usage ?? { promptTokens: estimateTokens(promptTexts(this.job)), completionTokens: this.#seq },
       ...(toolCalls.length > 0 ? { toolCalls } : {}),

@@ -37,9 +37,16 @@ export function upstreamRequestBody(job: Job, model: UpstreamModelTarget): Recor
     ...(logprobs ? { logprobs: true } : {}),
     ...(job.responseFormat ? { response_format: responseFormatOf(job.responseFormat) } : {}),
     ...(job.tools
-      ? { tools: job.tools.map((tool) => ({ type: "function", function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
+      ? {
+          tools: job.tools.map((tool) => ({
+            type: "function",
+            function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+          })),
+        }
       : {}),
-    ...(job.toolChoice ? { tool_choice: typeof job.toolChoice === "string" ? job.toolChoice : { type: "function", function: { name: job.toolChoice.name } } } : {}),
+    ...(job.toolChoice
+      ? { tool_choice: typeof job.toolChoice === "string" ? job.toolChoice : { type: "function", function: { name: job.toolChoice.name } } }
+      : {}),
   };
 }
 
@@ -48,7 +55,13 @@ function openAiMessage(message: WireChatMessage): Record<string, unknown> {
     role: message.role,
     content: message.content,
     ...(message.toolCalls
-      ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })) }
+      ? {
+          tool_calls: message.toolCalls.map((call) => ({
+            id: call.id,
+            type: "function",
+            function: { name: call.name, arguments: call.arguments },
+          })),
+        }
       : {}),
     ...(message.toolCallId !== undefined ? { tool_call_id: message.toolCallId } : {}),
   };

@@ -1,4 +1,4 @@
-import { errorBody, type ApiErrorInit, type ErrorStatus } from "@rung/shared/openai";
+import { type ApiErrorInit, type ErrorStatus, errorBody } from "@rung/shared/openai";
 
 /** The one error class of the edge; `onError` turns it into OpenAI's error body. */
 export class ApiError extends Error {

@@ -22,10 +22,18 @@ export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
 export const adminKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.RUNG_ADMIN_KEY;
   if (!expected) {
-    throw new ApiError({ status: 403, message: "Admin routes are disabled: set the RUNG_ADMIN_KEY secret to enable them.", code: "admin_disabled" });
+    throw new ApiError({
+      status: 403,
+      message: "Admin routes are disabled: set the RUNG_ADMIN_KEY secret to enable them.",
+      code: "admin_disabled",
+    });
   }
   if (!timingSafeEqual(expected, bearerOf(c.req.header("authorization")))) {
-    throw new ApiError({ status: 401, message: "Incorrect admin key. Send RUNG_ADMIN_KEY as 'Authorization: Bearer <key>'.", code: "invalid_api_key" });
+    throw new ApiError({
+      status: 401,
+      message: "Incorrect admin key. Send RUNG_ADMIN_KEY as 'Authorization: Bearer <key>'.",
+      code: "invalid_api_key",
+    });
   }
   await next();
 });
@@ -43,7 +51,10 @@ function bearerOf(header: string | undefined): string {
 }
 
 function listOf(value: string | undefined): string[] {
-  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function timingSafeEqual(a: string, b: string): boolean {

@@ -2,12 +2,12 @@ import {
   chatCompletion,
   chatCompletionChunk,
   chatUsageChunk,
-  textCompletion,
-  toolCallDeltas,
   type FinishReasonValue,
   type Meta,
   type OpenAiUsage,
   type RungTrace,
+  textCompletion,
+  toolCallDeltas,
 } from "@rung/shared/openai";
 import type { ToolCall } from "@rung/shared/protocol";
 
@@ -25,7 +25,14 @@ export interface Dialect {
   /** The last chunks with choices: a chat stream's tool calls come whole just before its finish reason. */
   closing(meta: Meta, finishReason: FinishReasonValue, toolCalls?: readonly ToolCall[]): object[];
   usage(meta: Meta, usage: OpenAiUsage, rung: RungTrace): unknown;
-  whole(meta: Meta, text: string, finishReason: FinishReasonValue, usage: OpenAiUsage, rung: RungTrace, toolCalls?: readonly ToolCall[]): unknown;
+  whole(
+    meta: Meta,
+    text: string,
+    finishReason: FinishReasonValue,
+    usage: OpenAiUsage,
+    rung: RungTrace,
+    toolCalls?: readonly ToolCall[],
+  ): unknown;
 }
 
 export const chatDialect: Dialect = {

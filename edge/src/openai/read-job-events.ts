@@ -1,4 +1,4 @@
-import { jobEventSchema, type JobEvent } from "../fabric/fabric-job.ts";
+import { type JobEvent, jobEventSchema } from "../fabric/fabric-job.ts";
 import { readLines } from "../read-lines.ts";
 
 /** The Durable Object's NDJSON body as typed events; aborting the signal tells the fabric the client left. */

@@ -1,5 +1,5 @@
-import { errorBody, usageOf, type Meta } from "@rung/shared/openai";
-import { RungHeader, type JobEvent } from "../fabric/fabric-job.ts";
+import { errorBody, type Meta, usageOf } from "@rung/shared/openai";
+import { type JobEvent, RungHeader } from "../fabric/fabric-job.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import type { Dialect } from "./dialect.ts";
 import { readJobEvents } from "./read-job-events.ts";
@@ -73,7 +73,10 @@ function streamEvents(fabricBody: ReadableStream<Uint8Array>, meta: Meta, header
       } while (!next.done && next.value.type === "delta" && next.value.text === "");
       if (next.done) {
         // Every stream ends the same way, even when the fabric's body broke off: an error event, then [DONE].
-        if (!ended) controller.enqueue(frame(errorBody({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" })));
+        if (!ended)
+          controller.enqueue(
+            frame(errorBody({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" })),
+          );
         controller.enqueue(frame("[DONE]"));
         return controller.close();
       }

@@ -25,7 +25,8 @@ export const adminRoutes = new Hono<AppEnv>()
       throw new ApiError({ status: 400, message: `The policy is not valid JSON: ${(error as Error).message}`, code: "invalid_json" });
     }
     const change = await fabricFor(c.env).setPolicy(input);
-    if (!change.ok) throw new ApiError({ status: 400, message: `Invalid policy, the old one stays: ${change.message}`, code: "invalid_policy" });
+    if (!change.ok)
+      throw new ApiError({ status: 400, message: `Invalid policy, the old one stays: ${change.message}`, code: "invalid_policy" });
     return c.json(change.policy);
   })
   .delete("/policy", async (c) => c.json(await fabricFor(c.env).resetPolicy()));

@@ -22,7 +22,8 @@ export async function serveDonatePage(assets: Fetcher, request: Request): Promis
   if (url.pathname === "/donate") return new Response(null, { status: 307, headers: { location: `${PAGE_PATH}${url.search}` } });
   const asset = await assets.fetch(request);
   // A missing file is an unknown URL like any other on the edge, in OpenAI's shape.
-  if (asset.status === 404) throw new ApiError({ status: 404, message: `The donate page has no file ${url.pathname}`, code: "unknown_url" });
+  if (asset.status === 404)
+    throw new ApiError({ status: 404, message: `The donate page has no file ${url.pathname}`, code: "unknown_url" });
   // Asset responses have immutable headers: copy before adding ours.
   const response = new Response(asset.body, asset);
   for (const [name, value] of Object.entries(donatePageHeaders(url, asset.status))) response.headers.set(name, value);

@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import { DONATE_CONNECT_PATH, donateConfig } from "@rung/shared/protocol";
+import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
 import { ApiError } from "../middleware/api-error.ts";

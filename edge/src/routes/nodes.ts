@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import { TunnelPath } from "@rung/shared/protocol";
+import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
 import { ApiError } from "../middleware/api-error.ts";
@@ -24,7 +24,11 @@ export const nodeRoutes = new Hono<AppEnv>()
 
 function requireJoinToken(expected: string | undefined, request: Request): void {
   if (!nodeTokenAccepted(expected, request)) {
-    throw new ApiError({ status: 401, message: "Invalid node token. Start the node with --token <join token>.", code: "invalid_node_token" });
+    throw new ApiError({
+      status: 401,
+      message: "Invalid node token. Start the node with --token <join token>.",
+      code: "invalid_node_token",
+    });
   }
 }
 

@@ -1,14 +1,14 @@
-import { Hono } from "hono";
 import {
   chatCompletionRequestSchema,
   completionRequestSchema,
+  type JobCapabilities,
   jobCapabilitiesOf,
   modelList,
   toWireMessages,
-  type JobCapabilities,
 } from "@rung/shared/openai";
 import type { JobInput, Sampling } from "@rung/shared/protocol";
-import { AUTO_MODEL, PROFILE_NAMES, estimateTokens } from "@rung/shared/routing";
+import { AUTO_MODEL, estimateTokens, PROFILE_NAMES } from "@rung/shared/routing";
+import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import type { FabricJob } from "../fabric/fabric-job.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
@@ -77,7 +77,12 @@ export const openaiRoutes = new Hono<AppEnv>()
     const wanted = c.req.param("model");
     const models = await fabricFor(c.env).catalog();
     if (!AUTO_MODELS.includes(wanted) && !models.some((m) => m.id === wanted)) {
-      throw new ApiError({ status: 404, message: `The model '${wanted}' does not exist or no node serves it.`, code: "model_not_found", param: "model" });
+      throw new ApiError({
+        status: 404,
+        message: `The model '${wanted}' does not exist or no node serves it.`,
+        code: "model_not_found",
+        param: "model",
+      });
     }
     return c.json(listing([wanted]).data[0]);
   });
@@ -99,7 +104,11 @@ async function submit(env: AppEnv["Bindings"], clientGone: AbortSignal, requestI
   } catch (error) {
     if (clientGone.aborted) throw error;
     // The pool's object restarted or was unreachable: nothing ran to completion, so retrying is safe.
-    throw new ApiError({ status: 503, message: `The fabric was unavailable (${String(error)}). Retry the request.`, code: "fabric_unavailable" });
+    throw new ApiError({
+      status: 503,
+      message: `The fabric was unavailable (${String(error)}). Retry the request.`,
+      code: "fabric_unavailable",
+    });
   }
   return relayAnswer(answer, {
     dialect: submission.dialect,

@@ -8,7 +8,11 @@ export function describeModel(model: ModelInfo): string {
 
 /** `164928` -> `164.9K`. */
 export function shortCount(n: number): string {
-  for (const [size, suffix] of [[1e9, "B"], [1e6, "M"], [1e3, "K"]] as const) {
+  for (const [size, suffix] of [
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "K"],
+  ] as const) {
     if (n >= size) return `${(n / size).toFixed(1)}${suffix}`;
   }
   return String(n);

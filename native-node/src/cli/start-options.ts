@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { agentConfigSchema, type AgentConfigData } from "../config/agent-config-schema.ts";
+import { type AgentConfigData, agentConfigSchema } from "../config/agent-config-schema.ts";
 import type { ConfigKey } from "../config/config-fields.ts";
 import { resolveAgentConfig } from "../config/resolve-agent-config.ts";
 import type { Faults } from "../engines/fault-injecting-engine.ts";
@@ -56,7 +56,10 @@ export const startFlags = { ...configFlags, help: { type: "boolean", short: "h" 
 type ConfigFlagValues = { [K in keyof typeof configFlags]?: (typeof configFlags)[K] extends { multiple: true } ? string[] : string };
 
 /** The settings given as flags, keyed like the config file. */
-export function settingsFromFlags(values: ConfigFlagValues): { flags: Partial<Record<ConfigKey, unknown>>; configPath: string | undefined } {
+export function settingsFromFlags(values: ConfigFlagValues): {
+  flags: Partial<Record<ConfigKey, unknown>>;
+  configPath: string | undefined;
+} {
   return {
     configPath: values.config,
     flags: {
@@ -107,7 +110,11 @@ function toStartOptions({ drainTimeout, memoryLimit, faultFirstTokenDelayMs, fau
 }
 
 /** `parseArgs` in strict mode, its errors turned into UsageErrors. */
-export function parseFlags<T extends NonNullable<Parameters<typeof parseArgs>[0]>["options"]>(args: string[], options: T, allowPositionals = false) {
+export function parseFlags<T extends NonNullable<Parameters<typeof parseArgs>[0]>["options"]>(
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (error) {

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { z } from "zod";
 import { idSchema, nodeNameSchema } from "@rung/shared/protocol";
+import { z } from "zod";
 import { parseModelFlag } from "../cli/model-flag.ts";
 import { defaultThreads } from "../engines/default-threads.ts";
 import type { GpuOption } from "../engines/llama-cpp-engine.ts";
@@ -43,16 +43,24 @@ const fields = {
     .string({ error: (issue) => (issue.input === undefined ? "is required: the URL of the Rung edge" : "must be text") })
     .refine((value) => URL.canParse(value) && /^(https?|wss?):$/.test(new URL(value).protocol), "must be an http(s):// or ws(s):// URL"),
   models: z
-    .array(modelEntry, { error: (issue) => (issue.input === undefined ? "is required: at least one model to serve" : "must be a list of models") })
+    .array(modelEntry, {
+      error: (issue) => (issue.input === undefined ? "is required: at least one model to serve" : "must be a list of models"),
+    })
     .min(1, "is required: at least one model to serve")
     .max(MAX_MODELS, `can be given at most ${MAX_MODELS} times`)
-    .refine((models: ModelSource[]) => new Set(models.map((m) => m.id)).size === models.length, "gives the same model id twice; name them with id=path")
+    .refine(
+      (models: ModelSource[]) => new Set(models.map((m) => m.id)).size === models.length,
+      "gives the same model id twice; name them with id=path",
+    )
     .refine(
       (models: ModelSource[]) => models.every((m) => idSchema.safeParse(m.id).success),
       "gives a model id with spaces or other characters the edge refuses; name it with id=path (printable ASCII, no spaces)",
     ),
   name: nodeNameSchema.default(defaultName()),
-  token: z.string({ error: "must be text" }).optional().transform((value) => value || undefined),
+  token: z
+    .string({ error: "must be text" })
+    .optional()
+    .transform((value) => value || undefined),
   threads: count(1, 1024).default(defaultThreads()),
   gpu: z.preprocess(
     // `"gpu": false` reads naturally in JSON; the flag spells it "false".
@@ -78,7 +86,12 @@ const fields = {
       [
         // The config file may give bytes as a JSON number; flags and the environment always give text.
         z.number().int().positive(),
-        z.string().transform((value, ctx) => parseSize(value) ?? (ctx.addIssue({ code: "custom", message: SIZE_MESSAGE }), z.NEVER)),
+        z.string().transform((value, ctx) => {
+          const bytes = parseSize(value);
+          if (bytes !== undefined) return bytes;
+          ctx.addIssue({ code: "custom", message: SIZE_MESSAGE });
+          return z.NEVER;
+        }),
       ],
       { error: SIZE_MESSAGE },
     )
@@ -115,9 +128,7 @@ const slotsFitHello = {
 };
 
 /** What `start` needs: an edge and at least one model. */
-export const agentConfigSchema = z
-  .object(fields)
-  .refine((o) => o.slots * o.models.length <= MAX_SLOTS, slotsFitHello);
+export const agentConfigSchema = z.object(fields).refine((o) => o.slots * o.models.length <= MAX_SLOTS, slotsFitHello);
 
 /** What `doctor` can check with: anything given is validated, but nothing is required. */
 export const partialAgentConfigSchema = z
@@ -130,5 +141,9 @@ export type PartialAgentConfigData = z.output<typeof partialAgentConfigSchema>;
 
 /** The host's name as the edge accepts it. */
 function defaultName(): string {
-  return hostname().replace(/[^\x21-\x7e]/g, "-").slice(0, 64) || "rung-agent";
+  return (
+    hostname()
+      .replace(/[^\x21-\x7e]/g, "-")
+      .slice(0, 64) || "rung-agent"
+  );
 }

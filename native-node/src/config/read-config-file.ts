@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { CONFIG_KEYS, type ConfigKey } from "./config-fields.ts";
 import { closestKey } from "./closest-key.ts";
 import { ConfigError } from "./config-error.ts";
+import { CONFIG_KEYS, type ConfigKey } from "./config-fields.ts";
 
 /** The settings a config file gives, unvalidated except for its keys. */
 export type ConfigFileValues = Partial<Record<ConfigKey, unknown>>;
@@ -19,7 +19,10 @@ export function readConfigFile(path: string, optional: boolean): ConfigFileValue
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (optional && code === "ENOENT") return undefined;
-    throw new ConfigError(`config file ${path} cannot be read (${code ?? String(error)}); check the path given by --config or RUNG_CONFIG`, { cause: error });
+    throw new ConfigError(
+      `config file ${path} cannot be read (${code ?? String(error)}); check the path given by --config or RUNG_CONFIG`,
+      { cause: error },
+    );
   }
   let json: unknown;
   try {
@@ -38,7 +41,9 @@ export function readConfigFile(path: string, optional: boolean): ConfigFileValue
         return meant ? `file:${key} (did you mean ${meant}?)` : `file:${key}`;
       })
       .join(", ");
-    throw new ConfigError(`${list} ${unknown.length === 1 ? "is not a setting" : "are not settings"} (in ${path}); the settings are ${CONFIG_KEYS.join(", ")}`);
+    throw new ConfigError(
+      `${list} ${unknown.length === 1 ? "is not a setting" : "are not settings"} (in ${path}); the settings are ${CONFIG_KEYS.join(", ")}`,
+    );
   }
   return json as ConfigFileValues;
 }

@@ -2,10 +2,10 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { parseModelFlag } from "../cli/model-flag.ts";
 import { isRemoteModel } from "../engines/resolve-model-path.ts";
-import { CONFIG_FIELDS, CONFIG_KEYS, type ConfigKey } from "./config-fields.ts";
 import { ConfigError } from "./config-error.ts";
+import { CONFIG_FIELDS, CONFIG_KEYS, type ConfigKey } from "./config-fields.ts";
 import { defaultConfigPath } from "./default-config-path.ts";
-import { readConfigFile, type ConfigFileValues } from "./read-config-file.ts";
+import { type ConfigFileValues, readConfigFile } from "./read-config-file.ts";
 
 /** Where one setting came from, so an error can name the place to fix it. */
 export type ConfigSource = { kind: "flag" } | { kind: "env"; name: string } | { kind: "file"; path: string };
@@ -56,7 +56,13 @@ function envValue(key: ConfigKey, env: NodeJS.ProcessEnv): { name: string; value
   const text = env[field.env];
   if (!text) return undefined;
   // RUNG_MODELS is a comma-separated list of --model values.
-  const value = key === "models" ? text.split(",").map((s) => s.trim()).filter(Boolean) : text;
+  const value =
+    key === "models"
+      ? text
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : text;
   return { name: field.env, value };
 }
 

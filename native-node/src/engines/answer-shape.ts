@@ -1,6 +1,6 @@
-import type { GbnfJsonSchema, Llama, LlamaGrammar } from "node-llama-cpp";
 import { EngineError, type GenerationRequest } from "@rung/shared/node";
 import type { Tool } from "@rung/shared/protocol";
+import type { GbnfJsonSchema, Llama, LlamaGrammar } from "node-llama-cpp";
 import { prepareGrammarSchema } from "./prepare-grammar-schema.ts";
 
 export const INVALID_SCHEMA = "invalid_schema";
@@ -29,7 +29,11 @@ export async function answerShapeOf(llama: Llama, request: GenerationRequest): P
   if (tools.length > 0) {
     const allowed = typeof toolChoice === "object" ? tools.filter((t) => t.name === toolChoice.name) : tools;
     if (allowed.length === 0) {
-      throw new EngineError(INVALID_SCHEMA, `tool_choice names ${JSON.stringify((toolChoice as { name: string }).name)}, which is not among the tools`, false);
+      throw new EngineError(
+        INVALID_SCHEMA,
+        `tool_choice names ${JSON.stringify((toolChoice as { name: string }).name)}, which is not among the tools`,
+        false,
+      );
     }
     const call = await jsonSchemaGrammar(llama, callSchemaOf(allowed), "tool parameters");
     if (toolChoice !== "auto") return { kind: "tool-call", grammar: call, tools: allowed };
@@ -43,7 +47,8 @@ export async function answerShapeOf(llama: Llama, request: GenerationRequest): P
     return { kind: "text-or-tool-call", grammar, tools: allowed };
   }
   if (responseFormat?.type === "json_object") return { kind: "text", grammar: await llama.getGrammarFor("json") };
-  if (responseFormat?.type === "json_schema") return { kind: "text", grammar: await jsonSchemaGrammar(llama, responseFormat.schema, "response_format schema") };
+  if (responseFormat?.type === "json_schema")
+    return { kind: "text", grammar: await jsonSchemaGrammar(llama, responseFormat.schema, "response_format schema") };
   return { kind: "text" };
 }
 

@@ -1,6 +1,6 @@
-import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaText, Token } from "node-llama-cpp";
-import type { JobInput, WireChatMessage } from "@rung/shared/protocol";
 import { toolCallText } from "@rung/shared/node";
+import type { JobInput, WireChatMessage } from "@rung/shared/protocol";
+import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaText, Token } from "node-llama-cpp";
 
 /** What generation starts from, and what ends it besides end-of-generation tokens. */
 export interface Prompt {
@@ -59,7 +59,10 @@ function toHistoryItem(message: WireChatMessage, messages: readonly WireChatMess
       return { type: "user", text: message.content };
     case "tool": {
       const call = messages.flatMap((m) => m.toolCalls ?? []).find((c) => c.id === message.toolCallId);
-      return { type: "user", text: `Result of ${call ? `${call.name} (call ${call.id})` : `call ${message.toolCallId ?? "?"}`}:\n${message.content}` };
+      return {
+        type: "user",
+        text: `Result of ${call ? `${call.name} (call ${call.id})` : `call ${message.toolCallId ?? "?"}`}:\n${message.content}`,
+      };
     }
   }
 }

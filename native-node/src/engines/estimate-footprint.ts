@@ -1,4 +1,4 @@
-import { GgufInsights, readGgufFileInfo, type Llama } from "node-llama-cpp";
+import { GgufInsights, type Llama, readGgufFileInfo } from "node-llama-cpp";
 
 /** What one model will take in memory, from node-llama-cpp's estimates, before anything is loaded. */
 export interface Footprint {

@@ -1,4 +1,10 @@
-import { EngineError, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
+import {
+  EngineError,
+  type GenerationOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceEngine,
+} from "@rung/shared/node";
 import { WireErrorCode } from "@rung/shared/protocol";
 
 /** Faults to inject, for testing an edge's timeouts, hedging and retries against a real agent. */

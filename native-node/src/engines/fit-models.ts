@@ -61,7 +61,9 @@ export async function fitModels(llama: Llama, options: FitOptions): Promise<Fitt
         `${m.source.id}: ${options.slots} slots of ${m.contextSize} tokens do not fit in ${budget.name}; serving ${slots} at once. Free memory or lower --context-size for more.`,
       );
     }
-    options.logger.info(`${m.source.id}: ${slots} slot${slots === 1 ? "" : "s"} of ${m.contextSize} tokens, about ${formatBytes(bytes)} of ${kind}`);
+    options.logger.info(
+      `${m.source.id}: ${slots} slot${slots === 1 ? "" : "s"} of ${m.contextSize} tokens, about ${formatBytes(bytes)} of ${kind}`,
+    );
     return { source: m.source, modelPath: m.modelPath, slots, contextSize: m.contextSize };
   });
 }

@@ -1,6 +1,6 @@
-import { isLlamaText, LlamaGrammarEvaluationState, type LlamaContextSequence, type LlamaGrammar, type Token } from "node-llama-cpp";
 import { EngineError, type GenerationOptions, type GenerationResult } from "@rung/shared/node";
-import { FinishReason, WireErrorCode, type Sampling } from "@rung/shared/protocol";
+import { FinishReason, type Sampling, WireErrorCode } from "@rung/shared/protocol";
+import { isLlamaText, type LlamaContextSequence, type LlamaGrammar, LlamaGrammarEvaluationState, type Token } from "node-llama-cpp";
 import type { Prompt } from "./build-prompt.ts";
 import { PieceDecoder } from "./piece-decoder.ts";
 import { StopTextFilter } from "./stop-text-filter.ts";

@@ -1,4 +1,3 @@
-import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import {
   EngineError,
   type GenerationOptions,
@@ -6,15 +5,16 @@ import {
   type GenerationResult,
   type InferenceEngine,
 } from "@rung/shared/node";
-import { EngineName, WireErrorCode, type Hardware, type ModelInfo } from "@rung/shared/protocol";
-import { silentLogger, type Logger } from "../log/logger.ts";
+import { EngineName, type Hardware, type ModelInfo, WireErrorCode } from "@rung/shared/protocol";
+import { getLlama, type Llama, LlamaLogLevel } from "node-llama-cpp";
+import { type Logger, silentLogger } from "../log/logger.ts";
 import { answerShapeOf } from "./answer-shape.ts";
 import { buildPrompt } from "./build-prompt.ts";
 import { defaultThreads } from "./default-threads.ts";
 import { detectHardware } from "./detect-hardware.ts";
 import { fitModels } from "./fit-models.ts";
 import { generateOnSequence } from "./generate-on-sequence.ts";
-import { loadModel, type LoadedModel, type ModelSource } from "./load-model.ts";
+import { type LoadedModel, loadModel, type ModelSource } from "./load-model.ts";
 import { ToolCallOutput } from "./tool-call-output.ts";
 import { toolPrompt } from "./tool-prompt.ts";
 
@@ -129,7 +129,13 @@ export class LlamaCppEngine implements InferenceEngine {
     const sequence = await loaded.sequences.acquire(options.signal);
     try {
       const output = new ToolCallOutput(shape, options.onPiece);
-      const result = await generateOnSequence(sequence, prompt, request.sampling, { signal: options.signal, onPiece: (p) => output.push(p) }, shape.grammar);
+      const result = await generateOnSequence(
+        sequence,
+        prompt,
+        request.sampling,
+        { signal: options.signal, onPiece: (p) => output.push(p) },
+        shape.grammar,
+      );
       return output.finish(result);
     } finally {
       await loaded.sequences.release(sequence);

@@ -1,5 +1,5 @@
-import { resolveChatWrapper, type ChatWrapper, type Llama, type LlamaContext, type LlamaModel } from "node-llama-cpp";
 import type { Capabilities, ModelInfo } from "@rung/shared/protocol";
+import { type ChatWrapper, type Llama, type LlamaContext, type LlamaModel, resolveChatWrapper } from "node-llama-cpp";
 import { measureTokensPerSecond } from "./measure-speed.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { quantizationName } from "./quantization-name.ts";

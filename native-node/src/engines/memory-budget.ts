@@ -17,7 +17,10 @@ export function memoryBudget(limitBytes: number | undefined, freeBytes: number, 
   const free = { bytes: freeBytes, name: `the ${formatBytes(freeBytes)} of free ${kind}` };
   if (limitBytes === undefined) return free;
   if (limitBytes > freeBytes) {
-    return { ...free, warning: `--memory-limit ${formatBytes(limitBytes)} exceeds the ${formatBytes(freeBytes)} free; planning with ${formatBytes(freeBytes)}` };
+    return {
+      ...free,
+      warning: `--memory-limit ${formatBytes(limitBytes)} exceeds the ${formatBytes(freeBytes)} free; planning with ${formatBytes(freeBytes)}`,
+    };
   }
   return { bytes: limitBytes, name: `the ${formatBytes(limitBytes)} memory limit` };
 }

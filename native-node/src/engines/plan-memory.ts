@@ -40,7 +40,8 @@ export async function planMemory(models: readonly ModelToFit[], options: MemoryP
   for (const model of models) {
     const oneSlot = await model.contextBytes(1);
     const needed = model.weightsBytes + oneSlot;
-    if (used + needed > options.budgetBytes) return { ok: false, modelId: model.id, message: tooLarge(model, needed, oneSlot, used, options) };
+    if (used + needed > options.budgetBytes)
+      return { ok: false, modelId: model.id, message: tooLarge(model, needed, oneSlot, used, options) };
     used += needed;
     planned.push({ id: model.id, slots: 1, bytes: needed });
   }

@@ -30,7 +30,8 @@ function walk(node: unknown, at: string, defs: Record<string, unknown>): string 
     delete node.anyOf;
   }
   const types = node.type === undefined ? [] : Array.isArray(node.type) ? node.type : [node.type];
-  for (const type of types) if (typeof type !== "string" || !TYPES.has(type)) return `${at}.type ${JSON.stringify(type)} is not a JSON Schema type`;
+  for (const type of types)
+    if (typeof type !== "string" || !TYPES.has(type)) return `${at}.type ${JSON.stringify(type)} is not a JSON Schema type`;
   if (typeof node.$ref === "string" && !(node.$ref.startsWith("#/$defs/") && node.$ref.slice(8) in defs)) {
     return `${at}.$ref ${JSON.stringify(node.$ref)} does not name an entry of the root's $defs`;
   }

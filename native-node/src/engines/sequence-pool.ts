@@ -1,6 +1,6 @@
-import type { LlamaContext, LlamaContextSequence } from "node-llama-cpp";
 import { EngineError } from "@rung/shared/node";
 import { WireErrorCode } from "@rung/shared/protocol";
+import type { LlamaContext, LlamaContextSequence } from "node-llama-cpp";
 
 interface Waiter {
   resolve(sequence: LlamaContextSequence): void;

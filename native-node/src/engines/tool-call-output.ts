@@ -35,10 +35,17 @@ export class ToolCallOutput {
     try {
       call = JSON.parse(this.#call) as typeof call;
     } catch {
-      const why = result.finishReason === FinishReason.length ? "max_tokens ended the function call before it was complete" : "the function call is not valid JSON";
+      const why =
+        result.finishReason === FinishReason.length
+          ? "max_tokens ended the function call before it was complete"
+          : "the function call is not valid JSON";
       throw new EngineError("incomplete_tool_call", why, false);
     }
-    const toolCall: ToolCall = { id: `call_${randomBytes(12).toString("base64url")}`, name: call.name, arguments: JSON.stringify(call.arguments) };
+    const toolCall: ToolCall = {
+      id: `call_${randomBytes(12).toString("base64url")}`,
+      name: call.name,
+      arguments: JSON.stringify(call.arguments),
+    };
     return { ...result, finishReason: FinishReason.toolCalls, toolCalls: [toolCall] };
   }
 }

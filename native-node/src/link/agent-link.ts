@@ -65,7 +65,9 @@ export class AgentLink {
       return undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.options.logger.error(`the ${this.#current instanceof TunnelLink ? "tunnel" : "WebSocket"} transport could not start: ${message}`);
+      this.options.logger.error(
+        `the ${this.#current instanceof TunnelLink ? "tunnel" : "WebSocket"} transport could not start: ${message}`,
+      );
       return { reason: "fatal", error: { code: "transport_unavailable", message, retryable: false } };
     }
   }

@@ -1,21 +1,21 @@
 import type { IncomingMessage } from "node:http";
-import WebSocket, { type RawData } from "ws";
-import { NodeSession, type InferenceEngine, type NodeIdentity } from "@rung/shared/node";
+import { type InferenceEngine, type NodeIdentity, NodeSession } from "@rung/shared/node";
 import {
+  type EdgeMessage,
   edgeMessageSchema,
-  hasMinorVersion,
   HEARTBEAT_SINCE_MINOR,
-  parseFrame,
+  hasMinorVersion,
+  type NodeMessage,
   PING_FRAME,
   PONG_FRAME,
+  parseFrame,
+  type WireError,
   WireErrorCode,
   wireError,
-  type EdgeMessage,
-  type NodeMessage,
-  type WireError,
 } from "@rung/shared/protocol";
-import { silentLogger, type Logger } from "../log/logger.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import WebSocket, { type RawData } from "ws";
+import { type Logger, silentLogger } from "../log/logger.ts";
+import { type BackoffOptions, backoffDelay } from "./backoff.ts";
 import { connectHeaders, connectUrl } from "./connect-url.ts";
 import { readRefusal } from "./read-refusal.ts";
 
@@ -223,12 +223,17 @@ export class EdgeLink {
     this.session.abortAll();
     if (this.#end) return;
     if (wasJoined && this.#keepsDropping()) {
-      return this.#finish({ reason: "unusable", why: `the WebSocket dropped ${UNSTABLE_DROPS} times in ${UNSTABLE_WINDOW_MS / 60_000} minutes` });
+      return this.#finish({
+        reason: "unusable",
+        why: `the WebSocket dropped ${UNSTABLE_DROPS} times in ${UNSTABLE_WINDOW_MS / 60_000} minutes`,
+      });
     }
     const delay = backoffDelay(this.#attempt++, this.#options.backoff);
     const why = this.#lastError ?? (reason ? `${code} ${reason}` : `code ${code}`);
     this.#lastError = undefined;
-    this.#log.warn(`${wasJoined ? "disconnected from the edge" : "could not join the edge"} (${why}); retrying in ${(delay / 1000).toFixed(1)}s`);
+    this.#log.warn(
+      `${wasJoined ? "disconnected from the edge" : "could not join the edge"} (${why}); retrying in ${(delay / 1000).toFixed(1)}s`,
+    );
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 

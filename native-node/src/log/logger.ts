@@ -62,9 +62,11 @@ function jsonLine(time: string, level: LogLevel, message: string, fields: LogFie
 /** JSON that never throws: an Error keeps its message, a BigInt or cycle becomes text. */
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_key, v: unknown) =>
-      v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? v.toString() : v,
-    ) ?? "null";
+    return (
+      JSON.stringify(value, (_key, v: unknown) =>
+        v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? v.toString() : v,
+      ) ?? "null"
+    );
   } catch {
     return JSON.stringify(String(value));
   }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 
 export interface QuickTunnel {
   /** The tunnel's public https URL. */
@@ -40,7 +40,10 @@ export function startQuickTunnel(port: number, options: { command?: string; time
       child.kill();
       reject(new Error(`${why}; install cloudflared, or run any tunnel to 127.0.0.1:${port} yourself and pass --public-url`));
     };
-    const timer = setTimeout(() => fail(`${command} printed no public URL within ${(options.timeoutMs ?? 30_000) / 1000}s`), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => fail(`${command} printed no public URL within ${(options.timeoutMs ?? 30_000) / 1000}s`),
+      options.timeoutMs ?? 30_000,
+    );
     const read = (data: Buffer) => {
       if (settled) return;
       seen = (seen + data.toString()).slice(-4_096);

@@ -1,21 +1,21 @@
-import { NodeSession, type InferenceEngine, type NodeIdentity } from "@rung/shared/node";
+import { type InferenceEngine, type NodeIdentity, NodeSession } from "@rung/shared/node";
 import {
-  TunnelPath,
-  WireErrorCode,
-  signCall,
-  tunnelWelcomeSchema,
-  wireError,
   type NodeMessage,
+  signCall,
   type TunnelHeartbeat,
+  TunnelPath,
   type TunnelRegistration,
   type TunnelWelcome,
+  tunnelWelcomeSchema,
+  WireErrorCode,
+  wireError,
 } from "@rung/shared/protocol";
 import { backoffDelay } from "../link/backoff.ts";
-import { errorMessageIn } from "../link/read-refusal.ts";
 import { edgeHttpUrl } from "../link/connect-url.ts";
 import type { LinkEnd } from "../link/edge-link.ts";
-import { silentLogger, type Logger } from "../log/logger.ts";
-import { startQuickTunnel, type QuickTunnel } from "./cloudflared.ts";
+import { errorMessageIn } from "../link/read-refusal.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
+import { type QuickTunnel, startQuickTunnel } from "./cloudflared.ts";
 import { TunnelServer } from "./tunnel-server.ts";
 
 export interface TunnelLinkOptions {

@@ -2,14 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { NodeSession } from "@rung/shared/node";
 import {
-  MAX_FRAME_BYTES,
-  NonceWindow,
-  TunnelPath,
   edgeMessageSchema,
-  parseFrame,
-  verifyCall,
+  MAX_FRAME_BYTES,
   type NodeMessage,
+  NonceWindow,
+  parseFrame,
   type SignatureRefusal,
+  TunnelPath,
+  verifyCall,
 } from "@rung/shared/protocol";
 import { readCappedBody } from "../link/read-capped-body.ts";
 import type { Logger } from "../log/logger.ts";

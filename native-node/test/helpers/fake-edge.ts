@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { WebSocketServer, type WebSocket } from "ws";
-import { nodeMessageSchema, parseFrame, PING_FRAME, PONG_FRAME, type EdgeMessage, type NodeMessage } from "@rung/shared/protocol";
+import { type EdgeMessage, type NodeMessage, nodeMessageSchema, PING_FRAME, PONG_FRAME, parseFrame } from "@rung/shared/protocol";
+import { type WebSocket, WebSocketServer } from "ws";
 
 /** One node socket as the fake edge sees it. */
 export interface EdgeConnection {

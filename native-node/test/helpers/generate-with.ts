@@ -1,5 +1,5 @@
-import { expect } from "vitest";
 import { EngineError, type GeneratedPiece, type GenerationRequest, type InferenceEngine } from "@rung/shared/node";
+import { expect } from "vitest";
 
 /** Runs one generation and keeps every piece, with the text they make together. */
 export async function generateWith(engine: InferenceEngine, request: GenerationRequest, signal = new AbortController().signal) {

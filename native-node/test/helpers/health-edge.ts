@@ -37,7 +37,9 @@ export class HealthEdge {
       // A refused client may reset the connection; that is its right, not a test failure.
       socket.on("error", () => {});
       if (request.headers.authorization !== `Bearer ${options.token}`) {
-        const body = JSON.stringify({ error: { message: "Invalid node token. Start the node with --token <join token>.", type: "invalid_request_error" } });
+        const body = JSON.stringify({
+          error: { message: "Invalid node token. Start the node with --token <join token>.", type: "invalid_request_error" },
+        });
         socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
         return;
       }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { agentBin, repoRoot } from "./paths.ts";
 
 export interface AgentOptions {
@@ -18,7 +18,7 @@ export class AgentProcess {
   readonly #child: ChildProcess;
 
   constructor(readonly options: AgentOptions) {
-    const args = ["--edge", options.edge, "--name", options.name, "--threads", "1", ...options.extraArgs ?? []];
+    const args = ["--edge", options.edge, "--name", options.name, "--threads", "1", ...(options.extraArgs ?? [])];
     for (const model of options.models) args.push("--model", model);
     this.#child = spawn(process.execPath, [agentBin, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
     this.#child.stdout?.on("data", (data: Buffer) => this.output.push(data.toString()));

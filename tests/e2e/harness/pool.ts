@@ -1,7 +1,7 @@
-import OpenAI from "openai";
 import type { RungTrace } from "@rung/shared/openai";
+import OpenAI from "openai";
 import { AgentProcess } from "./agent-process.ts";
-import { startLocalEdge, type LocalEdge } from "./local-edge.ts";
+import { type LocalEdge, startLocalEdge } from "./local-edge.ts";
 
 export interface PoolAgent {
   name: string;
@@ -36,7 +36,9 @@ export interface PoolStatus {
  */
 export async function startPool(vars: Record<string, string>, agents: PoolAgent[]): Promise<Pool> {
   const edge = await startLocalEdge(vars);
-  const processes = agents.map((a) => new AgentProcess({ edge: edge.url, name: a.name, models: a.models, ...(a.extraArgs && { extraArgs: a.extraArgs }) }));
+  const processes = agents.map(
+    (a) => new AgentProcess({ edge: edge.url, name: a.name, models: a.models, ...(a.extraArgs && { extraArgs: a.extraArgs }) }),
+  );
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await edge.dispose();

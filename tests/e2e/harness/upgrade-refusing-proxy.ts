@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface Proxy {
+export interface RefusingProxy {
   url: string;
   /** Upgrade requests it turned away. */
   refusedUpgrades: number;
@@ -13,11 +13,17 @@ export interface Proxy {
  * refuses every WebSocket upgrade, like a corporate proxy that strips
  * `Upgrade`: a node behind it can reach the edge only over plain HTTPS.
  */
-export async function startUpgradeRefusingProxy(target: string): Promise<Proxy> {
+export async function startUpgradeRefusingProxy(target: string): Promise<RefusingProxy> {
   const upstream = new URL(target);
   const server: Server = createServer((incoming, outgoing) => {
     const forward = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, host: upstream.host },
+      },
       (response) => {
         outgoing.writeHead(response.statusCode ?? 502, response.headers);
         response.pipe(outgoing);
@@ -26,7 +32,7 @@ export async function startUpgradeRefusingProxy(target: string): Promise<Proxy> 
     forward.on("error", () => outgoing.destroy());
     incoming.pipe(forward);
   });
-  const proxy: Proxy = {
+  const proxy: RefusingProxy = {
     url: "",
     refusedUpgrades: 0,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -36,7 +42,9 @@ export async function startUpgradeRefusingProxy(target: string): Promise<Proxy> 
     socket.on("error", () => {});
     proxy.refusedUpgrades += 1;
     const body = "WebSocket upgrades are not allowed through this proxy";
-    socket.end(`HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

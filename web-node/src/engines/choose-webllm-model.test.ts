@@ -1,6 +1,13 @@
-import { prebuiltAppConfig, type ModelRecord } from "@mlc-ai/web-llm";
+import { type ModelRecord, prebuiltAppConfig } from "@mlc-ai/web-llm";
 import { describe, expect, it } from "vitest";
-import { chooseWebllmModel, estimateParameters, gpuMemoryBudget, parametersOf, quantizationOf, type AdapterFacts } from "./choose-webllm-model.ts";
+import {
+  type AdapterFacts,
+  chooseWebllmModel,
+  estimateParameters,
+  gpuMemoryBudget,
+  parametersOf,
+  quantizationOf,
+} from "./choose-webllm-model.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -27,7 +34,8 @@ const phone = (features: string[] = ["shader-f16"]): AdapterFacts => ({
 });
 
 const ids = (choice: { candidates: { modelId: string }[] }) => choice.candidates.map((candidate) => candidate.modelId);
-const reasonFor = (choice: { excluded: { modelId: string; reason: string }[] }, id: string) => choice.excluded.find((entry) => entry.modelId === id)?.reason;
+const reasonFor = (choice: { excluded: { modelId: string; reason: string }[] }, id: string) =>
+  choice.excluded.find((entry) => entry.modelId === id)?.reason;
 
 describe("chooseWebllmModel", () => {
   const f16Only = "SmolLM2-360M-Instruct-q4f16_1-MLC"; // lists shader-f16 in required_features
@@ -55,9 +63,15 @@ describe("chooseWebllmModel", () => {
     );
     const choice = chooseWebllmModel(desktop(), slice);
     expect(choice.budgetMB).toBe(4096);
-    expect(ids(choice)).toEqual(["Qwen2.5-3B-Instruct-q4f16_1-MLC", "Qwen2.5-1.5B-Instruct-q4f16_1-MLC", "Qwen2.5-0.5B-Instruct-q4f16_1-MLC"]);
+    expect(ids(choice)).toEqual([
+      "Qwen2.5-3B-Instruct-q4f16_1-MLC",
+      "Qwen2.5-1.5B-Instruct-q4f16_1-MLC",
+      "Qwen2.5-0.5B-Instruct-q4f16_1-MLC",
+    ]);
     expect(reasonFor(choice, "Qwen2.5-7B-Instruct-q4f16_1-MLC")).toBe("needs 5 GB of GPU memory; this device can likely spare about 4 GB");
-    expect(reasonFor(choice, "Llama-3.1-8B-Instruct-q4f16_1-MLC")).toBe("needs 4.9 GB of GPU memory; this device can likely spare about 4 GB");
+    expect(reasonFor(choice, "Llama-3.1-8B-Instruct-q4f16_1-MLC")).toBe(
+      "needs 4.9 GB of GPU memory; this device can likely spare about 4 GB",
+    );
 
     const generous = chooseWebllmModel(desktop(), slice, { vramBudgetMB: 8192 });
     expect(ids(generous).slice(0, 2)).toEqual(["Llama-3.1-8B-Instruct-q4f16_1-MLC", "Qwen2.5-7B-Instruct-q4f16_1-MLC"]);
@@ -74,7 +88,11 @@ describe("chooseWebllmModel", () => {
     const onPhone = chooseWebllmModel(phone(), slice);
     expect(onPhone.lowMemory).toBe(true);
     expect(onPhone.budgetMB).toBe(2048);
-    expect(ids(onPhone)).toEqual(["stablelm-2-zephyr-1_6b-q4f16_1-MLC-1k", "Qwen2.5-0.5B-Instruct-q4f16_1-MLC", "gemma-2-2b-it-q4f16_1-MLC"]);
+    expect(ids(onPhone)).toEqual([
+      "stablelm-2-zephyr-1_6b-q4f16_1-MLC-1k",
+      "Qwen2.5-0.5B-Instruct-q4f16_1-MLC",
+      "gemma-2-2b-it-q4f16_1-MLC",
+    ]);
     expect(ids(chooseWebllmModel(desktop(), slice))[0]).toBe("gemma-2-2b-it-q4f16_1-MLC");
   });
 

@@ -3,7 +3,13 @@ import type { ModelRecord } from "@mlc-ai/web-llm";
 /** The fields of WebLLM's `ModelRecord` the choice reads; `prebuiltAppConfig.model_list` entries fit. */
 export type WebllmRecordLike = Pick<
   ModelRecord,
-  "model_id" | "vram_required_MB" | "low_resource_required" | "buffer_size_required_bytes" | "required_features" | "model_type" | "overrides"
+  | "model_id"
+  | "vram_required_MB"
+  | "low_resource_required"
+  | "buffer_size_required_bytes"
+  | "required_features"
+  | "model_type"
+  | "overrides"
 >;
 
 /** What a WebGPU adapter (and `navigator.deviceMemory`) tells about the device; a `GPUAdapter` fits. */
@@ -66,19 +72,31 @@ export function gpuMemoryBudget(adapter: AdapterFacts, override?: number): { bud
 }
 
 /** The WebLLM models this device can run, ranked largest first, and why each other one is left out. */
-export function chooseWebllmModel<R extends WebllmRecordLike>(adapter: AdapterFacts, records: readonly R[], options: ChooseOptions = {}): WebllmChoice<R> {
+export function chooseWebllmModel<R extends WebllmRecordLike>(
+  adapter: AdapterFacts,
+  records: readonly R[],
+  options: ChooseOptions = {},
+): WebllmChoice<R> {
   const { budgetMB, lowMemory } = gpuMemoryBudget(adapter, options.vramBudgetMB);
   const allow = options.allow && options.allow.length > 0 ? new Set(options.allow) : undefined;
   const exclude = new Set(options.exclude ?? []);
   const largestBuffer = Math.min(adapter.limits.maxBufferSize, adapter.limits.maxStorageBufferBindingSize);
-  const runtimeFits = adapter.limits.maxBufferSize >= RUNTIME_MIN_BUFFER && adapter.limits.maxStorageBufferBindingSize >= RUNTIME_MIN_BINDING;
+  const runtimeFits =
+    adapter.limits.maxBufferSize >= RUNTIME_MIN_BUFFER && adapter.limits.maxStorageBufferBindingSize >= RUNTIME_MIN_BINDING;
   const candidates: WebllmCandidate<R>[] = [];
   const excluded: WebllmChoice["excluded"] = [];
 
   for (const record of records) {
     const reason = exclusionReason(record, { allow, exclude, runtimeFits, largestBuffer, budgetMB, features: adapter.features });
     if (reason) excluded.push({ modelId: record.model_id, reason });
-    else candidates.push({ modelId: record.model_id, vramMB: record.vram_required_MB ?? 0, parameters: estimateParameters(record), lowResource: record.low_resource_required === true, record });
+    else
+      candidates.push({
+        modelId: record.model_id,
+        vramMB: record.vram_required_MB ?? 0,
+        parameters: estimateParameters(record),
+        lowResource: record.low_resource_required === true,
+        record,
+      });
   }
   const known = new Set(records.map((record) => record.model_id));
   for (const id of allow ?? []) {

@@ -11,6 +11,7 @@ export async function loadWebllm(modelId: string, onProgress: (progress: LoadPro
   // WebLLM reports a fraction, not bytes; the model's GPU size stands in for the download so the bar and time left still make sense.
   const totalBytes = Math.round(record.vram_required_MB ?? 0) * 1024 ** 2;
   return WebllmEngine.load(record, {
-    onProgress: ({ fraction }) => onProgress({ loadedBytes: Math.round(fraction * totalBytes), totalBytes, elapsedMs: performance.now() - started }),
+    onProgress: ({ fraction }) =>
+      onProgress({ loadedBytes: Math.round(fraction * totalBytes), totalBytes, elapsedMs: performance.now() - started }),
   });
 }

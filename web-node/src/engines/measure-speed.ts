@@ -11,7 +11,11 @@ export async function measureSpeed(engine: InferenceEngine, tokens = 16): Promis
   let pieces = 0;
   let firstAt = 0;
   const result = await engine.generate(
-    { model: model.id, input: { kind: "completion", prompt: "Once upon a time" }, sampling: { maxTokens: tokens, temperature: 0, topP: 1, stop: [] } },
+    {
+      model: model.id,
+      input: { kind: "completion", prompt: "Once upon a time" },
+      sampling: { maxTokens: tokens, temperature: 0, topP: 1, stop: [] },
+    },
     {
       signal: new AbortController().signal,
       onPiece: () => {

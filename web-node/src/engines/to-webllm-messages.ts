@@ -16,7 +16,8 @@ export function toWebllmMessages(messages: readonly WireChatMessage[]): ChatComp
       case "developer": {
         const first = out[0];
         if (out.length === 0) out.push({ role: "system", content: message.content });
-        else if (out.length === 1 && first?.role === "system") out[0] = { role: "system", content: `${first.content}\n\n${message.content}` };
+        else if (out.length === 1 && first?.role === "system")
+          out[0] = { role: "system", content: `${first.content}\n\n${message.content}` };
         else out.push({ role: "user", content: message.content });
         break;
       }

@@ -1,8 +1,14 @@
-import { prebuiltAppConfig, type ChatCompletionChunk, type ChatCompletionRequestStreaming, type Completion, type CompletionCreateParamsStreaming } from "@mlc-ai/web-llm";
+import {
+  type ChatCompletionChunk,
+  type ChatCompletionRequestStreaming,
+  type Completion,
+  type CompletionCreateParamsStreaming,
+  prebuiltAppConfig,
+} from "@mlc-ai/web-llm";
 import { EngineError, type GeneratedPiece, type GenerationRequest } from "@rung/shared/node";
 import type { WireChatMessage } from "@rung/shared/protocol";
 import { describe, expect, it } from "vitest";
-import { modelInfoOf, WebllmEngine, type MlcEngineLike } from "./webllm-engine.ts";
+import { type MlcEngineLike, modelInfoOf, WebllmEngine } from "./webllm-engine.ts";
 
 /** One decoding step as the fake streams it: the text WebLLM lets out (empty while it holds a token back) and the token's probability. */
 type Step = { text: string; p: number } | { fail: unknown } | "wait-for-interrupt";
@@ -27,8 +33,20 @@ class FakeMlc implements MlcEngineLike {
     private readonly finish: "stop" | "length" = "stop",
   ) {}
 
-  readonly chat = { completions: { create: async (request: ChatCompletionRequestStreaming) => (this.requests.push(request), this.#stream<ChatCompletionChunk>(true)) } };
-  readonly completions = { create: async (request: CompletionCreateParamsStreaming) => (this.requests.push(request), this.#stream<Completion>(false)) };
+  readonly chat = {
+    completions: {
+      create: async (request: ChatCompletionRequestStreaming) => {
+        this.requests.push(request);
+        return this.#stream<ChatCompletionChunk>(true);
+      },
+    },
+  };
+  readonly completions = {
+    create: async (request: CompletionCreateParamsStreaming) => {
+      this.requests.push(request);
+      return this.#stream<Completion>(false);
+    },
+  };
 
   async interruptGenerate(): Promise<void> {
     this.interrupts += 1;
@@ -50,7 +68,9 @@ class FakeMlc implements MlcEngineLike {
       if (typeof step !== "object") continue;
       tokens += 1;
       const logprobs = { content: [{ token: step.text, bytes: [], logprob: Math.log(step.p), top_logprobs: [] }] };
-      const choice = chat ? { delta: { content: step.text, role: "assistant" }, finish_reason: null, index: 0, logprobs } : { text: step.text, finish_reason: null, index: 0, logprobs };
+      const choice = chat
+        ? { delta: { content: step.text, role: "assistant" }, finish_reason: null, index: 0, logprobs }
+        : { text: step.text, finish_reason: null, index: 0, logprobs };
       yield { ...base, choices: [choice] } as T;
     }
     const finish_reason = this.#interrupted ? "abort" : this.finish;
@@ -82,12 +102,27 @@ describe("WebllmEngine", () => {
     expect(engine.name).toBe("webllm");
     expect(engine.slots).toBe(1);
     expect(engine.models).toEqual([
-      { id: record.model_id, parameters: 5e8, quantization: "q4f16_1", contextLength: 4096, tokensPerSecond: 0, slots: 1, capabilities: { jsonSchema: false, tools: false, logprobs: true } },
+      {
+        id: record.model_id,
+        parameters: 5e8,
+        quantization: "q4f16_1",
+        contextLength: 4096,
+        tokensPerSecond: 0,
+        slots: 1,
+        capabilities: { jsonSchema: false, tools: false, logprobs: true },
+      },
     ]);
   });
 
   it("streams pieces whose confidence is the chosen token's probability, and reports usage and finish reason", async () => {
-    const fake = new FakeMlc([{ text: "Hello", p: 0.9 }, { text: ",", p: 0.25 }, { text: " world", p: 0.5 }], "length");
+    const fake = new FakeMlc(
+      [
+        { text: "Hello", p: 0.9 },
+        { text: ",", p: 0.25 },
+        { text: " world", p: 0.5 },
+      ],
+      "length",
+    );
     const { pieces, result } = await run(fake, chat({ sampling: { temperature: 0.7, topP: 0.9, stop: [], maxTokens: 3 } }));
     expect(pieces.map((piece) => piece.text)).toEqual(["Hello", ",", " world"]);
     expect(pieces.map((piece) => piece.confidence)).toEqual([expect.closeTo(0.9, 9), expect.closeTo(0.25, 9), expect.closeTo(0.5, 9)]);
@@ -95,7 +130,13 @@ describe("WebllmEngine", () => {
   });
 
   it("carries the confidence of a held-back token into the next piece", async () => {
-    const { pieces } = await run(new FakeMlc([{ text: "", p: 0.2 }, { text: "é", p: 0.9 }]), chat());
+    const { pieces } = await run(
+      new FakeMlc([
+        { text: "", p: 0.2 },
+        { text: "é", p: 0.9 },
+      ]),
+      chat(),
+    );
     expect(pieces).toEqual([{ text: "é", confidence: expect.closeTo(0.2, 9) }]);
   });
 
@@ -103,7 +144,17 @@ describe("WebllmEngine", () => {
     const fake = new FakeMlc([]);
     await run(fake, chat({ sampling: { temperature: 0, topP: 1, stop: ["\n\n"], maxTokens: 16, seed: 3 } }));
     await run(fake, chat());
-    expect(fake.requests[0]).toMatchObject({ stream: true, stream_options: { include_usage: true }, logprobs: true, top_logprobs: 1, temperature: 1, top_p: 1e-5, max_tokens: 16, stop: ["\n\n"], seed: 3 });
+    expect(fake.requests[0]).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+      logprobs: true,
+      top_logprobs: 1,
+      temperature: 1,
+      top_p: 1e-5,
+      max_tokens: 16,
+      stop: ["\n\n"],
+      seed: 3,
+    });
     expect(fake.requests[1]).toMatchObject({ temperature: 0.7, top_p: 0.9 });
     expect(fake.requests[1]).not.toHaveProperty("stop");
     expect(fake.requests[1]).not.toHaveProperty("max_tokens");
@@ -142,7 +193,10 @@ describe("WebllmEngine", () => {
     const engine = new WebllmEngine(fake, modelInfoOf(record));
     const done = engine.generate(chat(), {
       signal: controller.signal,
-      onPiece: (piece) => (pieces.push(piece), controller.abort()),
+      onPiece: (piece) => {
+        pieces.push(piece);
+        controller.abort();
+      },
     });
     await expect(done).rejects.toMatchObject({ code: "cancelled", retryable: false });
     await expect(done).rejects.toBeInstanceOf(EngineError);
@@ -166,7 +220,10 @@ describe("WebllmEngine", () => {
 
   it("maps a failure mid-stream through toEngineError", async () => {
     const lost = Object.assign(new Error("The WebGPU device was lost while loading the model."), { name: "DeviceLostError" });
-    await expect(run(new FakeMlc([{ text: "a", p: 0.9 }, { fail: lost }]), chat())).rejects.toMatchObject({ code: "gpu_device_lost", retryable: true });
+    await expect(run(new FakeMlc([{ text: "a", p: 0.9 }, { fail: lost }]), chat())).rejects.toMatchObject({
+      code: "gpu_device_lost",
+      retryable: true,
+    });
   });
 
   it("unloads the model on dispose", async () => {

@@ -1,4 +1,3 @@
-import { MLCEngine } from "@mlc-ai/web-llm";
 import type {
   ChatCompletionChunk,
   ChatCompletionRequestStreaming,
@@ -7,12 +6,19 @@ import type {
   CompletionCreateParamsStreaming,
   ModelRecord,
 } from "@mlc-ai/web-llm";
-import { EngineError, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
+import { MLCEngine } from "@mlc-ai/web-llm";
+import {
+  EngineError,
+  type GenerationOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceEngine,
+} from "@rung/shared/node";
 import { EngineName, FinishReason, type ModelInfo, type Sampling } from "@rung/shared/protocol";
 import { contextOf, estimateParameters, quantizationOf } from "./choose-webllm-model.ts";
+import { toWebllmMessages } from "./to-webllm-messages.ts";
 import { WebEngineErrorCode } from "./web-engine-error-code.ts";
 import { toEngineError } from "./webllm-error.ts";
-import { toWebllmMessages } from "./to-webllm-messages.ts";
 
 /**
  * The part of WebLLM's `MLCEngine` this node uses. Tests pass a fake: WebLLM
@@ -64,7 +70,10 @@ export class WebllmEngine implements InferenceEngine {
       logLevel: "WARN",
     });
     try {
-      await engine.reload(record.model_id, contextOf(record) > 0 || slidingWindowOf(record) > 0 ? undefined : { context_window_size: DEFAULT_CONTEXT });
+      await engine.reload(
+        record.model_id,
+        contextOf(record) > 0 || slidingWindowOf(record) > 0 ? undefined : { context_window_size: DEFAULT_CONTEXT },
+      );
     } catch (error) {
       await engine.unload().catch(() => undefined);
       throw toEngineError(error);

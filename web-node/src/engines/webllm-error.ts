@@ -1,8 +1,6 @@
 import { EngineError } from "@rung/shared/node";
 import { WebEngineErrorCode } from "./web-engine-error-code.ts";
 
-
-
 const C = WebEngineErrorCode;
 
 /**
@@ -54,7 +52,10 @@ const BY_MESSAGE: readonly (readonly [RegExp, WebEngineErrorCode])[] = [
   [/out of memory|\bOOM\b|allocation failed|failed to allocate|could not allocate/i, C.outOfMemory],
   [/WebGPU is not supported|no (WebGPU |GPU )?adapter|Cannot initialize runtime because of requested/i, C.unsupported],
   [/shader-f16/i, C.featureMissing],
-  [/failed to fetch|NetworkError|load failed|cannot fetch|unable to fetch|network response was not ok|failed to store|on 'Cache'/i, C.loadFailed],
+  [
+    /failed to fetch|NetworkError|load failed|cannot fetch|unable to fetch|network response was not ok|failed to store|on 'Cache'/i,
+    C.loadFailed,
+  ],
   [/Engine\.unload\(\) is called/i, C.cancelled],
 ];
 

@@ -1,9 +1,22 @@
-import { Wllama, WllamaAbortError, type ChatCompletionChunk, type ChatCompletionMessage, type ChatCompletionParams } from "@wllama/wllama/esm/index.js";
-import { EngineError, toolCallText, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
-import { EngineName, FinishReason, WireErrorCode, type BrowserModel, type ModelInfo, type WireChatMessage } from "@rung/shared/protocol";
+import {
+  EngineError,
+  type GenerationOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceEngine,
+  toolCallText,
+} from "@rung/shared/node";
+import { type BrowserModel, EngineName, FinishReason, type ModelInfo, type WireChatMessage, WireErrorCode } from "@rung/shared/protocol";
+import {
+  type ChatCompletionChunk,
+  type ChatCompletionMessage,
+  type ChatCompletionParams,
+  Wllama,
+  WllamaAbortError,
+} from "@wllama/wllama/esm/index.js";
 import { ggufFileTypeName } from "./gguf-file-type.ts";
-import { toWllamaError } from "./wllama-error.ts";
 import type { LoadProgress } from "./load-progress.ts";
+import { toWllamaError } from "./wllama-error.ts";
 
 export interface WllamaLoadOptions {
   model: BrowserModel;
@@ -43,7 +56,8 @@ export class WllamaEngine implements InferenceEngine {
         // The same KV cache precision and attention path as the agent's exactness tests, so answers agree.
         flash_attn: false,
         useCache: true,
-        progressCallback: ({ loaded, total }) => onProgress({ loadedBytes: loaded, totalBytes: total, elapsedMs: performance.now() - started }),
+        progressCallback: ({ loaded, total }) =>
+          onProgress({ loadedBytes: loaded, totalBytes: total, elapsedMs: performance.now() - started }),
       });
       const metadata = wllama.getModelMetadata();
       const info: ModelInfo = {
@@ -90,7 +104,11 @@ export class WllamaEngine implements InferenceEngine {
           if (chunk.usage) ({ prompt_tokens: promptTokens, completion_tokens: completionTokens } = chunk.usage);
         }
       } else {
-        const params: ChatCompletionParams & { stream: true } = { ...common, messages: input.messages.map(toWllamaMessage), logprobs: true };
+        const params: ChatCompletionParams & { stream: true } = {
+          ...common,
+          messages: input.messages.map(toWllamaMessage),
+          logprobs: true,
+        };
         const stream = await this.wllama.createChatCompletion(params);
         for await (const chunk of stream) {
           const piece = pieceOf(chunk);
@@ -104,7 +122,8 @@ export class WllamaEngine implements InferenceEngine {
         }
       }
     } catch (error) {
-      if (signal.aborted || error instanceof WllamaAbortError) throw new EngineError(WireErrorCode.cancelled, "generation was aborted", false);
+      if (signal.aborted || error instanceof WllamaAbortError)
+        throw new EngineError(WireErrorCode.cancelled, "generation was aborted", false);
       throw toWllamaError(error, "generate");
     }
     if (signal.aborted) throw new EngineError(WireErrorCode.cancelled, "generation was aborted", false);

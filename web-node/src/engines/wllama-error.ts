@@ -1,6 +1,6 @@
-import { WllamaAbortError, WllamaError, WllamaRuntimeError } from "@wllama/wllama/esm/index.js";
 import { EngineError } from "@rung/shared/node";
 import { WireErrorCode } from "@rung/shared/protocol";
+import { WllamaAbortError, WllamaError, WllamaRuntimeError } from "@wllama/wllama/esm/index.js";
 import { WebEngineErrorCode } from "./web-engine-error-code.ts";
 
 /**
@@ -13,10 +13,14 @@ export function toWllamaError(error: unknown, during: "load" | "generate"): Engi
   if (error instanceof WllamaAbortError) return new EngineError(WireErrorCode.cancelled, "generation was aborted", false);
   const message = error instanceof Error ? error.message : String(error);
   if (isOutOfMemory(error, message)) {
-    return new EngineError(WebEngineErrorCode.outOfMemory, `this device ran out of memory for the model (${message})`, true, { cause: error });
+    return new EngineError(WebEngineErrorCode.outOfMemory, `this device ran out of memory for the model (${message})`, true, {
+      cause: error,
+    });
   }
   if (error instanceof WllamaError && error.type === "kv_cache_full") {
-    return new EngineError(WebEngineErrorCode.contextLengthExceeded, "the request does not fit in the context this tab allocated", true, { cause: error });
+    return new EngineError(WebEngineErrorCode.contextLengthExceeded, "the request does not fit in the context this tab allocated", true, {
+      cause: error,
+    });
   }
   if (during === "load" || (error instanceof WllamaError && (error.type === "download_error" || error.type === "load_error"))) {
     return new EngineError(WebEngineErrorCode.loadFailed, `the model could not be loaded: ${message}`, true, { cause: error });

@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { WebSocket as NodeWebSocket, WebSocketServer } from "ws";
-import { EchoEngine, EngineError, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
 import {
-  nodeMessageSchema,
-  parseFrame,
-  PING_FRAME,
-  PONG_FRAME,
-  PROTOCOL_VERSION,
-  WireErrorCode,
+  EchoEngine,
+  EngineError,
+  type GenerationOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceEngine,
+} from "@rung/shared/node";
+import {
   type Chunk,
   type Done,
   type EdgeMessage,
@@ -18,8 +17,16 @@ import {
   type JobError,
   type ModelInfo,
   type NodeMessage,
+  nodeMessageSchema,
+  PING_FRAME,
+  PONG_FRAME,
+  PROTOCOL_VERSION,
+  parseFrame,
   type WireError,
+  WireErrorCode,
 } from "@rung/shared/protocol";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { WebSocket as NodeWebSocket, WebSocketServer } from "ws";
 import { DonorLink, type DonorLinkOptions, type LinkState } from "./donor-link.ts";
 
 /**
@@ -35,8 +42,14 @@ const WAIT_MS = 5_000;
 const isHello = (f: NodeMessage): f is Hello => f.type === "hello";
 const isHeartbeat = (f: NodeMessage): f is Heartbeat => f.type === "heartbeat";
 const isChunk = (f: NodeMessage): f is Chunk => f.type === "chunk";
-const isDoneOf = (jobId: string) => (f: NodeMessage): f is Done => f.type === "done" && f.jobId === jobId;
-const isJobErrorOf = (jobId: string) => (f: NodeMessage): f is JobError => f.type === "job-error" && f.jobId === jobId;
+const isDoneOf =
+  (jobId: string) =>
+  (f: NodeMessage): f is Done =>
+    f.type === "done" && f.jobId === jobId;
+const isJobErrorOf =
+  (jobId: string) =>
+  (f: NodeMessage): f is JobError =>
+    f.type === "job-error" && f.jobId === jobId;
 const isDraining = (f: NodeMessage): f is Extract<NodeMessage, { type: "draining" }> => f.type === "draining";
 const mentions = (jobId: string) => (f: NodeMessage) => "jobId" in f && f.jobId === jobId;
 
@@ -217,7 +230,10 @@ async function setup(options: { engine?: InferenceEngine; link?: Partial<DonorLi
     ...options.link,
   });
   // Stop before the edge does, so the link does not reconnect to a closing server.
-  cleanups.push(() => edge.stop(), () => link.close(0));
+  cleanups.push(
+    () => edge.stop(),
+    () => link.close(0),
+  );
   const waitForState = <S extends LinkState["state"]>(state: S, from = 0): Promise<Extract<LinkState, { state: S }>> =>
     wakeups
       .until(() => states.slice(from).some((s) => s.state === state), `state ${state}`)
@@ -261,7 +277,11 @@ describe("DonorLink", { timeout: 15_000 }, () => {
     conn.send(job("j1", "one two three"));
     const done = await conn.waitFor(isDoneOf("j1"));
     const chunks = conn.frames.filter(isChunk);
-    expect(chunks.map((c) => [c.jobId, c.seq, c.text])).toEqual([["j1", 0, "one "], ["j1", 1, "two "], ["j1", 2, "three"]]);
+    expect(chunks.map((c) => [c.jobId, c.seq, c.text])).toEqual([
+      ["j1", 0, "one "],
+      ["j1", 1, "two "],
+      ["j1", 2, "three"],
+    ]);
     expect(done).toMatchObject({ chunks: 3, finishReason: "stop", usage: { completionTokens: 3 } });
     expect(conn.badFrames).toEqual([]);
   });

@@ -1,16 +1,16 @@
-import ReconnectingWebSocket from "partysocket/ws";
-import { NodeSession, type InferenceEngine, type NodeIdentity } from "@rung/shared/node";
+import { type InferenceEngine, type NodeIdentity, NodeSession } from "@rung/shared/node";
 import {
+  type EdgeMessage,
   edgeMessageSchema,
-  hasMinorVersion,
   HEARTBEAT_SINCE_MINOR,
-  parseFrame,
+  hasMinorVersion,
+  type NodeMessage,
   PING_FRAME,
   PONG_FRAME,
-  type EdgeMessage,
-  type NodeMessage,
+  parseFrame,
   type WireError,
 } from "@rung/shared/protocol";
+import ReconnectingWebSocket from "partysocket/ws";
 
 export type LinkState =
   | { state: "connecting"; attempt: number }

@@ -36,10 +36,18 @@ export const ui = {
 
 export function renderDevice(device: DeviceFacts, survey: WebgpuSurvey): void {
   const facts: [string, string][] = [
-    ["GPU", survey.gpu ? `${survey.gpu.description} (WebGPU${survey.gpu.features.includes("shader-f16") ? ", shader-f16" : ""}; largest buffer ${formatBytes(survey.gpu.maxBufferSize)})` : "none usable: CPU only"],
+    [
+      "GPU",
+      survey.gpu
+        ? `${survey.gpu.description} (WebGPU${survey.gpu.features.includes("shader-f16") ? ", shader-f16" : ""}; largest buffer ${formatBytes(survey.gpu.maxBufferSize)})`
+        : "none usable: CPU only",
+    ],
     ["CPU cores", String(device.cores)],
     ["Memory", device.memoryGb === undefined ? "not reported by this browser" : `about ${device.memoryGb} GB`],
-    ["Threads for the CPU engine", device.crossOriginIsolated ? "available (cross-origin isolated)" : "one only (this page is not cross-origin isolated)"],
+    [
+      "Threads for the CPU engine",
+      device.crossOriginIsolated ? "available (cross-origin isolated)" : "one only (this page is not cross-origin isolated)",
+    ],
   ];
   ui.deviceFacts.replaceChildren(...facts.flatMap(([term, value]) => [textElement("dt", term), textElement("dd", value)]));
 }
@@ -48,7 +56,10 @@ export function renderPlan(plan: ModelPlan): void {
   ui.planNotes.replaceChildren(...plan.notes.map((note) => textElement("li", note)));
   ui.modelSelect.replaceChildren(
     ...plan.choices.map((choice, index) => {
-      const option = textElement("option", `${choice.id} · ${choice.engine === "webllm" ? "GPU (WebLLM)" : "CPU (wllama)"}${choice.sizeBytes ? ` · ${formatBytes(choice.sizeBytes)}` : ""}`);
+      const option = textElement(
+        "option",
+        `${choice.id} · ${choice.engine === "webllm" ? "GPU (WebLLM)" : "CPU (wllama)"}${choice.sizeBytes ? ` · ${formatBytes(choice.sizeBytes)}` : ""}`,
+      );
       (option as HTMLOptionElement).value = String(index);
       return option;
     }),
@@ -85,7 +96,8 @@ function statusText(phase: DonorPhase): string {
       return `Loading ${phase.choice.id}…`;
     case "serving":
       if (phase.link.state === "joined") return `Serving ${phase.choice.id} to the pool.`;
-      if (phase.link.state === "connecting" && phase.link.attempt > 0) return `Connection to the pool lost; reconnecting (attempt ${phase.link.attempt})… Requests go to other nodes meanwhile.`;
+      if (phase.link.state === "connecting" && phase.link.attempt > 0)
+        return `Connection to the pool lost; reconnecting (attempt ${phase.link.attempt})… Requests go to other nodes meanwhile.`;
       return `Model ready; joining the pool…`;
     case "paused":
       return phase.why === "hidden" ? "Paused while this tab is hidden." : "Paused: taking no jobs. The model stays loaded.";
@@ -115,7 +127,9 @@ export function renderFigures(figures: ServingFigures): void {
   ui.jobsServed.textContent = String(figures.jobsServed);
   ui.tokens.textContent = String(figures.tokensGenerated);
   ui.rate.textContent = formatRate(figures.tokensPerSecond);
-  ui.currentJob.textContent = figures.current ? `${figures.current.kind} on ${figures.current.model}, ${figures.current.tokens} tokens so far` : "none";
+  ui.currentJob.textContent = figures.current
+    ? `${figures.current.kind} on ${figures.current.model}, ${figures.current.tokens} tokens so far`
+    : "none";
 }
 
 export function addNotice(text: string): void {

@@ -1,5 +1,5 @@
-import { NodeKind, TrustTier, type WireError } from "@rung/shared/protocol";
 import type { EngineError } from "@rung/shared/node";
+import { NodeKind, TrustTier, type WireError } from "@rung/shared/protocol";
 import type { LoadProgress } from "../engines/load-progress.ts";
 import { DonorLink, type LinkState } from "../link/donor-link.ts";
 import { WorkerEngine } from "../worker/worker-engine.ts";

@@ -1,12 +1,12 @@
 /// <reference types="vite/client" />
 // First: configures zod before any schema module is evaluated.
 import "./zod-without-eval.ts";
+import { DONATE_CONFIG_PATH, type DonateConfig, donateConfigSchema } from "@rung/shared/protocol";
 import wasmUrl from "@wllama/wllama/esm/wasm/wllama.wasm?url";
-import { DONATE_CONFIG_PATH, donateConfigSchema, type DonateConfig } from "@rung/shared/protocol";
 import type { WorkerToPage } from "../worker/worker-messages.ts";
 import { addNotice, renderChoice, renderDevice, renderFigures, renderPhase, renderPlan, ui } from "./donate-view.ts";
 import { DonorController } from "./donor-controller.ts";
-import { planModels, type DeviceFacts, type ModelPlan, type WebgpuSurvey } from "./model-plan.ts";
+import { type DeviceFacts, type ModelPlan, planModels, type WebgpuSurvey } from "./model-plan.ts";
 
 const createWorker = () => new Worker(new URL("../worker/engine-worker.ts", import.meta.url), { type: "module", name: "rung-engine" });
 
@@ -92,7 +92,11 @@ function surveyWebgpu(config: DonateConfig, device: DeviceFacts): Promise<Webgpu
       resolve({ gpu, candidates, excluded, ...(gpuError && { gpuError }) });
     };
     worker.onerror = () => resolve(none("the GPU check failed"));
-    worker.postMessage({ type: "survey", allow: config.webllmModels, ...(device.memoryGb !== undefined && { deviceMemoryGb: device.memoryGb }) });
+    worker.postMessage({
+      type: "survey",
+      allow: config.webllmModels,
+      ...(device.memoryGb !== undefined && { deviceMemoryGb: device.memoryGb }),
+    });
   }).finally(() => worker.terminate());
 }
 

@@ -1,4 +1,10 @@
-import { EngineError, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
+import {
+  EngineError,
+  type GenerationOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceEngine,
+} from "@rung/shared/node";
 
 export interface ServingFigures {
   jobsServed: number;

@@ -1,9 +1,14 @@
+import { type BrowserModel, donateConfig } from "@rung/shared/protocol";
 import { describe, expect, it } from "vitest";
-import { donateConfig, type BrowserModel } from "@rung/shared/protocol";
 import { fallbackAfter, planModels, type WebgpuSurvey } from "./model-plan.ts";
 
 const MB = 1024 ** 2;
-const gguf = (id: string, sizeBytes?: number): BrowserModel => ({ id, url: `/models/${id}.gguf`, contextLength: 2048, ...(sizeBytes && { sizeBytes }) });
+const gguf = (id: string, sizeBytes?: number): BrowserModel => ({
+  id,
+  url: `/models/${id}.gguf`,
+  contextLength: 2048,
+  ...(sizeBytes && { sizeBytes }),
+});
 const noGpu: WebgpuSurvey = { gpu: null, candidates: [], excluded: [], gpuError: "navigator.gpu is missing" };
 const gpu: WebgpuSurvey = {
   gpu: { description: "test adapter", features: ["shader-f16"], maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
@@ -13,7 +18,11 @@ const gpu: WebgpuSurvey = {
   ],
   excluded: [],
 };
-const config = donateConfig({ accepting: true, ggufModels: [gguf("small", 40 * MB), gguf("big", 900 * MB), gguf("unsized")], webllmModels: [] });
+const config = donateConfig({
+  accepting: true,
+  ggufModels: [gguf("small", 40 * MB), gguf("big", 900 * MB), gguf("unsized")],
+  webllmModels: [],
+});
 
 describe("planModels", () => {
   it("proposes GPU models first, then GGUF on the CPU largest first", () => {
@@ -44,7 +53,12 @@ describe("planModels", () => {
   });
 
   it("tells the donor when the pool offers nothing for a CPU", () => {
-    const plan = planModels(donateConfig({ accepting: true, ggufModels: [], webllmModels: [] }), noGpu, { cores: 4, crossOriginIsolated: true }, new Map());
+    const plan = planModels(
+      donateConfig({ accepting: true, ggufModels: [], webllmModels: [] }),
+      noGpu,
+      { cores: 4, crossOriginIsolated: true },
+      new Map(),
+    );
     expect(plan.choices).toEqual([]);
     expect(plan.notes).toContain("This pool lists no models for browsers without WebGPU.");
   });

@@ -43,12 +43,20 @@ const MEMORY_SHARE = 0.5;
  */
 export function planModels(config: DonateConfig, survey: WebgpuSurvey, device: DeviceFacts, sizes: ReadonlyMap<string, number>): ModelPlan {
   const notes: string[] = [];
-  const choices: ModelChoice[] = survey.candidates.map((candidate) => ({ engine: "webllm", id: candidate.modelId, sizeBytes: candidate.vramMB * 1024 ** 2 }));
-  if (!survey.gpu) notes.push(`No usable WebGPU adapter${survey.gpuError ? ` (${survey.gpuError})` : ""}: this tab would run models on its CPU.`);
-  else if (choices.length === 0 && survey.excluded.length > 0) notes.push(`None of the GPU models fit: ${survey.excluded.map((e) => `${e.modelId}: ${e.reason}`).join("; ")}.`);
+  const choices: ModelChoice[] = survey.candidates.map((candidate) => ({
+    engine: "webllm",
+    id: candidate.modelId,
+    sizeBytes: candidate.vramMB * 1024 ** 2,
+  }));
+  if (!survey.gpu)
+    notes.push(`No usable WebGPU adapter${survey.gpuError ? ` (${survey.gpuError})` : ""}: this tab would run models on its CPU.`);
+  else if (choices.length === 0 && survey.excluded.length > 0)
+    notes.push(`None of the GPU models fit: ${survey.excluded.map((e) => `${e.modelId}: ${e.reason}`).join("; ")}.`);
 
   const budget = (device.memoryGb ?? ASSUMED_MEMORY_GB) * GB * MEMORY_SHARE;
-  const threads = device.crossOriginIsolated ? Math.max(1, Math.min(device.cores, device.requestedThreads ?? Math.floor(device.cores / 2))) : 1;
+  const threads = device.crossOriginIsolated
+    ? Math.max(1, Math.min(device.cores, device.requestedThreads ?? Math.floor(device.cores / 2)))
+    : 1;
   const gguf = config.ggufModels
     .map((model) => ({ model, sizeBytes: model.sizeBytes ?? sizes.get(model.id) }))
     .sort((a, b) => (b.sizeBytes ?? 0) - (a.sizeBytes ?? 0));
@@ -68,7 +76,11 @@ export function planModels(config: DonateConfig, survey: WebgpuSurvey, device: D
  * model was too big for the device, the CPU engine when the GPU itself is the
  * problem, or nothing when no choice is left.
  */
-export function fallbackAfter(choices: readonly ModelChoice[], failed: ModelChoice, recovery: "smaller-model" | "cpu-engine"): ModelChoice | undefined {
+export function fallbackAfter(
+  choices: readonly ModelChoice[],
+  failed: ModelChoice,
+  recovery: "smaller-model" | "cpu-engine",
+): ModelChoice | undefined {
   const rest = choices.slice(choices.indexOf(failed) + 1);
   if (recovery === "cpu-engine") return rest.find((choice) => choice.engine === "wllama");
   return rest[0];

@@ -1,8 +1,8 @@
 /// <reference lib="webworker" />
 import type { InferenceEngine } from "@rung/shared/node";
 import { toWireError } from "@rung/shared/node";
-import { measureSpeed } from "../engines/measure-speed.ts";
 import type { LoadProgress } from "../engines/load-progress.ts";
+import { measureSpeed } from "../engines/measure-speed.ts";
 import type { EngineSpec, PageToWorker, WorkerToPage } from "./worker-messages.ts";
 
 /**

@@ -1,5 +1,11 @@
-import { EngineError, type GenerationOptions, type GenerationRequest, type GenerationResult, type InferenceEngine } from "@rung/shared/node";
-import { EngineName, WireErrorCode, type ModelInfo, type WireError } from "@rung/shared/protocol";
+import {
+  EngineError,
+  type GenerationOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceEngine,
+} from "@rung/shared/node";
+import { EngineName, type ModelInfo, type WireError, WireErrorCode } from "@rung/shared/protocol";
 import type { LoadProgress } from "../engines/load-progress.ts";
 import type { EngineSpec, PageToWorker, WorkerToPage } from "./worker-messages.ts";
 

@@ -1,10 +1,10 @@
 import type { Command } from "../command.ts";
 import { defaultModelsDir } from "../models/default-models-dir.ts";
-import { parseFlags } from "../start-options.ts";
-import { UsageError } from "../usage-error.ts";
 import { listModels } from "../models/list-models.ts";
 import { pullModel } from "../models/pull-model.ts";
 import { removeModel } from "../models/remove-model.ts";
+import { parseFlags } from "../start-options.ts";
+import { UsageError } from "../usage-error.ts";
 
 export const modelsUsage = `Usage: rung-agent models <pull|list|rm> [--dir <path>]
 
@@ -49,7 +49,11 @@ export async function runModels(args: string[], write: (text: string) => void): 
   if (!(sub in ARITY)) throw new UsageError(`unknown models command "${sub}"; use pull, list or rm`);
   const name = sub as keyof typeof ARITY;
   if (rest.length !== ARITY[name]) {
-    throw new UsageError(ARITY[name] === 0 ? `models ${name} takes no arguments` : `models ${name} takes exactly one argument: rung-agent models ${name} <${name === "pull" ? "uri" : "name"}>`);
+    throw new UsageError(
+      ARITY[name] === 0
+        ? `models ${name} takes no arguments`
+        : `models ${name} takes exactly one argument: rung-agent models ${name} <${name === "pull" ? "uri" : "name"}>`,
+    );
   }
   const dir = values.dir ?? defaultModelsDir();
   switch (name) {

@@ -36,7 +36,9 @@ export const startCommand: Command = {
       return 0;
     }
     const log = createLogger({ format: options.logFormat });
-    log.info(`loading ${options.models.length === 1 ? "1 model" : `${options.models.length} models`} (threads ${options.threads}, gpu ${options.gpu}, ${options.slots} slots each)`);
+    log.info(
+      `loading ${options.models.length === 1 ? "1 model" : `${options.models.length} models`} (threads ${options.threads}, gpu ${options.gpu}, ${options.slots} slots each)`,
+    );
     let engine: LlamaCppEngine;
     try {
       engine = await LlamaCppEngine.load({ ...options, logger: log });
@@ -49,7 +51,8 @@ export const startCommand: Command = {
     for (const model of engine.models) log.info(`serving ${describeModel(model)}`);
 
     const { firstTokenDelayMs, failJobs } = options.faults;
-    if (firstTokenDelayMs > 0 || failJobs > 0) log.warn(`fault injection on (a testing aid): first token delayed ${firstTokenDelayMs} ms, first ${failJobs} job(s) fail`);
+    if (firstTokenDelayMs > 0 || failJobs > 0)
+      log.warn(`fault injection on (a testing aid): first token delayed ${firstTokenDelayMs} ms, first ${failJobs} job(s) fail`);
     const link = new AgentLink({
       edge: options.edge,
       token: options.token,

@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
-import { WebSocket } from "ws";
 import { SIGNATURE_WINDOW_MS } from "@rung/shared/protocol";
+import { WebSocket } from "ws";
 import { connectHeaders, connectUrl, edgeHttpUrl } from "../../link/connect-url.ts";
 import { readRefusal } from "../../link/read-refusal.ts";
-import { fail, pass, type DoctorCheck } from "./doctor-check.ts";
+import { type DoctorCheck, fail, pass } from "./doctor-check.ts";
 
 /** Long enough for a cold Worker far away, short enough that doctor answers promptly. */
 const TIMEOUT_MS = 5_000;
@@ -24,7 +24,10 @@ export interface EdgeFacts {
 /** `GET <edge>/health` (with clock skew from its `Date` header) and a WebSocket upgrade that is closed at once. */
 export async function checkEdge(edge: string | undefined, token: string | undefined): Promise<{ checks: DoctorCheck[]; facts: EdgeFacts }> {
   if (!edge) {
-    return { checks: [fail("edge", "no edge configured", 'give it with --edge https://..., RUNG_EDGE or "edge" in the config file')], facts: {} };
+    return {
+      checks: [fail("edge", "no edge configured", 'give it with --edge https://..., RUNG_EDGE or "edge" in the config file')],
+      facts: {},
+    };
   }
   const facts: EdgeFacts = {};
   const checks = [await checkHealth(edge, facts)];
@@ -43,7 +46,11 @@ async function checkHealth(edge: string, facts: EdgeFacts): Promise<DoctorCheck>
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (error) {
-    return fail("edge http", `GET ${url} failed: ${networkReason(error)}`, "check --edge, and that the edge is running and reachable from this machine (firewall, proxy, DNS)");
+    return fail(
+      "edge http",
+      `GET ${url} failed: ${networkReason(error)}`,
+      "check --edge, and that the edge is running and reachable from this machine (firewall, proxy, DNS)",
+    );
   }
   const latencyMs = Math.round(performance.now() - started);
   const date = response.headers.get("date");
@@ -56,9 +63,16 @@ async function checkHealth(edge: string, facts: EdgeFacts): Promise<DoctorCheck>
   const models = Array.isArray(listed) ? listed.filter((m): m is string => typeof m === "string") : [];
   facts.health = { status: response.status, latencyMs, models };
   if (!response.ok) {
-    return fail("edge http", `GET ${url} answered ${response.status} in ${latencyMs} ms`, "check that --edge is the edge's base URL (its /health answers 200)");
+    return fail(
+      "edge http",
+      `GET ${url} answered ${response.status} in ${latencyMs} ms`,
+      "check that --edge is the edge's base URL (its /health answers 200)",
+    );
   }
-  return pass("edge http", `GET ${url}: ${response.status} in ${latencyMs} ms; models: ${models.length > 0 ? models.join(", ") : "none yet"}`);
+  return pass(
+    "edge http",
+    `GET ${url}: ${response.status} in ${latencyMs} ms; models: ${models.length > 0 ? models.join(", ") : "none yet"}`,
+  );
 }
 
 function clockCheck(skewS: number): DoctorCheck {
@@ -92,7 +106,13 @@ function checkConnect(edge: string, token: string | undefined, facts: EdgeFacts)
       });
     });
     socket.on("error", (error) => {
-      settle(fail("edge socket", `${url}: ${networkReason(error)}`, "check --edge; a proxy that strips the WebSocket Upgrade header also ends here"));
+      settle(
+        fail(
+          "edge socket",
+          `${url}: ${networkReason(error)}`,
+          "check --edge; a proxy that strips the WebSocket Upgrade header also ends here",
+        ),
+      );
     });
   });
 }
@@ -100,7 +120,7 @@ function checkConnect(edge: string, token: string | undefined, facts: EdgeFacts)
 function refusalFix(status: number, token: string | undefined): string {
   if (status === 401 || status === 403) {
     return token
-      ? "this token is not the edge's join token: copy RUNG_NODE_TOKEN from the edge into --token, RUNG_TOKEN or \"token\""
+      ? 'this token is not the edge\'s join token: copy RUNG_NODE_TOKEN from the edge into --token, RUNG_TOKEN or "token"'
       : 'the edge wants a join token: give it with --token, RUNG_TOKEN or "token" in the config file';
   }
   if (status === 404) return "this URL is not a Rung edge's base URL (or a proxy rewrites the path)";

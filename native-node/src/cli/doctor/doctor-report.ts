@@ -1,5 +1,5 @@
-import { availableParallelism, freemem, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
+import { availableParallelism, freemem, totalmem } from "node:os";
 import { getModuleVersion } from "node-llama-cpp";
 import type { PartialAgentConfigData } from "../../config/agent-config-schema.ts";
 import { checkEdge, type EdgeFacts } from "./check-edge.ts";
@@ -19,13 +19,22 @@ export interface DoctorReport {
 /** Run every check; each failure is in the report, none throws. */
 export async function buildDoctorReport(config: PartialAgentConfigData): Promise<DoctorReport> {
   const gpu = await checkGpu(config.gpu);
-  const models = await checkModels(config.models ?? [], { slots: config.slots, contextSize: config.contextSize, memoryLimitBytes: config.memoryLimit }, gpu.llama);
+  const models = await checkModels(
+    config.models ?? [],
+    { slots: config.slots, contextSize: config.contextSize, memoryLimitBytes: config.memoryLimit },
+    gpu.llama,
+  );
   const edge = await checkEdge(config.edge, config.token);
   const checks = [gpu.check, ...models, ...edge.checks];
   return {
     ok: checks.every((c) => c.ok),
     versions: { node: process.version, rungAgent: agentVersion(), nodeLlamaCpp: await getModuleVersion() },
-    system: { cpuCores: availableParallelism(), freeRamBytes: freemem(), totalRamBytes: totalmem(), ...(gpu.facts ? { gpu: gpu.facts } : {}) },
+    system: {
+      cpuCores: availableParallelism(),
+      freeRamBytes: freemem(),
+      totalRamBytes: totalmem(),
+      ...(gpu.facts ? { gpu: gpu.facts } : {}),
+    },
     edge: edge.facts,
     checks,
   };

@@ -1,9 +1,9 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
+import { formatBytes } from "../../engines/format-bytes.ts";
 import { quantizationName } from "../../engines/quantization-name.ts";
 import { shortCount } from "../describe-model.ts";
-import { formatBytes } from "../../engines/format-bytes.ts";
 
 /** One row of `models list`. */
 interface ModelRow {

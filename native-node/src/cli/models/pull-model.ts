@@ -5,7 +5,9 @@ import { UsageError } from "../usage-error.ts";
 /** Throws a UsageError unless `uri` is something `pull` can fetch. */
 export function checkPullUri(uri: string): void {
   if (!isRemoteModel(uri)) {
-    throw new UsageError(`models pull takes a hf:<user>/<repo>:<quant> URI or an https:// URL (got "${uri}"); a local file needs no pull, give it to --model as is`);
+    throw new UsageError(
+      `models pull takes a hf:<user>/<repo>:<quant> URI or an https:// URL (got "${uri}"); a local file needs no pull, give it to --model as is`,
+    );
   }
 }
 
