@@ -6,8 +6,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureTestModel } from "../tests/fixtures/gguf/make-test-model.ts";
-import { startModelFileServer } from "../tests/fixtures/model-file-server.ts";
+import { ensureTestModel } from "../tools/gguf/make-test-model.ts";
+import { startModelFileServer } from "../tools/gguf/model-file-server.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.RUNG_PORT ?? 8787);

@@ -1,7 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tests/fixtures/gguf/make-test-model.ts";
+import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
 import { runDoctor } from "../src/cli/commands/doctor-command.ts";
 import type { DoctorReport } from "../src/cli/doctor/doctor-report.ts";
 import { HealthEdge } from "./helpers/health-edge.ts";

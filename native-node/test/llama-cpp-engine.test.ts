@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { GenerationRequest } from "@rung/shared/node";
 import { type Sampling, WireErrorCode } from "@rung/shared/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel, parameterCount, TEST_MODELS } from "../../tests/fixtures/gguf/make-test-model.ts";
+import { ensureTestModel, parameterCount, TEST_MODELS } from "../../tools/gguf/make-test-model.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
 import { engineErrorOf, generateWith } from "./helpers/generate-with.ts";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Sampling } from "@rung/shared/protocol";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel, TEST_MODELS } from "../../tests/fixtures/gguf/make-test-model.ts";
+import { ensureTestModel, TEST_MODELS } from "../../tools/gguf/make-test-model.ts";
 import { estimateFootprint } from "../src/engines/estimate-footprint.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
 import { ModelLoadError } from "../src/engines/model-load-error.ts";

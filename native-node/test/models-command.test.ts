@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tests/fixtures/gguf/make-test-model.ts";
+import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
 import { runModels } from "../src/cli/commands/models-command.ts";
 import { UsageError } from "../src/cli/usage-error.ts";
 

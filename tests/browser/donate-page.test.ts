@@ -4,11 +4,11 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
+import { type ModelFileServer, startModelFileServer } from "../../tools/gguf/model-file-server.ts";
 import { AgentProcess } from "../e2e/harness/agent-process.ts";
 import { type LocalEdge, startLocalEdge } from "../e2e/harness/local-edge.ts";
 import { repoRoot } from "../e2e/harness/paths.ts";
-import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
-import { type ModelFileServer, startModelFileServer } from "../fixtures/model-file-server.ts";
 import { launchChromium } from "./chromium.ts";
 import { DonorTab } from "./donor-tab.ts";
 

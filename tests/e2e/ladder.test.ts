@@ -2,7 +2,7 @@ import type { RungTrace } from "@rung/shared/openai";
 import { checkJsonAnswer } from "@rung/shared/routing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
+import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
 import { modelCache } from "./harness/paths.ts";
 import { attemptsOf, breakerOf, type Pool, rungOf, startPool } from "./harness/pool.ts";
 

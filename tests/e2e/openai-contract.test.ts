@@ -1,7 +1,7 @@
 import OpenAI, { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
 import { problemsWith } from "../contract/problems-with.ts";
-import { ensureTestModel } from "../fixtures/gguf/make-test-model.ts";
 import { AgentProcess } from "./harness/agent-process.ts";
 import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
 import { modelCache } from "./harness/paths.ts";

@@ -4,7 +4,7 @@
 
 Loads the F32 llama GGUF into model.Llama (the same module training used) and prints
 {"logits": [input][position][vocab]} as JSON. Only reads GGUF; writing is the TypeScript
-writer's job (tests/fixtures/gguf/gguf-writer.ts).
+writer's job (tools/gguf/gguf-writer.ts).
 """
 from __future__ import annotations
 

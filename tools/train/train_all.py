@@ -1,4 +1,4 @@
-"""Retrain every fixture model: `npm run train` (this, then tests/fixtures/gguf/export-trained.ts).
+"""Retrain every fixture model: `npm run train` (this, then tools/gguf/export-trained.ts).
 
 Writes the held-out problem files straight into tests/fixtures/trained/, and each model's
 weights, metrics and PyTorch reference logits into tools/train/out/ for the exporter.

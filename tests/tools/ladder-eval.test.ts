@@ -1,0 +1,84 @@
+/**
+ * The evaluation in CI, reduced: one task's committed trained models (tests/fixtures/trained/,
+ * nothing is trained here), the first few dozen problems of its TEST half, each rung pinned and
+ * `auto` at the recommended threshold (chosen by `npm run eval` on the calibration half and
+ * recorded in docs/eval/results.json), through the real edge and a real agent.
+ *
+ * Why the margins are not flaky: the models decode greedily, so on fixed problems every answer,
+ * confidence and routing decision is the same on every run; the random baseline is an average
+ * over 2,000 seeded assignments, also fixed. What could move the numbers is floating-point
+ * differences between CPUs flipping a borderline confidence; each margin leaves room for
+ * several such flips (one problem is 1/PROBLEMS of accuracy, about 2 points).
+ *
+ * Measured with the final fixtures (threshold 0.97, the first 48 test problems of add): pinned
+ * s/m/l 68.8% / 100% / 100%; auto 100% (23 answered by s, 24 by m, 1 by l) at 63.5% of the
+ * largest rung's compute; random routing at that share 85.0%. So the ladder beats random by 15
+ * points (asserted: 10, two flips of room) and matches the largest rung (asserted: within 5
+ * points, two flips of room).
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AutoSummary, autoSummary, type Pinned, pinnedSummary, type RandomSummary, randomAtShare } from "../../tools/eval/analysis.ts";
+import { loadTasks, splitProblems } from "../../tools/eval/fixtures.ts";
+import { EvalSession } from "../../tools/eval/session.ts";
+import { repoRoot } from "../e2e/harness/paths.ts";
+
+/** The addition task (the manifest's first task if none is named add…). */
+const TASK = /^add/;
+const PROBLEMS = 48;
+/** auto must beat random routing at the same share per rung by at least this much accuracy. */
+const BEATS_RANDOM_BY = 0.1;
+/** auto must stay within this much accuracy of the largest rung pinned. */
+const WITHIN_LARGEST = 0.05;
+
+describe(`the ladder on trained models (addition, ${PROBLEMS} held-out test problems)`, () => {
+  let session: EvalSession;
+  let threshold: number;
+  let pinned: Pinned;
+  let auto: AutoSummary;
+  let random: RandomSummary;
+  let largestAccuracy: number;
+
+  beforeAll(async () => {
+    const results = JSON.parse(await readFile(join(repoRoot, "docs", "eval", "results.json"), "utf8")) as {
+      recommended: { threshold: number };
+    };
+    threshold = results.recommended.threshold;
+    const { tasks } = await loadTasks();
+    const task = tasks.find((t) => TASK.test(t.entry.name)) ?? tasks[0];
+    if (!task) throw new Error("no task in tests/fixtures/trained/manifest.json");
+    const problems = splitProblems(task.problems).test.slice(0, PROBLEMS);
+    session = await EvalSession.start();
+    await session.serve(task);
+    pinned = await session.pinned(task, problems);
+    auto = autoSummary(`auto @ ${threshold}`, threshold, await session.auto(problems, threshold), pinned);
+    random = randomAtShare("random at the same share", auto.counts, pinned);
+    largestAccuracy = pinnedSummary(pinned, pinned.ids.length - 1).accuracy;
+    console.log(
+      `ladder eval (CI): threshold ${threshold}; pinned ${pinned.ids.map((_, r) => `${(100 * pinnedSummary(pinned, r).accuracy).toFixed(1)}%`).join(" / ")}; ` +
+        `auto ${(100 * auto.accuracy).toFixed(1)}% answered s/m/l ${auto.counts.join("/")} at ${(100 * auto.relativeCompute).toFixed(1)}% compute; ` +
+        `random at that share ${(100 * random.accuracy).toFixed(1)}%`,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await session?.dispose();
+  });
+
+  it("routes every request as the pinned confidences predict, starting on the smallest rung, without errors", () => {
+    expect(auto.oddAttempts).toEqual([]);
+    expect(auto.notStartedOnSmallest).toBe(0);
+    expect(auto.disagreesWithPinned).toBe(0);
+    expect(auto.textDiffersFromPinned).toBe(0);
+  });
+
+  it(`beats random routing at the same share per rung by at least ${100 * BEATS_RANDOM_BY} points of accuracy`, () => {
+    expect(auto.accuracy - random.accuracy).toBeGreaterThanOrEqual(BEATS_RANDOM_BY);
+  });
+
+  it(`stays within ${100 * WITHIN_LARGEST} points of the largest rung's accuracy, for less compute`, () => {
+    expect(auto.accuracy).toBeGreaterThanOrEqual(largestAccuracy - WITHIN_LARGEST);
+    expect(auto.relativeCompute).toBeLessThan(1);
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * Drives a real local edge (workerd) and a real rung-agent serving one task's three rungs,
+ * sending each problem with the official openai client as a whole `/v1/completions` answer.
+ */
+import { performance } from "node:perf_hooks";
+import type { RungTrace } from "@rung/shared/openai";
+import OpenAI from "openai";
+import { AgentProcess } from "../../tests/e2e/harness/agent-process.ts";
+import { putPolicy } from "../../tests/e2e/harness/edge-admin.ts";
+import { type LocalEdge, startLocalEdge } from "../../tests/e2e/harness/local-edge.ts";
+import type { Observation, Pinned } from "./analysis.ts";
+import type { Problem, Task } from "./fixtures.ts";
+
+const adminKey = "eval-admin";
+
+/**
+ * Every policy in the evaluation: pre-routing off (these prompts are not chat, and "123+456="
+ * would read as math and start a rung up), and the balanced profile's latency weight 0, so
+ * `auto` starts on the cheapest rung. Why: the agent's speed probe greedily continues "Once upon
+ * a time", and a model trained to answer and stop ends that at once, which the probe reports as 0
+ * ("unknown"); the balanced profile counts unknown speed as the slowest possible, so until the
+ * agent's heartbeats (every 15 s) carry speeds measured on real jobs, the start rung depends on
+ * which model happened to ramble (in a first run with the shipped weights, all 250 sort requests
+ * started on sort-m). `shippedWeights` keeps the shipped weights (only pre-routing off); its row
+ * runs last, when every model has a measured speed, so it shows the steady state.
+ * Everything else is the default unless a threshold is set.
+ */
+export const policyFor = (threshold?: number, shippedWeights = false) => ({
+  preRouting: { enabled: false },
+  ...(!shippedWeights && { profiles: { balanced: { latency: 0 } } }),
+  ...(threshold !== undefined && { escalation: { minMeanConfidence: threshold } }),
+});
+
+/** Tokens allowed beyond the answer: the end-of-answer token the trained models emit. */
+export const extraTokens = 1;
+
+export class EvalSession {
+  private agent: AgentProcess | undefined;
+
+  private constructor(
+    readonly edge: LocalEdge,
+    readonly client: OpenAI,
+  ) {}
+
+  static async start(): Promise<EvalSession> {
+    const edge = await startLocalEdge({ RUNG_POLICY: JSON.stringify(policyFor()), RUNG_ADMIN_KEY: adminKey });
+    return new EvalSession(edge, new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "local", maxRetries: 0, timeout: 60_000 }));
+  }
+
+  /** One agent, one thread, serving the task's three models under their manifest ids. */
+  async serve(task: Task): Promise<void> {
+    await this.stopAgent();
+    this.agent = new AgentProcess({
+      edge: this.edge.url,
+      name: `eval-${task.entry.name}`.replace(/[^A-Za-z0-9._-]/g, "-"),
+      models: task.rungs.map((m) => `${m.id}=${m.path}`),
+    });
+    await this.agent.joined(
+      task.rungs.map((m) => m.id),
+      120_000,
+    );
+    // Warm each model (first-request costs) before anything is measured.
+    for (const m of task.rungs) await this.ask(m.id, task.problems[0]!);
+  }
+
+  /** Stops the agent and waits until the edge no longer offers its models, so tasks never share a ladder. */
+  async stopAgent(): Promise<void> {
+    if (!this.agent) return;
+    const ids = this.agent.options.models.map((m) => m.slice(0, m.indexOf("=")));
+    await this.agent.stop();
+    this.agent = undefined;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const health = (await (await fetch(`${this.edge.url}/health`)).json()) as { models: string[] };
+      if (!ids.some((id) => health.models.includes(id))) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the edge still offers ${ids.join(", ")} 30 s after their agent stopped`);
+  }
+
+  setThreshold(threshold?: number, shippedWeights = false): Promise<void> {
+    return putPolicy(this.edge.url, adminKey, policyFor(threshold, shippedWeights));
+  }
+
+  /** One problem, greedy, whole answer, room for the answer and its end token; scored by exact match. */
+  async ask(model: string, problem: Problem): Promise<Observation> {
+    const started = performance.now();
+    const completion = await this.client.completions.create({
+      model,
+      prompt: problem.prompt,
+      temperature: 0,
+      max_tokens: problem.answer.length + extraTokens,
+    });
+    const ms = performance.now() - started;
+    const trace = (completion as unknown as { rung?: RungTrace }).rung;
+    if (!trace || !completion.usage) throw new Error(`answer without rung trace or usage: ${JSON.stringify(completion)}`);
+    const text = completion.choices[0]?.text ?? "";
+    return {
+      text,
+      correct: text.trim() === problem.answer.trim(),
+      promptTokens: completion.usage.prompt_tokens,
+      completionTokens: completion.usage.completion_tokens,
+      ms,
+      trace,
+    };
+  }
+
+  /** Each rung pinned on each problem; problem by problem, so slow drift spreads evenly over the rungs. */
+  async pinned(task: Task, problems: readonly Problem[]): Promise<Pinned> {
+    const runs: Observation[][] = task.rungs.map(() => []);
+    for (const problem of problems) {
+      for (const [r, m] of task.rungs.entries()) runs[r]!.push(await this.ask(m.id, problem));
+    }
+    return { ids: task.rungs.map((m) => m.id), parameters: task.rungs.map((m) => m.parameters), runs };
+  }
+
+  /** `auto` on each problem under the policy with this threshold (undefined: the default policy). */
+  async auto(problems: readonly Problem[], threshold?: number, shippedWeights = false): Promise<Observation[]> {
+    await this.setThreshold(threshold, shippedWeights);
+    const out: Observation[] = [];
+    for (const problem of problems) out.push(await this.ask("auto", problem));
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.agent?.stop();
+    await this.edge.dispose();
+  }
+}

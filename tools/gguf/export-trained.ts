@@ -1,0 +1,106 @@
+/**
+ * Turn the weights `npm run train` exported from PyTorch into the committed GGUF fixtures.
+ *
+ *   tsx tools/gguf/export-trained.ts [--work tools/train/out] [--out tests/fixtures/trained]
+ *
+ * Reads `<work>/plan.json` (written by tools/train/train_all.py) and, per model,
+ * `<work>/<id>.json` + `<id>.bin` (float32 tensors in GGUF order, PyTorch layout:
+ * a Linear weight [out, in] is ggml ne = [in, out] with the same bytes). Writes
+ * `<out>/<id>.gguf` with the project's vocabulary (writeLlamaMetadata),
+ * `<out>/reference-<id>.json` (PyTorch logits and greedy answers) and `<out>/manifest.json`.
+ */
+import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { GgmlType, GgufWriter } from "./gguf-writer.ts";
+import { writeLlamaMetadata } from "./make-test-model.ts";
+
+/** What train.py writes per model (the parts read here). */
+interface TrainedModel {
+  id: string;
+  task: string;
+  rung: "s" | "m" | "l";
+  dims: { embedding: number; layers: number; heads: number; feedForward: number; vocab: number };
+  training: Record<string, unknown>;
+  parameters: number;
+  heldout: Record<string, unknown>;
+  reference: { inputs: number[][]; logits: number[][][] };
+  greedy: Array<{ prompt: string; answer: string; tokens: number[]; meanConfidence: number }>;
+  tensors: Array<{ name: string; shape: number[] }>;
+}
+
+interface Plan {
+  tasks: Array<{ name: string; description: string; heldout: string; problems: number; seed: number }>;
+  models: Array<{ id: string }>;
+  format: Record<string, string>;
+}
+
+/** Trained context length written to the GGUF; the tasks use under 32 tokens. */
+const CONTEXT_LENGTH = 512;
+
+export function trainedGguf(m: TrainedModel, weights: Buffer): Uint8Array {
+  const g = new GgufWriter(32);
+  writeLlamaMetadata(g, {
+    name: `rung-${m.id}`,
+    type: "f32",
+    contextLength: CONTEXT_LENGTH,
+    embeddingLength: m.dims.embedding,
+    layers: m.dims.layers,
+    feedForwardLength: m.dims.feedForward,
+    heads: m.dims.heads,
+    kvHeads: m.dims.heads,
+  });
+  let offset = 0;
+  for (const t of m.tensors) {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count);
+    // Copy (rather than view) so the Float32Array is aligned whatever the Buffer's offset.
+    Buffer.from(data.buffer).set(weights.subarray(offset, offset + count * 4));
+    offset += count * 4;
+    // ggml order is the reverse of PyTorch's: ne[0] is the contiguous (last) axis.
+    g.addTensor(t.name, [...t.shape].reverse() as [number] | [number, number], GgmlType.F32, data);
+  }
+  if (offset !== weights.length) throw new Error(`${m.id}: ${weights.length - offset} bytes of weights left over`);
+  return g.toBytes();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { work: { type: "string", default: "tools/train/out" }, out: { type: "string", default: "tests/fixtures/trained" } },
+  });
+  const work = resolve(values.work);
+  const out = resolve(values.out);
+  const plan = JSON.parse(await readFile(join(work, "plan.json"), "utf8")) as Plan;
+  const models = [];
+  for (const { id } of plan.models) {
+    const m = JSON.parse(await readFile(join(work, `${id}.json`), "utf8")) as TrainedModel;
+    const bytes = trainedGguf(m, await readFile(join(work, `${id}.bin`)));
+    const file = `${id}.gguf`;
+    await writeFile(join(out, file), bytes);
+    const reference = `reference-${id}.json`;
+    await writeFile(
+      join(out, reference),
+      `${JSON.stringify({ id, inputs: m.reference.inputs, logits: m.reference.logits, greedy: m.greedy })}\n`,
+    );
+    models.push({
+      id,
+      task: m.task,
+      rung: m.rung,
+      file,
+      parameters: m.parameters,
+      bytes: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      type: "f32",
+      dims: m.dims,
+      training: m.training,
+      heldout: m.heldout,
+      reference,
+    });
+    console.log(`${file}: ${m.parameters} parameters, ${(bytes.length / 1024).toFixed(0)} KiB, held-out accuracy ${m.heldout.accuracy}`);
+  }
+  const manifest = { generatedBy: "npm run train", format: plan.format, tasks: plan.tasks, models };
+  await writeFile(join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
