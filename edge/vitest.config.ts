@@ -1,13 +1,12 @@
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { tunnelNodeStandIns } from "./test/tunnel-node-stand-ins.ts";
 import { upstreamStandIn } from "./test/upstream-stand-in.ts";
 
-// wrangler.toml's [assets] points at the built donate page; without it wrangler refuses the whole config.
-if (!existsSync(new URL("../web-node/dist/donate/index.html", import.meta.url))) {
-  throw new Error("The edge serves the donate page from web-node/dist: run `npm run build -w web-node` first (npm test does).");
-}
+// wrangler.toml's [assets] points at the built donate page, and without it wrangler refuses the whole config.
+// The pool reads the config but does not run its [build] command, so run it here (it skips an up-to-date page).
+execFileSync("node", [new URL("../scripts/build-donate-page.mjs", import.meta.url).pathname], { stdio: "inherit" });
 
 /** Edge tests run inside workerd with the real Worker and Durable Object from wrangler.toml. */
 export default defineConfig({

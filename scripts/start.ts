@@ -16,8 +16,6 @@ const edge = `http://127.0.0.1:${port}`;
 const model = process.env.RUNG_MODEL ?? (await ensureTestModel("small", join(root, ".cache", "models")));
 const children: ChildProcess[] = [];
 
-// The edge serves the donate page from web-node/dist.
-if (spawnSync("npm", ["run", "--silent", "build", "-w", "web-node"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
 const donatedModel = await donatePolicy(model);
 
 const wrangler = start(

@@ -36,8 +36,9 @@ let passed = 0;
 let failed = 0;
 const broken = [];
 
-// The edge serves the donate page from web-node/dist (wrangler.toml [assets]), so every suite that starts an edge needs it built.
-if (run("npm", ["run", "--silent", "build", "-w", "web-node"]) !== 0) broken.push("web-node build");
+// The edge serves the donate page from web-node/dist (wrangler.toml [assets]). wrangler builds it before it
+// runs the edge, but the Workers vitest pool does not run wrangler's [build], so build it once here.
+if (run("node", ["scripts/build-donate-page.mjs"]) !== 0) broken.push("web-node build");
 
 if (only.length === 0) {
   // Format and lint first: a few seconds, and the most common way a change breaks CI.
