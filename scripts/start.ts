@@ -3,7 +3,7 @@
 // generated default model, or RUNG_MODEL=<path|hf:uri>. The edge's donate page
 // offers the same GGUF to browser tabs, from a loopback model host. Ctrl-C
 // stops everything, letting the agent finish what it is answering first.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTestModel } from "../tools/gguf/make-test-model.ts";
