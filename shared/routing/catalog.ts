@@ -1,5 +1,5 @@
 import type { Capabilities } from "../protocol/messages.ts";
-import type { NodeView, RoutedModel } from "./plan-ladder.ts";
+import type { NodeView, RoutedModel } from "./node-view.ts";
 import type { Policy } from "./policy.ts";
 import { type Quality, qualityOf } from "./quality-table.ts";
 

@@ -1,5 +1,6 @@
 import { medianOfKnown } from "./median-of-known.ts";
-import { hasFreeSlot, type NodeView } from "./plan-ladder.ts";
+import type { NodeView } from "./node-view.ts";
+import { hasFreeSlot } from "./plan-ladder.ts";
 import { TYPICAL_ANSWER_TOKENS } from "./profiles.ts";
 
 export interface PickOptions {

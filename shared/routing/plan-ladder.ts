@@ -1,32 +1,11 @@
 import type { ModelInfo } from "../protocol/messages.ts";
 import { buildCatalog, type CatalogEntry, type CatalogNode } from "./catalog.ts";
 import { type EffectiveEscalation, effectiveEscalation } from "./escalation.ts";
-import { type Policy, PROFILE_NAMES, type ProfileName } from "./policy.ts";
+import type { NodeView } from "./node-view.ts";
+import type { Policy } from "./policy.ts";
 import { preRoute } from "./pre-route.ts";
+import { PROFILE_NAMES, type ProfileName } from "./profile-names.ts";
 import { startRung } from "./profiles.ts";
-
-/**
- * A model as the router sees it: what a node announced, plus what the operator
- * configured for upstream APIs (the wire protocol carries neither field).
- */
-export type RoutedModel = ModelInfo & { pricePerMillionTokens?: number; quality?: number };
-
-/** What the router needs to know about one connected node (upstream APIs included). */
-export interface NodeView {
-  id: string;
-  name: string;
-  kind?: "native" | "browser" | "upstream";
-  /** Who vouches for it (`TrustTier`; absent means private, as upstreams the operator named are): shown on the status page; routing does not read it yet. */
-  trust?: "private" | "public";
-  slots: number;
-  /** Jobs the edge has running on the node now. */
-  active: number;
-  /** The same, per model id: a model's own slots cap its jobs too. */
-  activeByModel: Readonly<Record<string, number>>;
-  /** A draining node finishes its jobs but takes no new ones. */
-  draining: boolean;
-  models: readonly RoutedModel[];
-}
 
 export interface LadderRequest {
   /** `auto`, `auto:<profile>`, or a concrete model id that pins the model. */

@@ -1,11 +1,8 @@
 import { z } from "zod";
 import { browserModelSchema } from "../protocol/donate-config.ts";
 import { capabilitiesSchema, idSchema, nodeNameSchema } from "../protocol/messages.ts";
-import { DEFAULT_PROFILE_WEIGHTS } from "./profiles.ts";
-
-/** What `auto:<profile>` may name; `auto` alone means the policy's `defaultProfile`. */
-export const PROFILE_NAMES = ["quality", "balanced", "speed", "budget", "long_context"] as const;
-export type ProfileName = (typeof PROFILE_NAMES)[number];
+import { PROFILE_NAMES, type ProfileName } from "./profile-names.ts";
+import { DEFAULT_PROFILE_WEIGHTS } from "./profile-weights.ts";
 
 /*
  * The operator's routing policy. Every field has a default so `{}` is a whole policy,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildCatalog, NO_CAPABILITIES } from "../../routing/catalog.ts";
-import type { NodeView, RoutedModel } from "../../routing/plan-ladder.ts";
+import type { NodeView, RoutedModel } from "../../routing/node-view.ts";
 import { DEFAULT_POLICY } from "../../routing/policy.ts";
 
 function model(id: string, fields: Partial<RoutedModel> = {}): RoutedModel {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModelInfo } from "../../protocol/messages.ts";
+import type { NodeView } from "../../routing/node-view.ts";
 import { type PickOptions, pickNode } from "../../routing/pick-node.ts";
-import type { NodeView } from "../../routing/plan-ladder.ts";
 
 const MODEL = "m";
 

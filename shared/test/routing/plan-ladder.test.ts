@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Capabilities } from "../../protocol/messages.ts";
-import {
-  hasFreeSlot,
-  type LadderPlan,
-  type LadderRequest,
-  type NodeView,
-  type Plan,
-  planLadder,
-  type RoutedModel,
-} from "../../routing/plan-ladder.ts";
+import type { NodeView, RoutedModel } from "../../routing/node-view.ts";
+import { hasFreeSlot, type LadderPlan, type LadderRequest, type Plan, planLadder } from "../../routing/plan-ladder.ts";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "../../routing/policy.ts";
 
 function model(id: string, parameters: number, contextLength = 4096, tokensPerSecond = 50, capabilities?: Capabilities): RoutedModel {

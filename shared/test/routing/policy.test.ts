@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { donateConfig, donateConfigSchema } from "../../protocol/donate-config.ts";
 import { DEFAULT_POLICY, parsePolicy, parsePolicyJson, policySchema } from "../../routing/policy.ts";
-import { DEFAULT_PROFILE_WEIGHTS } from "../../routing/profiles.ts";
+import { DEFAULT_PROFILE_WEIGHTS } from "../../routing/profile-weights.ts";
 
 function message(input: unknown): string {
   const result = parsePolicy(input);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { CatalogEntry } from "../../routing/catalog.ts";
 import { NO_CAPABILITIES } from "../../routing/catalog.ts";
-import { DEFAULT_POLICY, PROFILE_NAMES } from "../../routing/policy.ts";
-import { DEFAULT_PROFILE_WEIGHTS, type StartRequest, startRung } from "../../routing/profiles.ts";
+import { DEFAULT_POLICY } from "../../routing/policy.ts";
+import { PROFILE_NAMES } from "../../routing/profile-names.ts";
+import { DEFAULT_PROFILE_WEIGHTS } from "../../routing/profile-weights.ts";
+import { type StartRequest, startRung } from "../../routing/profiles.ts";
 
 function entry(
   id: string,
