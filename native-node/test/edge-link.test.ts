@@ -23,7 +23,7 @@ const isJobError = (f: NodeMessage): f is JobError => f.type === "job-error";
 const isChunk = (f: NodeMessage): f is Chunk => f.type === "chunk";
 
 /** Short waits so reconnect paths run in milliseconds. */
-const FAST_BACKOFF = { minMs: 20, maxMs: 100 };
+const FAST_BACKOFF = { baseDelayMs: 40, maxDelayMs: 100, minDelayMs: 20 };
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -201,7 +201,7 @@ describe("EdgeLink", () => {
     const end = await link.ended;
     expect(end).toEqual({ reason: "fatal", error: { code: WireErrorCode.protocolVersionUnsupported, message, retryable: false } });
     expect(logger.lines.some((l) => l.startsWith("error") && l.includes(message))).toBe(true);
-    await sleep(FAST_BACKOFF.maxMs * 3);
+    await sleep(FAST_BACKOFF.maxDelayMs * 3);
     expect(edge.connections).toHaveLength(1);
   });
 
@@ -210,7 +210,7 @@ describe("EdgeLink", () => {
     const end = await link.ended;
     expect(end).toMatchObject({ reason: "fatal", error: { code: WireErrorCode.unauthorized } });
     expect(logger.lines.some((l) => l.includes("HTTP 401, --token given") && l.includes("Invalid node token."))).toBe(true);
-    await sleep(FAST_BACKOFF.maxMs * 3);
+    await sleep(FAST_BACKOFF.maxDelayMs * 3);
     expect(edge.connections).toHaveLength(0);
   });
 

@@ -1,6 +1,7 @@
+import { retryDelayMs } from "@rung/shared/routing";
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../src/link/backoff.ts";
 import { connectHeaders, connectUrl, edgeHttpUrl } from "../src/link/connect-url.ts";
+import { RECONNECT_BACKOFF } from "../src/link/reconnect-backoff.ts";
 
 describe("connectUrl", () => {
   it("turns the edge base URL into the node socket URL, keeping a path prefix and dropping any query", () => {
@@ -22,11 +23,11 @@ describe("connectUrl", () => {
   });
 });
 
-describe("backoffDelay", () => {
+describe("RECONNECT_BACKOFF", () => {
   it("grows a random ceiling from 0.5 s to 30 s, never below 0.5 s", () => {
-    const ceiling = (attempt: number) => backoffDelay(attempt, {}, () => 1);
+    const ceiling = (attempt: number) => retryDelayMs(attempt, RECONNECT_BACKOFF, () => 1);
     expect([0, 1, 2, 3, 4, 5, 6, 20].map(ceiling)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
-    expect(backoffDelay(10, {}, () => 0)).toBe(500);
-    expect(backoffDelay(10, {}, () => 0.5)).toBe(15_000);
+    expect(retryDelayMs(10, RECONNECT_BACKOFF, () => 0)).toBe(500);
+    expect(retryDelayMs(10, RECONNECT_BACKOFF, () => 0.5)).toBe(15_000);
   });
 });

@@ -13,11 +13,12 @@ import {
   WireErrorCode,
   wireError,
 } from "@rung/shared/protocol";
+import { type BackoffSettings, retryDelayMs } from "@rung/shared/routing";
 import WebSocket, { type RawData } from "ws";
 import { type Logger, silentLogger } from "../log/logger.ts";
-import { type BackoffOptions, backoffDelay } from "./backoff.ts";
 import { connectHeaders, connectUrl } from "./connect-url.ts";
 import { readRefusal } from "./read-refusal.ts";
+import { RECONNECT_BACKOFF } from "./reconnect-backoff.ts";
 
 export interface EdgeLinkOptions {
   /** The edge's base URL, e.g. `http://127.0.0.1:8787`. */
@@ -32,8 +33,8 @@ export interface EdgeLinkOptions {
   pingIntervalMs?: number;
   /** Period of `heartbeat` frames (load and measured speed) in ms, sent once joined to an edge that speaks 1.1+. Default 15000. */
   heartbeatIntervalMs?: number;
-  /** Reconnect waits. Default 0.5 s growing to 30 s, full jitter. */
-  backoff?: BackoffOptions;
+  /** Reconnect waits. Default RECONNECT_BACKOFF: 0.5 s growing to 30 s, full jitter. */
+  backoff?: BackoffSettings;
   /**
    * Give up on WebSockets (ending with `unusable`) when a proxy strips or refuses
    * the upgrade (HTTP 400, 405, 426, or a 2xx other than 101), or the socket drops
@@ -228,7 +229,7 @@ export class EdgeLink {
         why: `the WebSocket dropped ${UNSTABLE_DROPS} times in ${UNSTABLE_WINDOW_MS / 60_000} minutes`,
       });
     }
-    const delay = backoffDelay(this.#attempt++, this.#options.backoff);
+    const delay = retryDelayMs(this.#attempt++, this.#options.backoff ?? RECONNECT_BACKOFF, Math.random);
     const why = this.#lastError ?? (reason ? `${code} ${reason}` : `code ${code}`);
     this.#lastError = undefined;
     this.#log.warn(

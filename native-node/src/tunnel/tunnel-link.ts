@@ -10,10 +10,11 @@ import {
   WireErrorCode,
   wireError,
 } from "@rung/shared/protocol";
-import { backoffDelay } from "../link/backoff.ts";
+import { retryDelayMs } from "@rung/shared/routing";
 import { edgeHttpUrl } from "../link/connect-url.ts";
 import type { LinkEnd } from "../link/edge-link.ts";
 import { errorMessageIn } from "../link/read-refusal.ts";
+import { RECONNECT_BACKOFF } from "../link/reconnect-backoff.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { type QuickTunnel, startQuickTunnel } from "./cloudflared.ts";
 import { TunnelServer } from "./tunnel-server.ts";
@@ -187,7 +188,7 @@ export class TunnelLink {
 
   #retry(action: () => Promise<void>, why: string): void {
     if (this.#end) return;
-    const delay = backoffDelay(this.#failures++);
+    const delay = retryDelayMs(this.#failures++, RECONNECT_BACKOFF, Math.random);
     this.#log.warn(`${why}; retrying in ${(delay / 1000).toFixed(1)}s`);
     this.#schedule(action, delay);
   }

@@ -20,4 +20,11 @@ describe("retryDelayMs", () => {
     expect(retryDelayMs(6, settings, always(0.999))).toBe(1998);
     expect(retryDelayMs(60, settings, always(0.999))).toBe(1998);
   });
+
+  it("never waits less than minDelayMs, when one is set", () => {
+    const floored = { ...settings, minDelayMs: 30 };
+    expect(retryDelayMs(0, floored, always(0))).toBe(30);
+    expect(retryDelayMs(3, floored, always(0.01))).toBe(30);
+    expect(retryDelayMs(3, floored, always(0.5))).toBe(200);
+  });
 });
