@@ -14,3 +14,4 @@ export * from "./profile-names.ts";
 export * from "./profile-weights.ts";
 export * from "./profiles.ts";
 export * from "./quality-table.ts";
+export * from "./seeded-random.ts";

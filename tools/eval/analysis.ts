@@ -3,8 +3,8 @@
  * test compute every figure the same way. Everything here is pure and deterministic.
  */
 import type { Attempt, RungTrace } from "@rung/shared/openai";
+import { seededRandom } from "@rung/shared/routing";
 import { median } from "../../tests/e2e/harness/edge-admin.ts";
-import { mulberry32 } from "../mulberry32.ts";
 
 /** One request's outcome through the edge. */
 export interface Observation {
@@ -189,7 +189,7 @@ export function randomAtShare(label: string, counts: readonly number[], p: Pinne
   let computeSum = 0;
   const largest = largestCompute(p);
   for (let seed = 1; seed <= seeds; seed++) {
-    const next = mulberry32(seed);
+    const next = seededRandom(seed);
     const order = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
