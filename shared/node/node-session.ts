@@ -1,4 +1,15 @@
-import { type EdgeMessage, type Heartbeat, type Hello, type Job, type NodeMessage, PROTOCOL_VERSION } from "../protocol/messages.ts";
+import {
+  type EdgeMessage,
+  edgeMessageSchema,
+  HEARTBEAT_SINCE_MINOR,
+  type Heartbeat,
+  type Hello,
+  type Job,
+  type NodeMessage,
+  PROTOCOL_VERSION,
+  type Welcome,
+} from "../protocol/messages.ts";
+import { hasMinorVersion, parseFrame } from "../protocol/parse-frame.ts";
 import { type WireError, WireErrorCode, wireError } from "../protocol/wire-error.ts";
 import { toWireError } from "./engine-error.ts";
 import type { InferenceEngine } from "./inference-engine.ts";
@@ -11,22 +22,37 @@ export interface NodeIdentity {
   trust?: Hello["node"]["trust"];
 }
 
+/** How a link reacts to the edge's frames that are about the link rather than a job. */
+export interface NodeSessionHooks {
+  /** The edge took the hello and named this node. */
+  onWelcome?(welcome: Welcome): void;
+  /** A fatal `error`: the edge refused this node, and retrying cannot change its mind (a refused hello, a closed pool). */
+  onRefused?(error: WireError): void;
+  /** A non-fatal `error`: the edge found fault with one of this node's frames and carries on. */
+  onEdgeError?(error: WireError): void;
+  /** A frame from the edge that does not parse, with why; the jobs in hand carry on. */
+  onBadFrame?(message: string): void;
+}
+
 /**
  * The node side of the protocol, independent of transport: turns `job` and
  * `cancel` frames into engine calls and engine pieces into numbered `chunk`
- * frames. Native agents and browser tabs each wrap one in their own socket.
+ * frames, and hands `welcome` and `error` to the link's hooks. Native agents
+ * and browser tabs each wrap one in their own socket.
  */
 export class NodeSession {
   readonly #jobs = new Map<string, AbortController>();
   readonly #idle = new Set<() => void>();
   readonly #speeds = new SpeedMeter();
   #draining = false;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly engine: InferenceEngine,
     private readonly identity: NodeIdentity,
     /** Where frames go; the link swaps sockets underneath on reconnect. */
     private readonly send: (frame: NodeMessage) => void,
+    private readonly hooks: NodeSessionHooks = {},
   ) {}
 
   get activeJobs(): number {
@@ -69,9 +95,45 @@ export class NodeSession {
     return heartbeat;
   }
 
+  /**
+   * Sends a `heartbeat` every `intervalMs` until stopHeartbeats. An edge older than 1.1
+   * would count heartbeats as bad frames and close the socket after a few: it gets none.
+   */
+  startHeartbeats(edgeProtocol: string, intervalMs: number): void {
+    this.stopHeartbeats();
+    if (!hasMinorVersion(edgeProtocol, HEARTBEAT_SINCE_MINOR)) return;
+    this.#heartbeatTimer = setInterval(() => {
+      void this.heartbeat().then((frame) => this.send(frame));
+    }, intervalMs);
+  }
+
+  stopHeartbeats(): void {
+    clearInterval(this.#heartbeatTimer);
+  }
+
+  /** A text frame from the edge: parsed, then handled; one that does not parse goes to `onBadFrame`. */
+  receive(text: string): void {
+    const parsed = parseFrame(edgeMessageSchema, text);
+    if (parsed.ok) this.handle(parsed.value);
+    else this.hooks.onBadFrame?.(parsed.error.message);
+  }
+
   handle(frame: EdgeMessage): void {
-    if (frame.type === "job") void this.#run(frame);
-    else if (frame.type === "cancel") this.#jobs.get(frame.jobId)?.abort();
+    switch (frame.type) {
+      case "job":
+        void this.#run(frame);
+        return;
+      case "cancel":
+        this.#jobs.get(frame.jobId)?.abort();
+        return;
+      case "welcome":
+        this.hooks.onWelcome?.(frame);
+        return;
+      case "error":
+        if (frame.fatal) this.hooks.onRefused?.(frame.error);
+        else this.hooks.onEdgeError?.(frame.error);
+        return;
+    }
   }
 
   /** Stop every job, e.g. when the socket dropped and the edge has already given up on them. */

@@ -1,18 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { type InferenceEngine, type NodeIdentity, NodeSession } from "@rung/shared/node";
-import {
-  type EdgeMessage,
-  edgeMessageSchema,
-  HEARTBEAT_SINCE_MINOR,
-  hasMinorVersion,
-  type NodeMessage,
-  PING_FRAME,
-  PONG_FRAME,
-  parseFrame,
-  type WireError,
-  WireErrorCode,
-  wireError,
-} from "@rung/shared/protocol";
+import { type NodeMessage, PING_FRAME, PONG_FRAME, type Welcome, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
 import { type BackoffSettings, retryDelayMs } from "@rung/shared/routing";
 import WebSocket, { type RawData } from "ws";
 import { type Logger, silentLogger } from "../log/logger.ts";
@@ -80,7 +68,6 @@ export class EdgeLink {
   #resolveEnded!: (end: LinkEnd) => void;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = 0;
   #lastError: string | undefined;
   /** When joined sockets dropped, within the unstable window. */
@@ -92,7 +79,12 @@ export class EdgeLink {
     this.#options = options;
     this.#url = connectUrl(options.edge);
     this.#log = options.logger ?? silentLogger;
-    this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame));
+    this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame), {
+      onWelcome: (welcome) => this.#onWelcome(welcome),
+      onRefused: (error) => this.#onRefusedByEdge(error),
+      onEdgeError: (error) => this.#log.warn(`the edge reported: ${error.message} [${error.code}]`),
+      onBadFrame: (message) => this.#log.warn(`ignoring a frame from the edge: ${message}`),
+    });
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
   }
 
@@ -162,36 +154,20 @@ export class EdgeLink {
     this.#lastHeardAt = Date.now();
     const text = rawText(data);
     if (!isBinary && text === PONG_FRAME) return;
-    const parsed = parseFrame(edgeMessageSchema, text);
-    if (!parsed.ok) {
-      this.#log.warn(`ignoring a frame from the edge: ${parsed.error.message}`);
-      return;
-    }
-    this.#onFrame(parsed.value);
+    this.session.receive(text);
   }
 
-  #onFrame(frame: EdgeMessage): void {
-    switch (frame.type) {
-      case "welcome":
-        this.#attempt = 0;
-        this.#nodeId = frame.nodeId;
-        this.#log.info(`joined as ${frame.nodeId} (protocol ${frame.protocol})`);
-        this.#startHeartbeats(frame.protocol);
-        return;
-      case "error":
-        if (frame.fatal) {
-          this.#log.error(`the edge refused this node: ${frame.error.message} [${frame.error.code}]`);
-          this.#finish({ reason: "fatal", error: frame.error });
-          this.#socket?.close(CLOSE_NORMAL, "fatal error from edge");
-        } else {
-          this.#log.warn(`the edge reported: ${frame.error.message} [${frame.error.code}]`);
-        }
-        return;
-      case "job":
-      case "cancel":
-        this.session.handle(frame);
-        return;
-    }
+  #onWelcome(welcome: Welcome): void {
+    this.#attempt = 0;
+    this.#nodeId = welcome.nodeId;
+    this.#log.info(`joined as ${welcome.nodeId} (protocol ${welcome.protocol})`);
+    this.session.startHeartbeats(welcome.protocol, this.#options.heartbeatIntervalMs ?? 15_000);
+  }
+
+  #onRefusedByEdge(error: WireError): void {
+    this.#log.error(`the edge refused this node: ${error.message} [${error.code}]`);
+    this.#finish({ reason: "fatal", error });
+    this.#socket?.close(CLOSE_NORMAL, "fatal error from edge");
   }
 
   /** The edge answered the upgrade with plain HTTP: a wrong token will not fix itself by retrying. */
@@ -216,7 +192,7 @@ export class EdgeLink {
   #onClose(socket: WebSocket, code: number, reason: string): void {
     if (socket !== this.#socket) return;
     clearInterval(this.#pingTimer);
-    clearInterval(this.#heartbeatTimer);
+    this.session.stopHeartbeats();
     this.#socket = undefined;
     const wasJoined = this.#nodeId !== undefined;
     this.#nodeId = undefined;
@@ -245,20 +221,11 @@ export class EdgeLink {
     return this.#options.giveUpWhenUnusable === true && this.#drops.length >= UNSTABLE_DROPS;
   }
 
-  /** An edge older than 1.1 would count heartbeats as bad frames and close the socket after a few: send it none. */
-  #startHeartbeats(edgeProtocol: string): void {
-    clearInterval(this.#heartbeatTimer);
-    if (!hasMinorVersion(edgeProtocol, HEARTBEAT_SINCE_MINOR)) return;
-    this.#heartbeatTimer = setInterval(() => {
-      void this.session.heartbeat().then((frame) => this.#send(frame));
-    }, this.#options.heartbeatIntervalMs ?? 15_000);
-  }
-
   #finish(end: LinkEnd): void {
     if (this.#end) return;
     this.#end = end;
     clearTimeout(this.#retryTimer);
-    clearInterval(this.#heartbeatTimer);
+    this.session.stopHeartbeats();
     this.#resolveEnded(end);
   }
 

@@ -1,15 +1,5 @@
 import { type InferenceEngine, type NodeIdentity, NodeSession } from "@rung/shared/node";
-import {
-  type EdgeMessage,
-  edgeMessageSchema,
-  HEARTBEAT_SINCE_MINOR,
-  hasMinorVersion,
-  type NodeMessage,
-  PING_FRAME,
-  PONG_FRAME,
-  parseFrame,
-  type WireError,
-} from "@rung/shared/protocol";
+import { type NodeMessage, PING_FRAME, PONG_FRAME, type WireError } from "@rung/shared/protocol";
 import ReconnectingWebSocket from "partysocket/ws";
 
 export type LinkState =
@@ -47,12 +37,19 @@ export class DonorLink {
   readonly #socket: ReconnectingWebSocket;
   readonly #options: DonorLinkOptions;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
   constructor(options: DonorLinkOptions) {
     this.#options = options;
-    this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame));
+    this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame), {
+      onWelcome: (welcome) => {
+        options.onState({ state: "joined", nodeId: welcome.nodeId });
+        this.session.startHeartbeats(welcome.protocol, options.heartbeatIntervalMs ?? 15_000);
+      },
+      onRefused: (error) => this.#onRefused(error),
+      // A frame this tab cannot read is the edge's bug, not a reason to drop the jobs in hand.
+      onBadFrame: (message) => console.warn(`ignoring a frame from the edge: ${message}`),
+    });
     this.#socket = new ReconnectingWebSocket(
       async () => {
         options.onState({ state: "connecting", attempt: this.#socket.retryCount });
@@ -94,33 +91,16 @@ export class DonorLink {
 
   #onMessage(data: unknown): void {
     if (typeof data !== "string" || data === PONG_FRAME) return;
-    const parsed = parseFrame(edgeMessageSchema, data);
-    // A frame this tab cannot read is the edge's bug, not a reason to drop the jobs in hand.
-    if (parsed.ok) this.#onFrame(parsed.value);
-    else console.warn(`ignoring a frame from the edge: ${parsed.error.message}`);
+    this.session.receive(data);
   }
 
-  #onFrame(frame: EdgeMessage): void {
-    switch (frame.type) {
-      case "welcome":
-        this.#options.onState({ state: "joined", nodeId: frame.nodeId });
-        if (hasMinorVersion(frame.protocol, HEARTBEAT_SINCE_MINOR)) this.#startHeartbeats();
-        return;
-      case "error":
-        if (frame.fatal) {
-          // Retrying cannot change the edge's mind (a refused hello, a closed pool).
-          this.#closed = true;
-          this.#stopTimers();
-          this.session.abortAll();
-          this.#socket.close(1000, "refused by the edge");
-          this.#options.onState({ state: "refused", error: frame.error });
-        }
-        return;
-      case "job":
-      case "cancel":
-        this.session.handle(frame);
-        return;
-    }
+  /** Retrying cannot change the edge's mind (a refused hello, a closed pool): stop for good. */
+  #onRefused(error: WireError): void {
+    this.#closed = true;
+    this.#stopTimers();
+    this.session.abortAll();
+    this.#socket.close(1000, "refused by the edge");
+    this.#options.onState({ state: "refused", error });
   }
 
   #onClose(): void {
@@ -131,16 +111,9 @@ export class DonorLink {
     if (!this.#closed) this.#options.onState({ state: "connecting", attempt: this.#socket.retryCount });
   }
 
-  #startHeartbeats(): void {
-    clearInterval(this.#heartbeatTimer);
-    this.#heartbeatTimer = setInterval(() => {
-      void this.session.heartbeat().then((frame) => this.#send(frame));
-    }, this.#options.heartbeatIntervalMs ?? 15_000);
-  }
-
   #stopTimers(): void {
     clearInterval(this.#pingTimer);
-    clearInterval(this.#heartbeatTimer);
+    this.session.stopHeartbeats();
   }
 
   #send(frame: NodeMessage): void {
