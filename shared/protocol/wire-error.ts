@@ -10,6 +10,8 @@ export const WireErrorCode = {
   unauthorized: "unauthorized",
   unknownModel: "unknown_model",
   contextLengthExceeded: "context_length_exceeded",
+  /** The request's JSON schema or tools cannot be turned into a grammar: the request's fault, not the node's. */
+  invalidSchema: "invalid_schema",
   busy: "busy",
   draining: "draining",
   cancelled: "cancelled",

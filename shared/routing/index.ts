@@ -1,6 +1,8 @@
 export * from "./backoff.ts";
 export * from "./breaker.ts";
 export * from "./catalog.ts";
+export * from "./commit-window.ts";
+export * from "./error-verdict.ts";
 export * from "./escalation.ts";
 export * from "./estimate-tokens.ts";
 export * from "./json-answer.ts";
@@ -14,4 +16,5 @@ export * from "./profile-names.ts";
 export * from "./profile-weights.ts";
 export * from "./profiles.ts";
 export * from "./quality-table.ts";
+export * from "./rung-order.ts";
 export * from "./seeded-random.ts";
