@@ -1,5 +1,6 @@
 export * from "./echo-engine.ts";
 export * from "./engine-error.ts";
+export * from "./forwarding-engine.ts";
 export * from "./inference-engine.ts";
 export * from "./node-session.ts";
 export * from "./speed-meter.ts";

@@ -1,5 +1,6 @@
 import {
   EngineError,
+  ForwardingEngine,
   type GenerationOptions,
   type GenerationRequest,
   type GenerationResult,
@@ -22,45 +23,25 @@ export const FAULT_INJECTED = "fault_injected";
  * a slow first token or failing jobs, so the edge's hedging, retries and
  * breakers can be exercised with real agents. A delayed job still ends at once on cancel.
  */
-export class FaultInjectingEngine implements InferenceEngine {
+export class FaultInjectingEngine extends ForwardingEngine {
   #failuresLeft: number;
 
   constructor(
-    private readonly inner: InferenceEngine,
+    inner: InferenceEngine,
     private readonly faults: Faults,
   ) {
+    super(inner);
     this.#failuresLeft = faults.failJobs ?? 0;
   }
 
-  get name() {
-    return this.inner.name;
-  }
-  get models() {
-    return this.inner.models;
-  }
-  get slots() {
-    return this.inner.slots;
-  }
-  get hardware() {
-    return this.inner.hardware;
-  }
-
-  freeVramBytes(): Promise<number | undefined> {
-    return this.inner.freeVramBytes?.() ?? Promise.resolve(undefined);
-  }
-
-  async generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult> {
+  override async generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult> {
     if (this.#failuresLeft > 0) {
       this.#failuresLeft--;
       throw new EngineError(FAULT_INJECTED, "this job failed on purpose (--fault-fail-jobs)", true);
     }
     if (this.faults.firstTokenDelayMs) await abortableDelay(this.faults.firstTokenDelayMs, options.signal);
     if (options.signal.aborted) throw new EngineError(WireErrorCode.cancelled, "generation was aborted", false);
-    return this.inner.generate(request, options);
-  }
-
-  dispose(): Promise<void> {
-    return this.inner.dispose();
+    return super.generate(request, options);
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   EngineError,
+  ForwardingEngine,
   type GenerationOptions,
   type GenerationRequest,
   type GenerationResult,
@@ -25,30 +26,22 @@ export interface MeterEvents {
  * The engine as the node session sees it, counting what the donor's page shows:
  * jobs served, tokens, speed, the job in hand. It changes nothing it passes on.
  */
-export class MeteredEngine implements InferenceEngine {
+export class MeteredEngine extends ForwardingEngine {
   readonly figures: ServingFigures = { jobsServed: 0, jobsFailed: 0, tokensGenerated: 0, tokensPerSecond: 0, current: undefined };
 
   constructor(
-    private readonly inner: InferenceEngine,
+    inner: InferenceEngine,
     private readonly events: MeterEvents,
-  ) {}
-
-  get name() {
-    return this.inner.name;
-  }
-  get models() {
-    return this.inner.models;
-  }
-  get slots() {
-    return this.inner.slots;
+  ) {
+    super(inner);
   }
 
-  async generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult> {
+  override async generate(request: GenerationRequest, options: GenerationOptions): Promise<GenerationResult> {
     const current = { model: request.model, kind: request.input.kind, tokens: 0, startedAt: performance.now() };
     let firstPieceAt = 0;
     this.#update({ current });
     try {
-      const result = await this.inner.generate(request, {
+      const result = await super.generate(request, {
         signal: options.signal,
         onPiece: (piece) => {
           if (current.tokens === 0) firstPieceAt = performance.now();
@@ -72,10 +65,6 @@ export class MeteredEngine implements InferenceEngine {
       if (!cancelled && error instanceof EngineError) this.events.onEngineError(error);
       throw error;
     }
-  }
-
-  dispose(): Promise<void> {
-    return this.inner.dispose();
   }
 
   #update(change: Partial<ServingFigures>): void {
