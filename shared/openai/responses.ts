@@ -52,6 +52,11 @@ export interface Meta {
   model: string;
 }
 
+/** The fields every completion body and chunk opens with, in OpenAI's order. */
+function envelope<Kind extends string>(meta: Meta, object: Kind) {
+  return { id: meta.id, object, created: meta.created, model: meta.model };
+}
+
 export function usageOf(promptTokens: number, completionTokens: number): OpenAiUsage {
   return {
     prompt_tokens: promptTokens,
@@ -79,10 +84,7 @@ export function chatCompletion(
 ) {
   const calls = toolCalls && toolCalls.length > 0 ? { tool_calls: toolCalls.map(openAiToolCall) } : {};
   return {
-    id: meta.id,
-    object: "chat.completion" as const,
-    created: meta.created,
-    model: meta.model,
+    ...envelope(meta, "chat.completion"),
     choices: [
       {
         index: 0,
@@ -114,10 +116,7 @@ export function chatCompletionChunk(
   finishReason: FinishReasonValue | null,
 ) {
   return {
-    id: meta.id,
-    object: "chat.completion.chunk" as const,
-    created: meta.created,
-    model: meta.model,
+    ...envelope(meta, "chat.completion.chunk"),
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
   };
 }
@@ -125,10 +124,7 @@ export function chatCompletionChunk(
 /** The extra last chunk of `stream_options.include_usage`: no choices, only usage. */
 export function chatUsageChunk(meta: Meta, usage: OpenAiUsage, rung: RungTrace) {
   return {
-    id: meta.id,
-    object: "chat.completion.chunk" as const,
-    created: meta.created,
-    model: meta.model,
+    ...envelope(meta, "chat.completion.chunk"),
     choices: [],
     usage,
     rung,
@@ -137,10 +133,7 @@ export function chatUsageChunk(meta: Meta, usage: OpenAiUsage, rung: RungTrace) 
 
 export function textCompletion(meta: Meta, text: string, finishReason: FinishReasonValue | null, usage?: OpenAiUsage, rung?: RungTrace) {
   return {
-    id: meta.id,
-    object: "text_completion" as const,
-    created: meta.created,
-    model: meta.model,
+    ...envelope(meta, "text_completion"),
     choices: [{ index: 0, text, logprobs: null, finish_reason: finishReason }],
     ...(usage ? { usage } : {}),
     ...(rung ? { rung } : {}),
