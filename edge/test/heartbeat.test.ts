@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Announcement } from "../src/fabric/node-registry.ts";
+import type { Announcement } from "../src/fabric/node-announcements.ts";
 import { chat, helloOf, model, TestNode } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());

@@ -1,6 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { NodeRegistry } from "../src/fabric/node-registry.ts";
+import { Fabric } from "../src/fabric/fabric.ts";
+import { NodeAnnouncements } from "../src/fabric/node-announcements.ts";
+import { SlotCounts } from "../src/fabric/slot-counts.ts";
+import { SocketNodes } from "../src/fabric/transports/socket/socket-nodes.ts";
 import { chat, helloOf, model, TestNode } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());
@@ -76,7 +79,8 @@ describe("node protocol", () => {
     const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
     const keys = await runInDurableObject(stub, (_instance, state) => {
       state.storage.kv.put("node:node_ghost", { node: { name: "ghost" }, models: [] });
-      new NodeRegistry(state).forgetDeparted();
+      // What the object does when it wakes.
+      new Fabric(state, env);
       return [...state.storage.kv.list({ prefix: "node:" })].map(([key]) => key);
     });
     expect(keys).toHaveLength(1);
@@ -86,7 +90,9 @@ describe("node protocol", () => {
   it("rebuilds its registry from sockets and storage after the object wakes", async () => {
     await TestNode.join("survivor", [small, model("rung-large", 9_000_000)]);
     const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
-    const views = await runInDurableObject(stub, (_instance, state) => new NodeRegistry(state).views());
+    const views = await runInDurableObject(stub, (_instance, state) =>
+      new SocketNodes(state, new NodeAnnouncements(state.storage), new SlotCounts()).views(),
+    );
     expect(views).toHaveLength(1);
     expect(views[0]).toMatchObject({ name: "survivor", slots: 2, active: 0, draining: false });
     expect(views[0]?.models.map((m) => m.id)).toEqual(["rung-small", "rung-large"]);

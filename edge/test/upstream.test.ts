@@ -1,7 +1,7 @@
 import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
 import { describe, expect, it } from "vitest";
-import { UpstreamDispatcher, type UpstreamTarget } from "../src/fabric/upstream-dispatcher.ts";
-import { type UpstreamEntry, upstreamNodesOf, upstreamOf } from "../src/fabric/upstream-nodes.ts";
+import { UpstreamDispatcher, type UpstreamTarget } from "../src/fabric/transports/upstream/upstream-dispatcher.ts";
+import { type UpstreamEntry, upstreamNodesOf, upstreamOf } from "../src/fabric/transports/upstream/upstream-nodes.ts";
 
 type Frame = Chunk | Done | JobError;
 

@@ -1,4 +1,4 @@
-import type { Chunk, Done, EdgeMessage, Job, JobError } from "@rung/shared/protocol";
+import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
 import {
   BreakerBoard,
   buildCatalog,
@@ -16,10 +16,13 @@ import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
 import type { JobRunHost, Ladder } from "./job-run-host.ts";
 
-/** How the router reaches nodes; the Durable Object provides it over sockets, tunnels and upstreams. */
+/** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
 export interface NodeTransport {
   views(): NodeView[];
-  send(nodeId: string, frame: EdgeMessage): boolean;
+  /** Starts the job on the node; false when the node cannot take it now. */
+  send(nodeId: string, job: Job): boolean;
+  /** Tells the node to stop the job (best effort). */
+  cancel(nodeId: string, jobId: string): void;
   take(nodeId: string, modelId: string): void;
   release(nodeId: string, modelId: string): void;
   nameOf(nodeId: string): string;
@@ -188,7 +191,7 @@ export class LadderRouter {
       couldServeLater: (modelId, nodeIds) =>
         this.transport.views().some((v) => nodeIds.includes(v.id) && !v.draining && this.#breakers.state(v.id, modelId) !== "open"),
       dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
-      cancel: (nodeId, attemptId) => this.transport.send(nodeId, { type: "cancel", jobId: attemptId }),
+      cancel: (nodeId, attemptId) => this.transport.cancel(nodeId, attemptId),
       release: (nodeId, attemptId) => {
         const attempt = this.#attempts.get(attemptId);
         if (!attempt) return;

@@ -9,10 +9,10 @@ import {
   tunnelRegistrationSchema,
   verifyCall,
 } from "@rung/shared/protocol";
-import { ApiError } from "../middleware/api-error.ts";
-import { readCappedText } from "../read-capped-text.ts";
-import type { NodeRegistry } from "./node-registry.ts";
-import { TUNNEL_HEARTBEAT_MS } from "./tunnel-nodes.ts";
+import { ApiError } from "../../../middleware/api-error.ts";
+import { readCappedText } from "../../../read-capped-text.ts";
+import type { NodeAnnouncements } from "../../node-announcements.ts";
+import { TUNNEL_HEARTBEAT_MS, type TunnelNodes } from "./tunnel-nodes.ts";
 
 /**
  * The Fabric's side of the tunnel transport's HTTP calls: registration (the
@@ -29,7 +29,8 @@ export class TunnelCalls {
   readonly #seen = new NonceWindow();
 
   constructor(
-    private readonly nodes: NodeRegistry,
+    private readonly tunnels: TunnelNodes,
+    private readonly announcements: NodeAnnouncements,
     /** A node left: fail over what it was running. */
     private readonly forgetNode: (nodeId: string) => void,
     /** A node joined: requests waiting for a slot may use it. */
@@ -43,7 +44,7 @@ export class TunnelCalls {
     }
     // Unknown callers are turned away before their body is read.
     const nodeId = request.headers.get(SignatureHeader.node) ?? "";
-    const tunnel = this.nodes.tunnels.get(nodeId);
+    const tunnel = this.tunnels.get(nodeId);
     if (!tunnel) throw unknownNode();
     const body = await readCappedText(request, MAX_CALL_BYTES);
     const verdict = await verifyCall(tunnel.secret, { method: "POST", path, body }, request.headers, this.#seen);
@@ -56,8 +57,8 @@ export class TunnelCalls {
     if (!beat.success || beat.data.nodeId !== nodeId) {
       throw new ApiError({ status: 400, message: "A heartbeat names the node that signed it.", code: "bad_heartbeat" });
     }
-    if (!this.nodes.tunnels.renew(nodeId, beat.data.draining ?? false)) throw unknownNode();
-    if (beat.data.heartbeat) this.nodes.heartbeat(nodeId, beat.data.heartbeat);
+    if (!this.tunnels.renew(nodeId, beat.data.draining ?? false)) throw unknownNode();
+    if (beat.data.heartbeat) this.announcements.heartbeat(nodeId, beat.data.heartbeat);
     return Response.json({ ok: true });
   }
 
@@ -75,7 +76,9 @@ export class TunnelCalls {
     if (!isCompatibleProtocol(hello.protocol)) {
       throw new ApiError({ status: 400, message: protocolMismatchMessage(hello.protocol), code: "protocol_version_unsupported" });
     }
-    const tunnel = this.nodes.joinTunnel(url, { node: hello.node, models: hello.models, hardware: hello.hardware });
+    // A node that reaches the edge through a tunnel joins without a socket.
+    const tunnel = this.tunnels.register(url);
+    this.announcements.join(tunnel.nodeId, { node: hello.node, models: hello.models, hardware: hello.hardware });
     const welcome: TunnelWelcome = { nodeId: tunnel.nodeId, secret: tunnel.secret, heartbeatIntervalMs: TUNNEL_HEARTBEAT_MS };
     this.nodeJoined();
     return Response.json(welcome);

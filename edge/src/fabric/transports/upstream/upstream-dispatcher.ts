@@ -1,6 +1,6 @@
 import { type Job, type JobError, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
-import { LineTooLongError, readLines } from "../read-lines.ts";
-import type { TunnelDispatcherHost } from "./tunnel-dispatcher.ts";
+import { LineTooLongError, readLines } from "../../../read-lines.ts";
+import type { TransportHost } from "../transport.ts";
 import { UpstreamReply } from "./upstream-reply.ts";
 import { type UpstreamModelTarget, upstreamEndpoint, upstreamRequestBody } from "./upstream-request.ts";
 
@@ -37,7 +37,7 @@ export class UpstreamDispatcher {
   readonly #calls = new Map<string, AbortController>();
 
   constructor(
-    private readonly host: Pick<TunnelDispatcherHost, "onFrame">,
+    private readonly host: Pick<TransportHost, "onFrame">,
     /** The Worker's env, where `keySecret` names the key; the policy never holds a key. */
     private readonly env: object,
   ) {}

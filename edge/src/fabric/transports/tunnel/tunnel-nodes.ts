@@ -20,7 +20,7 @@ const TUNNEL_EXPIRY_MS = TUNNEL_HEARTBEAT_MS * 3;
 /**
  * Tunnel nodes have no socket to hold them in the registry, so their URL,
  * secret and last heartbeat live in storage; their announcement lives where a
- * socket node's does (NodeRegistry), so the router sees no difference.
+ * socket node's does (NodeAnnouncements), so the router sees no difference.
  */
 export class TunnelNodes {
   constructor(private readonly storage: DurableObjectStorage) {}

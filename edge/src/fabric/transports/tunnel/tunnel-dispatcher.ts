@@ -1,24 +1,7 @@
-import {
-  type Chunk,
-  type Done,
-  type EdgeMessage,
-  type Job,
-  type JobError,
-  MAX_FRAME_BYTES,
-  nodeMessageSchema,
-  parseFrame,
-  signCall,
-  TunnelPath,
-} from "@rung/shared/protocol";
-import { readLines } from "../read-lines.ts";
+import { type Job, MAX_FRAME_BYTES, nodeMessageSchema, parseFrame, signCall, TunnelPath } from "@rung/shared/protocol";
+import { readLines } from "../../../read-lines.ts";
+import type { TransportHost } from "../transport.ts";
 import type { TunnelNode } from "./tunnel-nodes.ts";
-
-export interface TunnelDispatcherHost {
-  /** A frame of a job, read from the node's response. */
-  onFrame(nodeId: string, frame: Chunk | Done | JobError): void;
-  /** The call failed or ended before the job did: to the job, the node is gone. */
-  onBroken(nodeId: string, jobId: string): void;
-}
 
 /**
  * Sends jobs to tunnel nodes: one signed POST per job, whose streamed response
@@ -28,12 +11,11 @@ export interface TunnelDispatcherHost {
 export class TunnelDispatcher {
   readonly #calls = new Map<string, AbortController>();
 
-  constructor(private readonly host: TunnelDispatcherHost) {}
+  constructor(private readonly host: Pick<TransportHost, "onFrame" | "onBroken">) {}
 
-  /** Sends a job to the node; welcome and error frames belong to sockets (over HTTP the status says it). */
-  send(node: TunnelNode, frame: EdgeMessage): boolean {
-    if (frame.type === "job") void this.#call(node, frame);
-    return true;
+  /** Sends a job to the node; its frames arrive at the host as the node's. Only jobs: welcome and error frames belong to sockets (over HTTP the status says it). */
+  send(node: TunnelNode, job: Job): void {
+    void this.#call(node, job);
   }
 
   /** Stops a job's call; by job id, so it works even after its node expired. False when there is none. */

@@ -1,0 +1,90 @@
+import type { Heartbeat, Hello } from "@rung/shared/protocol";
+
+/** What a node said about itself in `hello`, kept current by its heartbeats. */
+export type Announcement = Pick<Hello, "node" | "models" | "hardware">;
+
+/**
+ * A measured speed within this fraction of the stored one only updates memory:
+ * heartbeats arrive every 15 s per node, and the router orders by speed, not
+ * by its last digit, so storage is written only when the order could change.
+ */
+const SPEED_WRITE_THRESHOLD = 0.1;
+
+const ANNOUNCEMENT_PREFIX = "node:";
+const announcementKey = (nodeId: string) => `${ANNOUNCEMENT_PREFIX}${nodeId}`;
+
+/**
+ * What joined nodes announced, whatever carries them (socket or tunnel).
+ * Socket attachments are capped at 2 KB, so a node's announcement (which
+ * lists its models) lives in storage under the node's id, with a memory cache.
+ */
+export class NodeAnnouncements {
+  readonly #announcements = new Map<string, Announcement>();
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  join(nodeId: string, announcement: Announcement): void {
+    this.storage.kv.put(announcementKey(nodeId), announcement);
+    this.#announcements.set(nodeId, announcement);
+  }
+
+  /**
+   * A heartbeat's measured speeds replace the announced ones, so the router
+   * ranks nodes by what they do, not what they measured at load. Storage is
+   * written only for a real change (see SPEED_WRITE_THRESHOLD); after the
+   * object wakes, a slightly stale speed is harmless.
+   */
+  heartbeat(nodeId: string, heartbeat: Heartbeat): void {
+    const announcement = this.get(nodeId);
+    if (!announcement) return;
+    const measured = new Map(heartbeat.models.map((m) => [m.id, m.tokensPerSecond]));
+    // Compared with what storage holds, not memory: a slow drift in small steps still gets written.
+    const stored = this.storage.kv.get<Announcement>(announcementKey(nodeId));
+    const storedSpeed = new Map(stored?.models.map((m) => [m.id, m.tokensPerSecond]));
+    let changed = false;
+    const models = announcement.models.map((model) => {
+      const speed = measured.get(model.id);
+      if (speed === undefined || speed === model.tokensPerSecond) return model;
+      const was = storedSpeed.get(model.id) ?? 0;
+      changed ||= Math.abs(speed - was) > SPEED_WRITE_THRESHOLD * was;
+      return { ...model, tokensPerSecond: speed };
+    });
+    const hardware =
+      announcement.hardware && heartbeat.vramFreeBytes !== undefined
+        ? { ...announcement.hardware, vramFreeBytes: heartbeat.vramFreeBytes }
+        : announcement.hardware;
+    const updated: Announcement = { ...announcement, models, ...(hardware ? { hardware } : {}) };
+    this.#announcements.set(nodeId, updated);
+    if (changed) this.storage.kv.put(announcementKey(nodeId), updated);
+  }
+
+  /** After hibernation the memory cache is empty; storage still has every joined node. */
+  get(nodeId: string): Announcement | undefined {
+    let announcement = this.#announcements.get(nodeId);
+    if (!announcement) {
+      announcement = this.storage.kv.get<Announcement>(announcementKey(nodeId));
+      if (announcement) this.#announcements.set(nodeId, announcement);
+    }
+    return announcement;
+  }
+
+  nameOf(nodeId: string): string {
+    return this.get(nodeId)?.node.name ?? nodeId;
+  }
+
+  forget(nodeId: string): void {
+    this.storage.kv.delete(announcementKey(nodeId));
+    this.#announcements.delete(nodeId);
+  }
+
+  /**
+   * Drop announcements of nodes that are no longer here. Sockets can vanish
+   * without a close event (a deploy, an eviction), and every reconnect is a new
+   * node id, so without this storage would only grow.
+   */
+  forgetDeparted(isHere: (nodeId: string) => boolean): void {
+    for (const [key] of this.storage.kv.list({ prefix: ANNOUNCEMENT_PREFIX })) {
+      if (!isHere(key.slice(ANNOUNCEMENT_PREFIX.length))) this.storage.kv.delete(key);
+    }
+  }
+}

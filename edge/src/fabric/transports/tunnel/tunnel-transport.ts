@@ -1,0 +1,89 @@
+import type { Job } from "@rung/shared/protocol";
+import type { NodeView } from "@rung/shared/routing";
+import { announcedNodeView } from "../../announced-node-view.ts";
+import type { Transport, TransportContext } from "../transport.ts";
+import { TunnelCalls } from "./tunnel-calls.ts";
+import { TunnelDispatcher } from "./tunnel-dispatcher.ts";
+import { type TunnelNode, TunnelNodes } from "./tunnel-nodes.ts";
+
+/** The tunnel transport's own HTTP calls (register, heartbeat, leave) arrive under this path. */
+const TUNNEL_CALLS_PREFIX = "/v1/nodes/tunnel/";
+
+/**
+ * Nodes behind a tunnel (when a WebSocket does not get through): they register
+ * over HTTPS, and each job is one signed POST to the node whose response streams
+ * its frames back. Their announcements live where a socket node's do, so the
+ * router sees no difference.
+ */
+export class TunnelTransport implements Transport {
+  readonly #nodes: TunnelNodes;
+  readonly #calls: TunnelCalls;
+  readonly #dispatcher: TunnelDispatcher;
+
+  constructor(private readonly context: TransportContext) {
+    this.#nodes = new TunnelNodes(context.ctx.storage);
+    this.#dispatcher = new TunnelDispatcher(context.host);
+    this.#calls = new TunnelCalls(
+      this.#nodes,
+      context.announcements,
+      (nodeId) => this.#left(nodeId),
+      () => context.host.onNodesChanged(),
+    );
+    // Registrations that expired while the object slept go now, announcements with them,
+    // so that the Fabric's sweep of departed nodes counts only live ones.
+    this.#live();
+  }
+
+  /** A registration the edge still holds (an expired one until it is swept). */
+  owns(nodeId: string): boolean {
+    return this.#nodes.get(nodeId) !== undefined;
+  }
+
+  views(): NodeView[] {
+    const views: NodeView[] = [];
+    for (const tunnel of this.#live()) {
+      // A tunnel node registered with the join token, so it is what it claimed.
+      const view = announcedNodeView(tunnel.nodeId, this.context.announcements, this.context.slots, tunnel.draining);
+      if (view) views.push(view);
+    }
+    return views;
+  }
+
+  send(nodeId: string, job: Job): boolean {
+    const tunnel = this.#nodes.get(nodeId);
+    if (!tunnel) return false;
+    this.#dispatcher.send(tunnel, job);
+    return true;
+  }
+
+  /** By job id, so it works even after the job's node expired. */
+  cancel(_nodeId: string, jobId: string): boolean {
+    return this.#dispatcher.cancel(jobId);
+  }
+
+  nameOf(nodeId: string): string {
+    return this.context.announcements.nameOf(nodeId);
+  }
+
+  fetch(path: string, request: Request): Promise<Response> | undefined {
+    if (!path.startsWith(TUNNEL_CALLS_PREFIX) || request.method !== "POST") return undefined;
+    return this.#calls.handle(path, request);
+  }
+
+  /** Tunnel nodes that are still beating; an expired one is forgotten quietly (calls it still runs end on their own). */
+  #live(): TunnelNode[] {
+    return this.#nodes.live((nodeId) => this.#forget(nodeId));
+  }
+
+  /** The node said goodbye: fail over what it was running, then forget it. */
+  #left(nodeId: string): void {
+    this.context.host.onNodeLeft(nodeId);
+    this.#forget(nodeId);
+  }
+
+  #forget(nodeId: string): void {
+    this.#nodes.remove(nodeId);
+    this.context.announcements.forget(nodeId);
+    this.context.slots.forget(nodeId);
+  }
+}
