@@ -1,39 +1,45 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
-import { AgentProcess } from "./harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
-import { modelCache } from "./harness/paths.ts";
+import { attemptsOf, type LocalFabric, nodeOf, rungOf, startFabric, testModel } from "./harness/fabric.ts";
 
 /** rung-agent as its owner runs it: several models, a memory budget, a drained shutdown. */
-let edge: LocalEdge;
+let fabric: LocalFabric;
 let tiny: string;
 let small: string;
-let client: OpenAI;
-const agents: AgentProcess[] = [];
 
 beforeAll(async () => {
-  [tiny, small] = await Promise.all([ensureTestModel("tiny", modelCache), ensureTestModel("small", modelCache)]);
-  edge = await startLocalEdge();
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "local", maxRetries: 0 });
+  [tiny, small] = await Promise.all([testModel("tiny"), testModel("small")]);
+  fabric = await startFabric();
 });
 
-afterAll(async () => {
-  await Promise.all(agents.map((agent) => agent.stop()));
-  await edge?.dispose();
-});
-
-function agent(name: string, models: string[], extraArgs: string[] = []): AgentProcess {
-  const started = new AgentProcess({ edge: edge.url, name, models, extraArgs });
-  agents.push(started);
-  return started;
-}
+afterAll(() => fabric?.stop());
 
 const hello = [{ role: "user" as const, content: "Hello" }];
 
+interface Timed {
+  model: string;
+  node: string | null;
+  firstChunkAt: number;
+  endAt: number;
+}
+
+/** Streams one answer, noting when its first text and its end arrived. */
+async function timedStream(model: string, maxTokens: number): Promise<Timed> {
+  const { data: stream, response } = await fabric.client.chat.completions
+    .create({ model, messages: hello, max_tokens: maxTokens, temperature: 0, stream: true })
+    .withResponse();
+  let firstChunkAt = Number.POSITIVE_INFINITY;
+  let chunkModel = "";
+  for await (const chunk of stream) {
+    chunkModel = chunk.model;
+    if (chunk.choices[0]?.delta.content && firstChunkAt === Number.POSITIVE_INFINITY) firstChunkAt = performance.now();
+  }
+  return { model: chunkModel, node: response.headers.get("x-rung-node"), firstChunkAt, endAt: performance.now() };
+}
+
 describe("rung-agent as a daemon", () => {
   it("refuses a model too large for its memory limit, saying what it needs and what to try", async () => {
-    const cramped = agent("cramped", [small], ["--memory-limit", "1M"]);
+    const cramped = fabric.start({ name: "cramped", models: [small], extraArgs: ["--memory-limit", "1M"] });
     expect(await cramped.exited).toBe(1);
     const output = cramped.output.join("");
     expect(output).toMatch(/cannot serve rung-small/);
@@ -42,35 +48,38 @@ describe("rung-agent as a daemon", () => {
   });
 
   it("serves two models from one agent at once", async () => {
-    const both = agent("both", [tiny, small]);
-    await both.joined(["rung-tiny", "rung-small"]);
-    const [a, b] = await Promise.all(
-      ["rung-tiny", "rung-small"].map((model) =>
-        client.chat.completions.create({ model, messages: hello, max_tokens: 64, temperature: 0 }).withResponse(),
-      ),
-    );
-    expect([a!.data.model, b!.data.model]).toEqual(["rung-tiny", "rung-small"]);
-    expect([a!.response.headers.get("x-rung-node"), b!.response.headers.get("x-rung-node")]).toEqual(["both", "both"]);
+    await fabric.join({ name: "both", models: [tiny, small] });
+    // 300 tokens take a second or more on either model here, while both start within ms of each other.
+    const [a, b] = await Promise.all([timedStream("rung-tiny", 300), timedStream("rung-small", 300)]);
+    expect([a.model, b.model]).toEqual(["rung-tiny", "rung-small"]);
+    expect([a.node, b.node]).toEqual(["both", "both"]);
+    // At once, not one after the other: each had sent text before the other ended.
+    expect(a.firstChunkAt).toBeLessThan(b.endAt);
+    expect(b.firstChunkAt).toBeLessThan(a.endAt);
   });
 
-  it("on SIGTERM finishes its stream while the edge sends the next request elsewhere", async () => {
-    const other = agent("other", [small]);
-    await other.joined(["rung-small"]);
-    const drained = agents.find((a) => a.options.name === "both")!;
+  it("on SIGTERM finishes its stream while the edge sends the next requests elsewhere", async () => {
+    await fabric.join({ name: "other", models: [small] });
+    const drained = fabric.agent("both");
     // rung-tiny is served by `both` alone, so this long stream runs there when the signal lands.
-    const { data: stream, response } = await client.chat.completions
-      .create({ model: "rung-tiny", messages: hello, max_tokens: 300, temperature: 0, stream: true })
+    const { data: stream, response } = await fabric.client.chat.completions
+      .create({ model: "rung-tiny", messages: hello, max_tokens: 480, temperature: 0, stream: true })
       .withResponse();
     expect(response.headers.get("x-rung-node")).toBe("both");
     let text = "";
     let finish: string | null | undefined;
-    let next: Promise<{ data: OpenAI.ChatCompletion; response: Response }> | undefined;
+    let next: Promise<{ data: OpenAI.ChatCompletion; response: Response }[]> | undefined;
     for await (const chunk of stream) {
       if (!next) {
         drained.signal("SIGTERM");
-        // Give the agent a moment to tell the edge it is draining, then ask for more.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        next = client.chat.completions.create({ model: "rung-small", messages: hello, max_tokens: 8 }).withResponse();
+        // Once the edge knows `both` is draining, ask rung-small, which both agents serve, for
+        // more answers at once than `other` has slots (2): with draining ignored, one would go to `both`.
+        await expect.poll(async () => nodeOf(await fabric.status(), "rung-small", "both")?.draining, { timeout: 10_000 }).toBe(true);
+        next = Promise.all(
+          Array.from({ length: 3 }, () =>
+            fabric.client.chat.completions.create({ model: "rung-small", messages: hello, max_tokens: 8 }).withResponse(),
+          ),
+        );
         // Awaited after the stream ends; until then a rejection must not count as unhandled.
         next.catch(() => {});
       }
@@ -79,8 +88,11 @@ describe("rung-agent as a daemon", () => {
     }
     expect(text.length).toBeGreaterThan(0);
     expect(finish).toMatch(/^(stop|length)$/);
-    const answered = await next!;
-    expect(answered.response.headers.get("x-rung-node")).toBe("other");
+    for (const answered of await next!) {
+      expect(answered.response.headers.get("x-rung-node")).toBe("other");
+      // Never dispatched to the draining node: its refusal would show as an attempt before this one.
+      expect(attemptsOf(rungOf(answered.data))).toEqual(["rung-small:other:answered"]);
+    }
     expect(await drained.exited).toBe(0);
   });
 });

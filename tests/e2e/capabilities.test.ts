@@ -1,10 +1,7 @@
 import { checkJsonAnswer } from "@rung/shared/routing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
-import { AgentProcess } from "./harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
-import { modelCache } from "./harness/paths.ts";
+import { type LocalFabric, startFabric, testModel } from "./harness/fabric.ts";
 
 /**
  * JSON answers and function calling through the whole fabric: the official
@@ -14,22 +11,15 @@ import { modelCache } from "./harness/paths.ts";
  * tests the capability, not the router's choice.
  */
 const MODEL = "rung-small";
-let edge: LocalEdge;
-let agent: AgentProcess;
+let fabric: LocalFabric;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const small = await ensureTestModel("small", modelCache);
-  edge = await startLocalEdge();
-  agent = new AgentProcess({ edge: edge.url, name: "agent-json", models: [small] });
-  await agent.joined([MODEL]);
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "not-needed-locally", maxRetries: 0 });
+  fabric = await startFabric({ agents: [{ name: "agent-json", models: [await testModel("small")] }] });
+  client = fabric.client;
 });
 
-afterAll(async () => {
-  await agent?.stop();
-  await edge?.dispose();
-});
+afterAll(() => fabric?.stop());
 
 const verdictSchema = {
   type: "object",

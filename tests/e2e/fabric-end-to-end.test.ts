@@ -1,9 +1,6 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
-import { AgentProcess } from "./harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
-import { modelCache } from "./harness/paths.ts";
+import { attemptsOf, type LocalFabric, nodeOf, rungOf, startFabric, testModel } from "./harness/fabric.ts";
 
 /**
  * The whole fabric with real parts: the edge in workerd, two rung-agent
@@ -11,24 +8,21 @@ import { modelCache } from "./harness/paths.ts";
  * official openai client. rung-tiny (512-token context) is the smaller rung,
  * rung-small (4096) the larger.
  */
-let edge: LocalEdge;
-let tinyAgent: AgentProcess;
-let smallAgent: AgentProcess;
+let fabric: LocalFabric;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const [tiny, small] = await Promise.all([ensureTestModel("tiny", modelCache), ensureTestModel("small", modelCache)]);
-  edge = await startLocalEdge();
-  tinyAgent = new AgentProcess({ edge: edge.url, name: "agent-tiny", models: [tiny] });
-  smallAgent = new AgentProcess({ edge: edge.url, name: "agent-small", models: [small] });
-  await Promise.all([tinyAgent.joined(["rung-tiny"]), smallAgent.joined(["rung-small"])]);
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "not-needed-locally", maxRetries: 0 });
+  const [tiny, small] = await Promise.all([testModel("tiny"), testModel("small")]);
+  fabric = await startFabric({
+    agents: [
+      { name: "agent-tiny", models: [tiny] },
+      { name: "agent-small", models: [small] },
+    ],
+  });
+  client = fabric.client;
 });
 
-afterAll(async () => {
-  await Promise.all([tinyAgent?.stop(), smallAgent?.stop()]);
-  await edge?.dispose();
-});
+afterAll(() => fabric?.stop());
 
 const hello = [{ role: "user" as const, content: "Hello there" }];
 const profiles = ["auto:balanced", "auto:budget", "auto:long_context", "auto:quality", "auto:speed"];
@@ -102,13 +96,18 @@ describe("the fabric, end to end", () => {
   });
 
   it("climbs to the larger model when only its context fits the prompt", async () => {
+    // About 680 tokens by the edge's estimate: past rung-tiny's 512, short of pre-routing's long prompt.
     const longPrompt = `Summarise this. ${"The quick brown fox jumps over the lazy dog. ".repeat(60)}`;
-    const answer = await client.chat.completions.create({
-      model: "auto",
-      messages: [{ role: "user", content: longPrompt }],
-      max_tokens: 8,
-    });
-    expect(answer.model).toBe("rung-small");
+    const { data, response } = await client.chat.completions
+      .create({ model: "auto", messages: [{ role: "user", content: longPrompt }], max_tokens: 8 })
+      .withResponse();
+    expect(data.model).toBe("rung-small");
+    // One attempt: the edge skipped rung-tiny by its context. Had it tried it, the agent's
+    // refusal (or a weak answer) would show here as a second attempt.
+    expect(response.headers.get("x-rung-attempts")).toBe("1");
+    const rung = rungOf(data);
+    expect(attemptsOf(rung)).toEqual(["rung-small:agent-small:answered"]);
+    expect(rung.preRouted ?? []).toEqual([]);
   });
 
   it("refuses bad input with a 400 the SDK raises as BadRequestError", async () => {
@@ -146,16 +145,17 @@ describe("the fabric, end to end", () => {
   });
 
   it("answers with the other agent when one dies before its first token", async () => {
-    // Freeze the small rung's agent so the job reaches it but no token can come back, then kill it.
+    // Freeze the small rung's agent so the job reaches it but no token can come back, then kill it
+    // once the edge has dispatched the job there.
+    const tinyAgent = fabric.agent("agent-tiny");
     tinyAgent.signal("SIGSTOP");
     const pending = client.chat.completions.create({ model: "auto", messages: hello, max_tokens: 8 }).withResponse();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect.poll(async () => nodeOf(await fabric.status(), "rung-tiny", "agent-tiny")?.active, { timeout: 10_000 }).toBe(1);
     tinyAgent.signal("SIGKILL");
     const { data, response } = await pending;
     expect(data.model).toBe("rung-small");
     expect(response.headers.get("x-rung-attempts")).toBe("2");
-    const rung = (data as unknown as { rung: { attempts: { model: string; outcome: string }[] } }).rung;
-    expect(rung.attempts.map((a) => `${a.model}:${a.outcome}`)).toEqual(["rung-tiny:node_disconnected", "rung-small:answered"]);
+    expect(attemptsOf(rungOf(data))).toEqual(["rung-tiny:agent-tiny:node_disconnected", "rung-small:agent-small:answered"]);
   });
 
   it("finishes a stream in flight when its agent is told to stop, then the agent exits cleanly", async () => {
@@ -168,6 +168,7 @@ describe("the fabric, end to end", () => {
     let text = "";
     let finish: string | null | undefined;
     let signalled = false;
+    const smallAgent = fabric.agent("agent-small");
     for await (const chunk of stream) {
       if (!signalled) {
         smallAgent.signal("SIGTERM");

@@ -1,9 +1,7 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
-import { AgentProcess } from "./harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
-import { modelCache } from "./harness/paths.ts";
+import type { AgentProcess } from "./harness/agent-process.ts";
+import { type LocalFabric, startFabric, testModel } from "./harness/fabric.ts";
 
 /**
  * The agent's fault-injection flags (a testing aid) through the real CLI and
@@ -13,23 +11,18 @@ import { modelCache } from "./harness/paths.ts";
  */
 const MODEL = "rung-tiny";
 const DELAY_MS = 700;
-let edge: LocalEdge;
+let fabric: LocalFabric;
 let agent: AgentProcess;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const tiny = await ensureTestModel("tiny", modelCache);
-  edge = await startLocalEdge();
   const extraArgs = ["--fault-fail-jobs", "1", "--fault-first-token-delay-ms", String(DELAY_MS)];
-  agent = new AgentProcess({ edge: edge.url, name: "agent-faulty", models: [tiny], extraArgs });
-  await agent.joined([MODEL]);
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "not-needed-locally", maxRetries: 0 });
+  fabric = await startFabric({ agents: [{ name: "agent-faulty", models: [await testModel("tiny")], extraArgs }] });
+  [agent] = fabric.agents as [AgentProcess];
+  client = fabric.client;
 });
 
-afterAll(async () => {
-  await agent?.stop();
-  await edge?.dispose();
-});
+afterAll(() => fabric?.stop());
 
 const request = { model: MODEL, messages: [{ role: "user" as const, content: "Hi" }], max_tokens: 4, temperature: 0 };
 

@@ -2,9 +2,7 @@ import type { RungTrace } from "@rung/shared/openai";
 import { checkJsonAnswer } from "@rung/shared/routing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
-import { modelCache } from "./harness/paths.ts";
-import { attemptsOf, breakerOf, type Pool, rungOf, startPool } from "./harness/pool.ts";
+import { attemptsOf, breakerOf, type LocalFabric, rungOf, startFabric, testModel } from "./harness/fabric.ts";
 
 /**
  * The ladder end to end: the edge in workerd, real rung-agent processes on
@@ -20,16 +18,14 @@ const hello = [{ role: "user" as const, content: "Hello there" }];
 /** 16 tokens: past the 8-token commit window, so a stream is judged before its end. */
 const base = { messages: hello, max_tokens: 16, temperature: 0 } as const;
 const policyOf = (policy: object) => ({ RUNG_POLICY: JSON.stringify(policy) });
+/** Vars for a pool whose node choice must repeat from run to run: the router's random draws are seeded. */
+const seeded = { RUNG_RANDOM_SEED: "1" };
 
 let tiny: string;
 let small: string;
 let sure: string;
 beforeAll(async () => {
-  [tiny, small, sure] = await Promise.all([
-    ensureTestModel("tiny", modelCache),
-    ensureTestModel("small", modelCache),
-    ensureTestModel("sure", modelCache),
-  ]);
+  [tiny, small, sure] = await Promise.all([testModel("tiny"), testModel("small"), testModel("sure")]);
 });
 
 /** A request body with the `rung` field other servers ignore; the SDK passes it through. */
@@ -54,16 +50,19 @@ async function streamed(client: OpenAI, params: OpenAI.ChatCompletionCreateParam
 }
 
 describe("an unsure small model climbs to the larger one", () => {
-  let pool: Pool;
+  let pool: LocalFabric;
   /** What each model answers when pinned: the reference for what the ladder may send. */
   let tinyAnswer: string;
   let smallAnswer: string;
 
   beforeAll(async () => {
-    pool = await startPool(policyOf({ escalation: { minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }), [
-      { name: "agent-tiny", models: [tiny], serves: ["rung-tiny"] },
-      { name: "agent-small", models: [small], serves: ["rung-small"] },
-    ]);
+    pool = await startFabric({
+      vars: policyOf({ escalation: { minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
+      agents: [
+        { name: "agent-tiny", models: [tiny] },
+        { name: "agent-small", models: [small] },
+      ],
+    });
     const pinned = async (model: string) => (await pool.client.chat.completions.create({ ...base, model })).choices[0]!.message.content!;
     tinyAnswer = await pinned("rung-tiny");
     smallAnswer = await pinned("rung-small");
@@ -183,11 +182,12 @@ describe("an unsure small model climbs to the larger one", () => {
 });
 
 describe("a sure small model does not climb", () => {
-  let pool: Pool;
+  let pool: LocalFabric;
   beforeAll(async () => {
-    pool = await startPool(policyOf({ escalation: { minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }), [
-      { name: "agent-sure", models: [sure, small], serves: ["rung-sure", "rung-small"] },
-    ]);
+    pool = await startFabric({
+      vars: policyOf({ escalation: { minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
+      agents: [{ name: "agent-sure", models: [sure, small] }],
+    });
   });
   afterAll(() => pool?.stop());
 
@@ -214,7 +214,7 @@ interface Answered {
 }
 
 /** Sends `count` requests at once, timing each one. */
-function burst(pool: Pool, count: number, params: OpenAI.ChatCompletionCreateParamsNonStreaming): Promise<Answered[]> {
+function burst(pool: LocalFabric, count: number, params: OpenAI.ChatCompletionCreateParamsNonStreaming): Promise<Answered[]> {
   return Promise.all(
     Array.from({ length: count }, async () => {
       const started = performance.now();
@@ -228,58 +228,66 @@ const tinyRequest = { model: "rung-tiny", messages: hello, max_tokens: 8, temper
 
 describe("hedging", () => {
   const SLOW_MS = 3000;
-  let pool: Pool;
+  const HEDGE_MS = 300;
+  let pool: LocalFabric;
   beforeAll(async () => {
-    pool = await startPool(policyOf({ hedge: { afterMs: 300 }, escalation: { enabled: false } }), [
-      { name: "agent-fast", models: [tiny], serves: ["rung-tiny"] },
-      { name: "agent-slow", models: [tiny], serves: ["rung-tiny"], extraArgs: ["--fault-first-token-delay-ms", String(SLOW_MS)] },
-    ]);
+    // One slot on the fast agent, eight on the slow one: the router sends a request to an idle pool's
+    // slow agent (an eighth full with it) rather than the fast one (full with it), whatever speeds the
+    // two measured at start, and the hedge finds the fast agent's slot free, since nothing else runs.
+    pool = await startFabric({
+      vars: { ...seeded, ...policyOf({ hedge: { afterMs: HEDGE_MS }, escalation: { enabled: false } }) },
+      agents: [
+        { name: "agent-fast", models: [tiny], extraArgs: ["--slots", "1"] },
+        { name: "agent-slow", models: [tiny], extraArgs: ["--slots", "8", "--fault-first-token-delay-ms", String(SLOW_MS)] },
+      ],
+    });
   });
   afterAll(() => pool?.stop());
 
   it("hedges a late first token on the other node, which wins", async () => {
-    // Each agent runs 2 jobs at once, so 4 requests at once fill both: some start on the slow
-    // node however the router ranks the two (it prefers the one that measured faster at start).
-    const results: Answered[] = [];
-    for (let round = 0; round < 5 && !results.some((r) => r.rung.attempts.length > 1); round++)
-      results.push(...(await burst(pool, 4, tinyRequest)));
-    const hedged = results.filter((r) => r.rung.attempts.length > 1);
-    expect(hedged.length).toBeGreaterThan(0);
-    for (const { rung } of hedged) {
-      expect(attemptsOf(rung)).toEqual(["rung-tiny:agent-slow:hedge_lost", "rung-tiny:agent-fast:answered"]);
-      expect(rung.attempts[0]!.reason).toBe("agent-fast answered first");
-      // The slow attempt ran until the hedge answered, which started only after 300 ms.
-      expect(rung.attempts[0]!.ms).toBeGreaterThanOrEqual(300);
-    }
-    for (const { node, ms } of results) {
-      expect(node).toBe("agent-fast");
-      expect(ms).toBeLessThan(SLOW_MS / 2);
-    }
+    const [{ rung, node, ms }] = (await burst(pool, 1, tinyRequest)) as [Answered];
+    expect(attemptsOf(rung)).toEqual(["rung-tiny:agent-slow:hedge_lost", "rung-tiny:agent-fast:answered"]);
+    expect(rung.attempts[0]!.reason).toBe("agent-fast answered first");
+    // The slow attempt ran until the hedge answered, which started only after the hedge delay.
+    expect(rung.attempts[0]!.ms).toBeGreaterThanOrEqual(HEDGE_MS);
+    expect(node).toBe("agent-fast");
+    expect(ms).toBeLessThan(SLOW_MS / 2);
   });
 });
 
 describe("circuit breaker", () => {
-  const OPEN_MS = 2000;
   const ADMIN_KEY = "admin-key-for-tests";
-  let pool: Pool;
-  beforeAll(async () => {
-    pool = await startPool({ RUNG_ADMIN_KEY: ADMIN_KEY }, [
-      { name: "agent-steady", models: [tiny], serves: ["rung-tiny"] },
-      { name: "agent-flaky", models: [tiny], serves: ["rung-tiny"], extraArgs: ["--fault-fail-jobs", "3"] },
-    ]);
-    // This pool's policy comes through the admin route. Retries: a request whose only free node
-    // is the flaky one goes back to it after a backoff, and may meet all three faults itself.
-    const policy = {
-      breaker: { failureThreshold: 3, openMs: OPEN_MS },
-      retry: { maxRetries: 4 },
-      escalation: { enabled: false },
-      hedge: { enabled: false },
-    };
-    const put = await fetch(`${pool.edge.url}/admin/policy`, {
+  /** Longer than any run of this test, so no busy machine outruns it; the test shortens it to let a probe go. */
+  const OPEN_MS = 600_000;
+  // Retries: a request whose only free node is the flaky one goes back to it after a backoff,
+  // and may meet all three faults itself.
+  const policyWith = (openMs: number) => ({
+    breaker: { failureThreshold: 3, openMs },
+    retry: { maxRetries: 4 },
+    escalation: { enabled: false },
+    hedge: { enabled: false },
+  });
+  const putPolicy = (policy: object) =>
+    fetch(`${pool.url}/admin/policy`, {
       method: "PUT",
       headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
       body: JSON.stringify(policy),
     });
+  let pool: LocalFabric;
+  beforeAll(async () => {
+    // The flaky agent runs one job at a time, so its failures count one after another and the
+    // breaker opens before a fourth job (which would succeed and close it) can start there; a burst
+    // of three fills both agents and so always gives it one.
+    pool = await startFabric({
+      vars: { ...seeded, RUNG_ADMIN_KEY: ADMIN_KEY },
+      agents: [
+        { name: "agent-steady", models: [tiny] },
+        { name: "agent-flaky", models: [tiny], extraArgs: ["--slots", "1", "--fault-fail-jobs", "3"] },
+      ],
+    });
+    // This pool's policy comes through the admin route.
+    const policy = policyWith(OPEN_MS);
+    const put = await putPolicy(policy);
     expect(put.status).toBe(200);
     expect(((await put.json()) as { breaker: object }).breaker).toEqual(policy.breaker);
   });
@@ -289,10 +297,8 @@ describe("circuit breaker", () => {
     const flaky = async () => breakerOf(await pool.status(), "rung-tiny", "agent-flaky");
     const touchedFlaky = (r: Answered) => r.rung.attempts.some((a) => a.node === "agent-flaky");
 
-    // Each agent runs 2 jobs at once, so of 3 requests at once at least one lands on the flaky
-    // node (the router prefers whichever measured faster at start); failures retry elsewhere.
     const before: Answered[] = [];
-    for (let round = 0; round < 10 && (await flaky()) !== "open"; round++) before.push(...(await burst(pool, 3, tinyRequest)));
+    for (let round = 0; round < 5 && (await flaky()) !== "open"; round++) before.push(...(await burst(pool, 3, tinyRequest)));
     expect(await flaky()).toBe("open");
     const failures = before.flatMap((r) => r.rung.attempts).filter((a) => a.node === "agent-flaky");
     expect(failures.map((a) => a.outcome)).toEqual(["fault_injected", "fault_injected", "fault_injected"]);
@@ -309,14 +315,13 @@ describe("circuit breaker", () => {
     expect(whileOpen.filter(touchedFlaky)).toEqual([]);
     expect(await flaky()).toBe("open");
 
-    // After openMs one probe may go; its faults are used up, so it succeeds and closes the breaker.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, entry!.retryAt! - Date.now()) + 100));
-    expect(await flaky()).toBe("half_open");
-    const after: Answered[] = [];
-    for (let round = 0; round < 10 && !after.some(touchedFlaky); round++) after.push(...(await burst(pool, 3, tinyRequest)));
-    const probe = after.find(touchedFlaky);
-    expect(probe).toBeDefined();
-    expect(attemptsOf(probe!.rung)).toEqual(["rung-tiny:agent-flaky:answered"]);
+    // A shorter openMs applies to the open breaker at once (its failures stay): the window is over,
+    // one probe may go; the flaky node's faults are used up, so it succeeds and closes the breaker.
+    expect((await putPolicy(policyWith(1_000))).status).toBe(200);
+    await expect.poll(flaky, { timeout: 10_000 }).toBe("half_open");
+    const after = await burst(pool, 3, tinyRequest);
+    const probes = after.filter(touchedFlaky);
+    expect(probes.map((p) => attemptsOf(p.rung))).toEqual([["rung-tiny:agent-flaky:answered"]]);
     expect(await flaky()).toBe("closed");
   });
 });
@@ -324,16 +329,12 @@ describe("circuit breaker", () => {
 describe("the queue", () => {
   /** Each job holds the single slot this long, so the burst is queued before the first ends. */
   const JOB_MS = 1500;
-  let pool: Pool;
+  let pool: LocalFabric;
   beforeAll(async () => {
-    pool = await startPool(policyOf({ queue: { maxLength: 2, maxWaitMs: 20_000 }, escalation: { enabled: false } }), [
-      {
-        name: "agent-single",
-        models: [tiny],
-        serves: ["rung-tiny"],
-        extraArgs: ["--slots", "1", "--fault-first-token-delay-ms", String(JOB_MS)],
-      },
-    ]);
+    pool = await startFabric({
+      vars: policyOf({ queue: { maxLength: 2, maxWaitMs: 20_000 }, escalation: { enabled: false } }),
+      agents: [{ name: "agent-single", models: [tiny], extraArgs: ["--slots", "1", "--fault-first-token-delay-ms", String(JOB_MS)] }],
+    });
   });
   afterAll(() => pool?.stop());
 

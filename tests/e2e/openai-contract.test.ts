@@ -1,10 +1,8 @@
-import OpenAI, { APIError } from "openai";
+import type OpenAI from "openai";
+import { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
 import { problemsWith } from "../contract/problems-with.ts";
-import { AgentProcess } from "./harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
-import { modelCache } from "./harness/paths.ts";
+import { type LocalFabric, startFabric, testModel } from "./harness/fabric.ts";
 
 /**
  * The bodies a running edge actually sends, validated against OpenAI's own schemas.
@@ -13,25 +11,20 @@ import { modelCache } from "./harness/paths.ts";
  * bodies come from the official client's `.asResponse()`; error bodies from the
  * `error` the client parsed out of them (APIError keeps nothing else of the body).
  */
-let edge: LocalEdge;
-let emptyEdge: LocalEdge;
-let agent: AgentProcess;
+let fabric: LocalFabric;
+/** An edge no node has joined. */
+let empty: LocalFabric;
 let client: OpenAI;
 let emptyClient: OpenAI;
 
 beforeAll(async () => {
-  const tiny = await ensureTestModel("tiny", modelCache);
-  [edge, emptyEdge] = await Promise.all([startLocalEdge(), startLocalEdge()]);
-  agent = new AgentProcess({ edge: edge.url, name: "agent-tiny", models: [tiny] });
-  await agent.joined(["rung-tiny"]);
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "local", maxRetries: 0 });
-  emptyClient = new OpenAI({ baseURL: `${emptyEdge.url}/v1`, apiKey: "local", maxRetries: 0 });
+  const tiny = await testModel("tiny");
+  [fabric, empty] = await Promise.all([startFabric({ agents: [{ name: "agent-tiny", models: [tiny] }] }), startFabric()]);
+  client = fabric.client;
+  emptyClient = empty.client;
 });
 
-afterAll(async () => {
-  await agent?.stop();
-  await Promise.all([edge?.dispose(), emptyEdge?.dispose()]);
-});
+afterAll(() => Promise.all([fabric?.stop(), empty?.stop()]));
 
 const hello = [{ role: "user" as const, content: "Hello there" }];
 

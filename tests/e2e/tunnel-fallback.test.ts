@@ -1,9 +1,7 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
-import { AgentProcess } from "./harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
-import { modelCache } from "./harness/paths.ts";
+import type { AgentProcess } from "./harness/agent-process.ts";
+import { type LocalFabric, startFabric, testModel } from "./harness/fabric.ts";
 import { freePort, type RefusingProxy, startUpgradeRefusingProxy } from "./harness/upgrade-refusing-proxy.ts";
 
 /**
@@ -11,30 +9,28 @@ import { freePort, type RefusingProxy, startUpgradeRefusingProxy } from "./harne
  * back to the tunnel transport (its loopback URL given as --public-url, where a
  * real deployment would have cloudflared's), and clients notice nothing.
  */
-let edge: LocalEdge;
+let fabric: LocalFabric;
 let proxy: RefusingProxy;
 let agent: AgentProcess;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const model = await ensureTestModel("tiny", modelCache);
-  edge = await startLocalEdge();
-  proxy = await startUpgradeRefusingProxy(edge.url);
+  const model = await testModel("tiny");
+  fabric = await startFabric();
+  client = fabric.client;
+  proxy = await startUpgradeRefusingProxy(fabric.url);
   const port = await freePort();
-  agent = new AgentProcess({
+  agent = await fabric.join({
     edge: proxy.url,
     name: "behind-proxy",
     models: [model],
     extraArgs: ["--transport", "auto", "--tunnel-port", String(port), "--public-url", `http://127.0.0.1:${port}`],
   });
-  await agent.joined(["rung-tiny"]);
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "local", maxRetries: 0 });
 });
 
 afterAll(async () => {
-  await agent?.stop();
+  await fabric?.stop();
   await proxy?.close();
-  await edge?.dispose();
 });
 
 describe("the tunnel fallback", () => {

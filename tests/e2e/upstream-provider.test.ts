@@ -1,9 +1,6 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
-import { AgentProcess } from "./harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
-import { modelCache } from "./harness/paths.ts";
+import { type LocalFabric, startFabric, testModel } from "./harness/fabric.ts";
 
 /**
  * An OpenAI-compatible upstream as a rung: edge A has no nodes and one
@@ -16,22 +13,24 @@ const UPSTREAM_KEY = "sk-edge-b";
 const hello = [{ role: "user" as const, content: "Hello there" }];
 
 describe("an upstream provider as a rung", () => {
-  let upstreamEdge: LocalEdge;
-  let edge: LocalEdge;
-  let agent: AgentProcess;
+  /** Edge B, with the agent. */
+  let upstream: LocalFabric;
+  /** Edge A, with only the upstream. */
+  let fabric: LocalFabric;
   let client: OpenAI;
   let direct: OpenAI;
 
   beforeAll(async () => {
-    const tiny = await ensureTestModel("tiny", modelCache);
-    upstreamEdge = await startLocalEdge({ RUNG_API_KEYS: UPSTREAM_KEY });
-    agent = new AgentProcess({ edge: upstreamEdge.url, name: "agent-behind-b", models: [tiny] });
-    await agent.joined(["rung-tiny"]);
+    upstream = await startFabric({
+      vars: { RUNG_API_KEYS: UPSTREAM_KEY },
+      apiKey: UPSTREAM_KEY,
+      agents: [{ name: "agent-behind-b", models: [await testModel("tiny")] }],
+    });
     const policy = {
       upstreams: [
         {
           name: "edge-b",
-          baseUrl: `${upstreamEdge.url}/v1`,
+          baseUrl: `${upstream.url}/v1`,
           keySecret: "EDGE_B_KEY",
           slots: 4,
           models: [
@@ -40,15 +39,12 @@ describe("an upstream provider as a rung", () => {
         },
       ],
     };
-    edge = await startLocalEdge({ RUNG_POLICY: JSON.stringify(policy), EDGE_B_KEY: UPSTREAM_KEY });
-    client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "not-needed-locally", maxRetries: 0 });
-    direct = new OpenAI({ baseURL: `${upstreamEdge.url}/v1`, apiKey: UPSTREAM_KEY, maxRetries: 0 });
+    fabric = await startFabric({ vars: { RUNG_POLICY: JSON.stringify(policy), EDGE_B_KEY: UPSTREAM_KEY } });
+    client = fabric.client;
+    direct = upstream.client;
   });
 
-  afterAll(async () => {
-    await agent?.stop();
-    await Promise.all([edge?.dispose(), upstreamEdge?.dispose()]);
-  });
+  afterAll(() => Promise.all([fabric?.stop(), upstream?.stop()]));
 
   it("lists the upstream's model among the edge's models", async () => {
     const ids = [];
