@@ -1,5 +1,5 @@
-import type { Attempt as AttemptTrace } from "@rung/shared/openai";
-import { type Chunk, ChunkSequencer } from "@rung/shared/protocol";
+import { type Chunk, ChunkSequencer, type Job, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
+import type { FabricJob } from "./fabric-job.ts";
 
 /**
  * Bounds on what one node can make the edge hold for one job: a node that
@@ -48,20 +48,30 @@ export class Attempt {
     return text;
   }
 
+  /** The node broke its chunk sequence beyond repair: more chunks than it counted, or too many past a gap. */
+  sequenceError(): WireError | undefined {
+    if (this.sequencer.isInconsistent) return wireError(WireErrorCode.sequenceGap, "node sent more chunks than it counted", true);
+    if (this.sequencer.waiting > MAX_EARLY_CHUNKS) {
+      return wireError(WireErrorCode.sequenceGap, `node sent over ${MAX_EARLY_CHUNKS} chunks past a gap`, true);
+    }
+    return undefined;
+  }
+
   stopTimers(): void {
     clearTimeout(this.silence);
     clearTimeout(this.gap);
   }
+}
 
-  traceOf(node: string, outcome: string, extra: Pick<AttemptTrace, "reason" | "confidence"> = {}): AttemptTrace {
-    return {
-      model: this.modelId,
-      node,
-      outcome,
-      ...(extra.reason === undefined ? {} : { reason: extra.reason }),
-      ms: Date.now() - this.startedAt,
-      ...(this.firstTokenAt === undefined ? {} : { firstTokenMs: this.firstTokenAt - this.startedAt }),
-      ...(extra.confidence === undefined ? {} : { confidence: extra.confidence }),
-    };
-  }
+/** The wire job of one attempt: the request's job, on one model. */
+export function attemptJob(job: FabricJob, jobId: string, modelId: string): Job {
+  return {
+    type: "job",
+    jobId,
+    model: modelId,
+    input: job.input,
+    sampling: job.sampling,
+    ...(job.responseFormat && { responseFormat: job.responseFormat }),
+    ...(job.tools && { tools: job.tools, toolChoice: job.toolChoice }),
+  };
 }

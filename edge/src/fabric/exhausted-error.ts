@@ -20,3 +20,8 @@ export function exhaustedError(trace: readonly Attempt[], errors: readonly WireE
     code: "no_capable_node",
   });
 }
+
+/** No free slot came in time (or the queue is full): 429, and the client may retry shortly. */
+export function busyError(message: string): ApiError {
+  return new ApiError({ status: 429, message: `${message} Retry shortly.`, code: "nodes_busy", headers: { "retry-after": "1" } });
+}

@@ -1,6 +1,6 @@
 import type { Job } from "@rung/shared/protocol";
 import type { EffectiveEscalation } from "@rung/shared/routing";
-import type { JobRun } from "./job-run.ts";
+import type { FabricJob } from "./fabric-job.ts";
 
 /** The models a request may run on, as the router planned them. */
 export interface Ladder {
@@ -11,6 +11,18 @@ export interface Ladder {
   escalation: EffectiveEscalation;
   profile?: string;
   preRouted: readonly string[];
+}
+
+/**
+ * A request waiting in the queue, as the host sees it. Declared here rather
+ * than taken from `JobRun` so that the host's interface does not import the run.
+ */
+export interface Queued {
+  readonly job: FabricJob;
+  /** Nodes joined or left while it waited: the same rungs, served by these nodes now. */
+  updateNodes(nodeIdsByModel: ReadonlyMap<string, readonly string[]>): void;
+  /** A slot freed somewhere in the pool: try again. */
+  slotFreed(): void;
 }
 
 /** What a job needs from the fabric around it; the Durable Object provides it. */
@@ -35,8 +47,8 @@ export interface JobRunHost {
   retryDelayMs(retry: number): number;
   maxRetries: number;
   /** Waits for a free slot; false when the queue is full. The host calls `slotFreed` as slots free. */
-  enqueue(run: JobRun): boolean;
-  dequeue(run: JobRun): void;
+  enqueue(run: Queued): boolean;
+  dequeue(run: Queued): void;
   timing: {
     /** The longest wait for a node's next token, the first included. */
     tokenTimeoutMs: number;

@@ -14,7 +14,7 @@ import {
 } from "@rung/shared/routing";
 import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
-import type { JobRunHost, Ladder } from "./job-run-host.ts";
+import type { JobRunHost, Ladder, Queued } from "./job-run-host.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
 export interface NodeTransport {
@@ -46,7 +46,7 @@ export class LadderRouter {
   /** First-token times per model (for the hedge delay) and per node (for choosing nodes). */
   readonly #firstTokens = new FirstTokenStats();
   readonly #nodeFirstTokens = new Map<string, FirstTokenStats>();
-  readonly #queue: JobRun[] = [];
+  readonly #queue: Queued[] = [];
   #wakeScheduled = false;
   /** Running attempts by their wire job id, with where they run. */
   readonly #attempts = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();

@@ -1,0 +1,134 @@
+import { type Chunk, type Done, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
+import { Attempt, attemptJob } from "./attempt.ts";
+import type { FabricJob } from "./fabric-job.ts";
+import type { JobRunHost } from "./job-run-host.ts";
+import type { RunLadder } from "./run-ladder.ts";
+import { attemptTrace, type RunTrace, type TraceExtra } from "./run-trace.ts";
+
+/**
+ * The attempts of one request that run now, as the nodes see them: dispatch
+ * through the host, a hedge on a second node when the first token is late,
+ * the race for the first token, each attempt's silence and gap timers, and
+ * ending one (stop the node, free its slot, note it in the trace).
+ */
+export class RunAttempts {
+  readonly #running = new Map<string, Attempt>();
+  #dispatched = 0;
+  /** The attempt whose first token came first; always a running one. */
+  #leader: Attempt | undefined;
+  #hedgeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly job: FabricJob,
+    private readonly host: JobRunHost,
+    private readonly ladder: RunLadder,
+    private readonly trace: RunTrace,
+    /** The attempt cannot go on: its node fell silent, or broke its chunk sequence. */
+    private readonly onBroken: (attempt: Attempt, error: WireError) => void,
+  ) {}
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  get leader(): Attempt | undefined {
+    return this.#leader;
+  }
+
+  get(jobId: string): Attempt | undefined {
+    return this.#running.get(jobId);
+  }
+
+  isRunning(attempt: Attempt): boolean {
+    return this.#running.has(attempt.id);
+  }
+
+  /** A copy: ending attempts while walking it is safe. */
+  all(): Attempt[] {
+    return [...this.#running.values()];
+  }
+
+  /** Sends the job to a node of the rung, and plans a hedge for it; false when the node cannot take it now. */
+  launch(rungIndex: number, nodeId: string): boolean {
+    const attempt = this.#launch(rungIndex, nodeId, false);
+    if (attempt) this.#planHedge(attempt);
+    return attempt !== undefined;
+  }
+
+  #launch(rungIndex: number, nodeId: string, hedge: boolean): Attempt | undefined {
+    const modelId = this.ladder.modelOf(rungIndex);
+    const id = `${this.job.requestId}.${++this.#dispatched}`;
+    if (!this.host.dispatch(nodeId, attemptJob(this.job, id, modelId))) return undefined;
+    const attempt = new Attempt(id, rungIndex, modelId, nodeId, hedge);
+    this.#running.set(id, attempt);
+    this.listenForSilence(attempt);
+    return attempt;
+  }
+
+  #planHedge(primary: Attempt): void {
+    clearTimeout(this.#hedgeTimer);
+    const delay = this.host.hedgeDelayMs(primary.modelId);
+    if (delay !== null) this.#hedgeTimer = setTimeout(() => this.#hedge(primary), delay);
+  }
+
+  /** The first token is late: run the same job on a second node of the model; the first to answer wins. */
+  #hedge(primary: Attempt): void {
+    if (this.#leader || this.#running.size !== 1 || !this.isRunning(primary)) return;
+    const nodeId = this.ladder.pickNode(primary.rungIndex, [primary.nodeId]);
+    if (nodeId) this.#launch(primary.rungIndex, nodeId, true);
+  }
+
+  /**
+   * The first token decides the race between a slow attempt and its hedge:
+   * the winner leads, its first-token time is recorded, the others end as `hedge_lost`.
+   */
+  firstToken(winner: Attempt): void {
+    this.#leader = winner;
+    winner.firstTokenAt = Date.now();
+    this.host.recordFirstToken(winner.nodeId, winner.modelId, winner.firstTokenAt - winner.startedAt);
+    clearTimeout(this.#hedgeTimer);
+    for (const other of this.all()) {
+      if (other === winner) continue;
+      // Its first token was at least this late: leaving the sample out would pull the p95, and the hedge delay, ever lower.
+      if (!other.hedge) this.host.recordFirstToken(other.nodeId, other.modelId, Date.now() - other.startedAt);
+      this.end(other, "hedge_lost", true, { reason: `${this.host.nodeName(winner.nodeId)} answered first` });
+    }
+  }
+
+  /** (Re)starts the attempt's silence timer: every chunk resets it. */
+  listenForSilence(attempt: Attempt): void {
+    clearTimeout(attempt.silence);
+    attempt.silence = setTimeout(() => {
+      const seconds = this.host.timing.tokenTimeoutMs / 1000;
+      this.onBroken(attempt, wireError(WireErrorCode.timeout, `the node sent no token for ${seconds}s`, true));
+    }, this.host.timing.tokenTimeoutMs);
+  }
+
+  /** After a frame's chunks were handled: a sequence broken beyond repair fails, missing chunks get a while once `done` came. */
+  checkSequence(attempt: Attempt, frame: Chunk | Done): void {
+    const broken = attempt.sequenceError();
+    if (broken) return this.onBroken(attempt, broken);
+    if (frame.type === "done" && attempt.sequencer.hasGap && !attempt.gap) {
+      attempt.gap = setTimeout(
+        () => this.onBroken(attempt, wireError(WireErrorCode.sequenceGap, "chunks went missing before done", true)),
+        this.host.timing.gapTimeoutMs,
+      );
+    }
+  }
+
+  /** Ends a running attempt; false when it already ended. An answered attempt is the trace's last entry, added by the run. */
+  end(attempt: Attempt, outcome: string, cancelNode: boolean, extra: TraceExtra = {}): boolean {
+    if (!this.#running.delete(attempt.id)) return false;
+    attempt.stopTimers();
+    if (this.#leader === attempt) this.#leader = undefined;
+    if (cancelNode) this.host.cancel(attempt.nodeId, attempt.id);
+    this.host.release(attempt.nodeId, attempt.id);
+    if (outcome !== "answered") this.trace.add(attemptTrace(attempt, this.host.nodeName(attempt.nodeId), outcome, extra));
+    return true;
+  }
+
+  /** The request ended: no hedge starts any more. */
+  stop(): void {
+    clearTimeout(this.#hedgeTimer);
+  }
+}

@@ -1,0 +1,116 @@
+import type { WireError } from "@rung/shared/protocol";
+import { mayClimb, rungOrder, type WindowFacts } from "@rung/shared/routing";
+import type { Attempt } from "./attempt.ts";
+import type { FabricJob } from "./fabric-job.ts";
+import type { JobRunHost, Ladder } from "./job-run-host.ts";
+
+/**
+ * Where one request stands on its ladder: the rungs it may still use, how
+ * often it climbed and retried, the errors it met, and the nodes that failed
+ * it. The order and the right to climb are decided in `@rung/shared/routing`.
+ */
+export class RunLadder {
+  #ladder: Ladder;
+  /** The lowest rung still allowed: a climb leaves the rungs below behind. */
+  #floor: number;
+  #climbs = 0;
+  #retries = 0;
+  readonly #errors: WireError[] = [];
+  /** `node model` pairs that failed this request; skipped until a retry's backoff lets them in again. */
+  readonly #failed = new Set<string>();
+
+  constructor(
+    ladder: Ladder,
+    private readonly job: Pick<FabricJob, "stream" | "responseFormat">,
+    private readonly host: Pick<JobRunHost, "pickNode" | "couldServeLater">,
+  ) {
+    this.#ladder = ladder;
+    this.#floor = ladder.startIndex;
+  }
+
+  get plan(): Ladder {
+    return this.#ladder;
+  }
+
+  get climbs(): number {
+    return this.#climbs;
+  }
+
+  get retries(): number {
+    return this.#retries;
+  }
+
+  get errors(): readonly WireError[] {
+    return this.#errors;
+  }
+
+  /** The rungs to try, in order (see `rungOrder`). */
+  order(): number[] {
+    const { rungs, startIndex } = this.#ladder;
+    return rungOrder({ rungCount: rungs.length, startIndex, floor: this.#floor, climbs: this.#climbs, errors: this.#errors.length });
+  }
+
+  modelOf(rungIndex: number): string {
+    return this.#ladder.rungs[rungIndex]!.modelId;
+  }
+
+  /** A node of the rung that can take the job now, other than those that failed it and `also`. */
+  pickNode(rungIndex: number, also: readonly string[] = []): string | undefined {
+    const { modelId, nodeIds } = this.#ladder.rungs[rungIndex]!;
+    const exclude = new Set(also);
+    for (const key of this.#failed) {
+      const [nodeId, failedModel] = key.split(" ");
+      if (failedModel === modelId) exclude.add(nodeId!);
+    }
+    return this.host.pickNode(modelId, nodeIds, exclude);
+  }
+
+  /** Whether a node of the rung could take the job now if the nodes that failed it were let in again. */
+  freeIgnoringFailures(rungIndex: number): boolean {
+    const { modelId, nodeIds } = this.#ladder.rungs[rungIndex]!;
+    return this.host.pickNode(modelId, nodeIds, new Set()) !== undefined;
+  }
+
+  couldServeLater(rungIndex: number): boolean {
+    const { modelId, nodeIds } = this.#ladder.rungs[rungIndex]!;
+    return this.host.couldServeLater(modelId, nodeIds);
+  }
+
+  /** What the commit window knows of an answer from this rung. */
+  windowFacts(rungIndex: number): WindowFacts {
+    const { escalation, startIndex, rungs } = this.#ladder;
+    const climbs = mayClimb(rungIndex, { escalation, climbs: this.#climbs, startIndex, rungCount: rungs.length });
+    return { stream: this.job.stream, responseFormat: this.job.responseFormat, escalation, mayClimb: climbs };
+  }
+
+  /** A weak answer on this attempt's rung: the rungs from the next one up remain, and every node gets a fresh chance. */
+  climbedFrom(attempt: Attempt): void {
+    this.#climbs++;
+    this.#floor = attempt.rungIndex + 1;
+    this.#failed.clear();
+  }
+
+  failed(error: WireError): void {
+    this.#errors.push(error);
+  }
+
+  /** A retryable failure: skip the attempt's node for its model until a backoff lets it in again. */
+  retryAfter(attempt: Attempt): void {
+    this.#failed.add(`${attempt.nodeId} ${attempt.modelId}`);
+    this.#retries++;
+  }
+
+  get anyFailed(): boolean {
+    return this.#failed.size > 0;
+  }
+
+  forgiveFailures(): void {
+    this.#failed.clear();
+  }
+
+  /** Nodes joined or left while the request waited: the same rungs, served by these nodes now. */
+  updateNodes(nodeIdsByModel: ReadonlyMap<string, readonly string[]>): void {
+    const rungs = this.#ladder.rungs.map((rung) => ({ ...rung, nodeIds: nodeIdsByModel.get(rung.modelId) ?? rung.nodeIds }));
+    this.#ladder = { ...this.#ladder, rungs };
+  }
+}

@@ -1,0 +1,169 @@
+import type { Chunk, Done, Job, JobError, WireError } from "@rung/shared/protocol";
+import type { EffectiveEscalation } from "@rung/shared/routing";
+import type { FabricJob } from "../../src/fabric/fabric-job.ts";
+import type { JobRunHost, Ladder, Queued } from "../../src/fabric/job-run-host.ts";
+
+/** A node of the fake pool: the models it serves and its slots. */
+interface FakeNode {
+  models: readonly string[];
+  slots: number;
+  busy: number;
+}
+
+/**
+ * The fabric around a `JobRun`, in memory: nodes with slots, a queue, and a
+ * record of everything the run asked for. Picks the first free node in the
+ * ladder's order, so tests know where a job lands.
+ */
+export class FakeHost implements JobRunHost {
+  readonly nodes = new Map<string, FakeNode>();
+  /** Jobs as dispatched, newest last, with the node each went to. */
+  readonly jobs: { nodeId: string; job: Job }[] = [];
+  readonly cancelled: string[] = [];
+  readonly released: string[] = [];
+  readonly health: string[] = [];
+  readonly firstTokens: string[] = [];
+  readonly queue: Queued[] = [];
+  queueLength = 64;
+  hedgeDelay: number | null = null;
+  maxRetries = 2;
+  timing = { tokenTimeoutMs: 1_000, requestTimeoutMs: 6_000, gapTimeoutMs: 2_000, queueWaitMs: 15_000 };
+
+  node(nodeId: string, models: readonly string[], slots = 1): this {
+    this.nodes.set(nodeId, { models, slots, busy: 0 });
+    return this;
+  }
+
+  pickNode(modelId: string, nodeIds: readonly string[], exclude: ReadonlySet<string>): string | undefined {
+    return nodeIds.find((id) => !exclude.has(id) && this.#free(id, modelId));
+  }
+
+  couldServeLater(modelId: string, nodeIds: readonly string[]): boolean {
+    return nodeIds.some((id) => this.nodes.get(id)?.models.includes(modelId));
+  }
+
+  dispatch(nodeId: string, job: Job): boolean {
+    if (!this.#free(nodeId, job.model)) return false;
+    this.nodes.get(nodeId)!.busy++;
+    this.jobs.push({ nodeId, job });
+    return true;
+  }
+
+  cancel(_nodeId: string, attemptId: string): void {
+    this.cancelled.push(attemptId);
+  }
+
+  release(nodeId: string, attemptId: string): void {
+    this.released.push(attemptId);
+    const node = this.nodes.get(nodeId);
+    if (node) node.busy--;
+    // As the router does: queued requests try again on a later turn.
+    queueMicrotask(() => {
+      for (const run of [...this.queue]) run.slotFreed();
+    });
+  }
+
+  nodeName(nodeId: string): string {
+    return nodeId;
+  }
+
+  reportHealth(nodeId: string, modelId: string, healthy: boolean): void {
+    this.health.push(`${nodeId} ${modelId} ${healthy ? "ok" : "failed"}`);
+  }
+
+  recordFirstToken(nodeId: string, modelId: string, ms: number): void {
+    this.firstTokens.push(`${nodeId} ${modelId} ${ms}`);
+  }
+
+  hedgeDelayMs(): number | null {
+    return this.hedgeDelay;
+  }
+
+  retryDelayMs(): number {
+    return 10;
+  }
+
+  enqueue(run: Queued): boolean {
+    if (this.queue.length >= this.queueLength) return false;
+    this.queue.push(run);
+    return true;
+  }
+
+  dequeue(run: Queued): void {
+    const index = this.queue.indexOf(run);
+    if (index >= 0) this.queue.splice(index, 1);
+  }
+
+  /** The last job dispatched, and where. */
+  get last(): { nodeId: string; job: Job } {
+    return this.jobs.at(-1)!;
+  }
+
+  #free(nodeId: string, modelId: string): boolean {
+    const node = this.nodes.get(nodeId);
+    if (!node?.models.includes(modelId)) return false;
+    return node.busy < node.slots;
+  }
+}
+
+export const escalation: EffectiveEscalation = {
+  enabled: true,
+  minMeanConfidence: 0.9,
+  minTokenConfidence: 0,
+  windowTokens: 4,
+  commitMs: 500,
+  maxClimbs: 2,
+  climbOnInvalidJson: true,
+};
+
+/** Two rungs: `small` on nodes a and b, `big` on node c. */
+export function twoRungs(): Ladder {
+  return {
+    rungs: [
+      { modelId: "small", nodeIds: ["a", "b"] },
+      { modelId: "big", nodeIds: ["c"] },
+    ],
+    startIndex: 0,
+    escalation,
+    profile: "balanced",
+    preRouted: [],
+  };
+}
+
+export function fabricJob(overrides: Partial<FabricJob> = {}): FabricJob {
+  return {
+    requestId: "req_1",
+    model: "auto",
+    input: { kind: "chat", messages: [{ role: "user", content: "hi" }] },
+    sampling: { temperature: 1, topP: 1, stop: [] },
+    promptTokens: 1,
+    stream: true,
+    ...overrides,
+  };
+}
+
+/** A node's frames for one job: numbered chunks, then done or an error. */
+export function frames(jobId: string) {
+  let seq = 0;
+  return {
+    chunk: (text: string, confidence: number | null): Chunk => ({ type: "chunk", jobId, seq: seq++, text, confidence }),
+    done: (extra: Partial<Done> = {}): Done => ({
+      type: "done",
+      jobId,
+      chunks: seq,
+      finishReason: "stop",
+      usage: { promptTokens: 1, completionTokens: seq },
+      ...extra,
+    }),
+    error: (error: WireError): JobError => ({ type: "job-error", jobId, error }),
+  };
+}
+
+/** The NDJSON events of a committed body; resolves once the run closed it. */
+export async function events(response: Response): Promise<{ type: string; [key: string]: unknown }[]> {
+  const text = await response.text();
+  return text
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line));
+}
