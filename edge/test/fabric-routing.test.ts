@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { chat, model, putPolicy, resetPolicy, TestNode } from "./test-node.ts";
+import { chat, edgeStatus, model, nodeInStatus, putPolicy, resetPolicy, TestNode } from "./test-node.ts";
 
 afterEach(async () => {
   await TestNode.closeAll();
@@ -8,6 +8,8 @@ afterEach(async () => {
 
 const small = model("rung-small", 1_000_000, 512);
 const large = model("rung-large", 9_000_000, 8192);
+/** Requests waiting in the pool's queue for a free slot, as GET /v1/status shows them. */
+const queued = async () => (await edgeStatus()).queued;
 
 describe("routing", () => {
   it("sends auto to the smallest model and names it in the response", async () => {
@@ -68,12 +70,14 @@ describe("routing", () => {
     const first = chat({ model: "auto" });
     const job = await node.next("job");
     const second = chat({ model: "auto" });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The second waits in the queue rather than being refused or sent to the full node.
+    await expect.poll(queued).toBe(1);
     expect(node.received.filter((m) => m.type === "job")).toHaveLength(0);
     node.answer(job, ["first"]);
     node.answer(await node.next("job"), ["second"]);
     expect(((await (await second).json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe("second");
     expect((await first).status).toBe(200);
+    expect(await queued()).toBe(0);
   });
 
   it("serves a queued request on a node that joined after it", async () => {
@@ -81,7 +85,7 @@ describe("routing", () => {
     const first = chat({ model: "auto" });
     const job = await busy.next("job");
     const second = chat({ model: "auto" });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(queued).toBe(1);
     const newcomer = await TestNode.join("newcomer", [small], 1);
     newcomer.answer(await newcomer.next("job"), ["fresh"]);
     expect((await second).headers.get("x-rung-node")).toBe("newcomer");
@@ -103,13 +107,18 @@ describe("routing", () => {
   });
 
   it("answers 429 when a queued request waited its longest", async () => {
-    expect((await putPolicy({ queue: { maxWaitMs: 200 } })).status).toBe(200);
+    // Long enough for the test to see the request waiting on a busy machine, and shorter than
+    // the test edge's 1 s token timeout, which would otherwise end the running job first.
+    expect((await putPolicy({ queue: { maxWaitMs: 500 } })).status).toBe(200);
     const node = await TestNode.join("single", [small], 1);
     const first = chat({ model: "auto" });
     const job = await node.next("job");
-    const second = await chat({ model: "auto" });
+    const waiting = chat({ model: "auto" });
+    await expect.poll(queued).toBe(1);
+    const second = await waiting;
     expect(second.status).toBe(429);
-    expect(((await second.json()) as { error: { message: string } }).error.message).toContain("stayed busy for 0.2s");
+    expect(await queued()).toBe(0);
+    expect(((await second.json()) as { error: { message: string } }).error.message).toContain("stayed busy for 0.5s");
     node.answer(job, ["done"]);
     expect((await first).status).toBe(200);
   });
@@ -132,9 +141,13 @@ describe("routing", () => {
     const leaving = await TestNode.join("leaving", [small]);
     const staying = await TestNode.join("staying", [large]);
     leaving.send({ type: "draining" });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect.poll(async () => nodeInStatus(await edgeStatus(), "rung-small", "leaving")?.draining).toBe(true);
     const pending = chat({ model: "auto" });
     staying.answer(await staying.next("job"), ["ok"]);
-    expect((await pending).headers.get("x-rung-node")).toBe("staying");
+    const response = await pending;
+    expect(response.headers.get("x-rung-node")).toBe("staying");
+    // Never offered to the draining node: a job it left unanswered would also end on `staying`, later.
+    expect(response.headers.get("x-rung-attempts")).toBe("1");
+    expect(leaving.received.filter((m) => m.type === "job")).toEqual([]);
   });
 });

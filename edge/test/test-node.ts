@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
 } from "@rung/shared/protocol";
+import { expect, vi } from "vitest";
 
 /** A model as a test node announces it; sizes decide the ladder's order. */
 export function model(id: string, parameters: number, contextLength = 2048, slots = 8): ModelInfo {
@@ -24,12 +25,15 @@ export class TestNode {
   readonly received: EdgeMessage[] = [];
   readonly #waiters = new Set<() => void>();
   closed = false;
+  /** The id the edge gave this node in `welcome`, once it did. */
+  nodeId: string | undefined;
 
   private constructor(readonly socket: WebSocket) {
     socket.addEventListener("message", (event) => {
       const parsed = parseFrame(edgeMessageSchema, event.data as string);
       if (!parsed.ok) throw new Error(`edge sent a bad frame: ${parsed.error.message}`);
       this.received.push(parsed.value);
+      if (parsed.value.type === "welcome") this.nodeId = parsed.value.nodeId;
       for (const wake of this.#waiters) wake();
     });
     socket.addEventListener("close", () => {
@@ -108,9 +112,19 @@ export class TestNode {
 
   /** Disconnect every node a test made, so the next test starts with an empty pool. */
   static async closeAll(): Promise<void> {
-    for (const node of TestNode.#open) node.close();
-    // Let the Durable Object process the closes before the next test plans a ladder.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const leaving = [...TestNode.#open].flatMap((node) => {
+      node.close();
+      return node.nodeId ? [node.nodeId] : [];
+    });
+    if (leaving.length === 0) return;
+    // The Durable Object handles the closes on its own turn: wait until the router no longer sees these nodes.
+    await vi.waitFor(
+      async () => {
+        const present = (await edgeStatus()).catalog.flatMap((m) => m.nodes.map((n) => n.id));
+        expect(present.filter((id) => leaving.includes(id))).toEqual([]);
+      },
+      { timeout: 3_000, interval: 5 },
+    );
   }
 }
 
@@ -121,6 +135,24 @@ export function helloOf(name: string, models: ModelInfo[], slots = 2, protocol =
 /** A donated tab's hello, as the donate page sends it: a browser in the public tier unless told otherwise. */
 export function browserHelloOf(name: string, models: ModelInfo[], trust: NonNullable<Hello["node"]["trust"]> = "public"): Hello {
   return { type: "hello", protocol: PROTOCOL_VERSION, node: { name, kind: "browser", engine: "wllama", slots: 1, trust }, models };
+}
+
+/** GET /v1/status: the pool as the router sees it (the test edge has no API keys). */
+export async function edgeStatus(): Promise<EdgeStatus> {
+  const response = await SELF.fetch("http://edge/v1/status");
+  if (!response.ok) throw new Error(`GET /v1/status answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as EdgeStatus;
+}
+
+export interface EdgeStatus {
+  catalog: { id: string; nodes: { id: string; name: string; draining: boolean; breaker: string; active: number }[] }[];
+  queued: number;
+  inFlight: number;
+}
+
+/** The catalog entry's view of the node of this name serving a model, if the router sees one. */
+export function nodeInStatus(status: EdgeStatus, modelId: string, name: string) {
+  return status.catalog.find((m) => m.id === modelId)?.nodes.find((n) => n.name === name);
 }
 
 export function chat(body: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
