@@ -160,6 +160,53 @@ describe("JobRun hedging and retries", () => {
     expect(outcomes(trace)).toEqual(["a:engine_failure", "b:answered"]);
   });
 
+  it("falls back to a rung below its start only after an error there", async () => {
+    const host = pool();
+    host.nodes.get("c")!.slots = 2;
+    host.nodes.get("c")!.busy = 1;
+    const { run } = start(host, fabricJob({ stream: false }), { ...twoRungs(), startIndex: 1 });
+    // c has a slot left; a and b are free too, but below the start.
+    expect(host.jobs.map((j) => j.nodeId)).toEqual(["c"]);
+    host.nodes.get("c")!.busy = 2;
+    run.onFrame(frames("req_1.1").error(wireError(WireErrorCode.busy, "no free slot", true)));
+    expect(host.last).toMatchObject({ nodeId: "a", job: { model: "small" } });
+    run.abandon();
+  });
+
+  it("waits for its start rung rather than spill down while nothing failed", async () => {
+    const host = pool();
+    host.nodes.get("c")!.busy = 1;
+    const { run } = start(host, fabricJob({ stream: false }), { ...twoRungs(), startIndex: 1 });
+    expect(host.jobs).toEqual([]);
+    expect(host.queue).toEqual([run]);
+    run.abandon();
+  });
+
+  it("moves on when a node is silent for the token timeout, each token resetting it", async () => {
+    const host = pool();
+    // No larger rung to spill over to: the small rung's nodes are all there is.
+    host.nodes.get("c")!.busy = 1;
+    const { run } = start(host, fabricJob({ stream: false }));
+    await tick(999);
+    expect(host.jobs).toHaveLength(1);
+    await tick(1);
+    expect(host.cancelled).toEqual(["req_1.1"]);
+    expect(host.health).toEqual(["a small failed"]);
+    expect(host.last.nodeId).toBe("b");
+    await tick(900);
+    run.onFrame(frames("req_1.2").chunk("and then", 0.99));
+    await tick(999);
+    expect(host.jobs).toHaveLength(2);
+    await tick(1);
+    expect(host.cancelled).toEqual(["req_1.1", "req_1.2"]);
+    // Both nodes of the rung failed it: after a backoff they get another try.
+    await tick(9);
+    expect(host.jobs).toHaveLength(2);
+    await tick(1);
+    expect(host.last).toMatchObject({ nodeId: "a", job: { jobId: "req_1.3" } });
+    run.abandon();
+  });
+
   it("does not count a busy node against its breaker", async () => {
     const host = pool();
     const { run } = start(host, fabricJob({ stream: false }));
