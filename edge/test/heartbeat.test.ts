@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Announcement } from "../src/fabric/node-announcements.ts";
-import { chat, helloOf, model, TestNode } from "./test-node.ts";
+import { chat, edgeStatus, helloOf, model, nodeInStatus, TestNode } from "./test-node.ts";
 
 afterEach(() => TestNode.closeAll());
 
@@ -14,8 +14,13 @@ const hardware = {
   cpuCores: 16,
 } as const;
 
-/** Frames of one socket are handled in order, but a request arrives by another path: give the object a moment. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+/**
+ * Frames of one socket are handled in order, but a request arrives by another path: wait until the
+ * router sees the node serve the model at this speed, i.e. the object has handled the heartbeat.
+ */
+async function speedSeen(name: string, modelId: string, tokensPerSecond: number): Promise<void> {
+  await expect.poll(async () => nodeInStatus(await edgeStatus(), modelId, name)?.tokensPerSecond).toBe(tokensPerSecond);
+}
 
 /** The announcement the edge stored for the node of this name. */
 function stored(name: string): Promise<Announcement | undefined> {
@@ -37,7 +42,8 @@ describe("heartbeats", () => {
 
     announcedFast.send({ type: "heartbeat", activeJobs: 0, models: [{ id: "rung-small", tokensPerSecond: 40 }] });
     measuredFast.send({ type: "heartbeat", activeJobs: 0, models: [{ id: "rung-small", tokensPerSecond: 400 }] });
-    await settle();
+    await speedSeen("announced-fast", "rung-small", 40);
+    await speedSeen("measured-fast", "rung-small", 400);
 
     const second = chat({ model: "rung-small" });
     measuredFast.answer(await measuredFast.next("job"), ["b"]);
@@ -48,7 +54,7 @@ describe("heartbeats", () => {
   it("keep models they did not measure at their announced speed, and persist a real change", async () => {
     const node = await TestNode.join("two", [model("rung-small", 1_000_000), model("rung-large", 9_000_000)]);
     node.send({ type: "heartbeat", activeJobs: 1, models: [{ id: "rung-small", tokensPerSecond: 250 }] });
-    await settle();
+    await speedSeen("two", "rung-small", 250);
     expect((await stored("two"))?.models.map((m) => [m.id, m.tokensPerSecond])).toEqual([
       ["rung-small", 250],
       ["rung-large", 100],
@@ -58,7 +64,7 @@ describe("heartbeats", () => {
   it("change the speed in memory but write storage only for a change of more than 10%", async () => {
     const node = await TestNode.join("steady", [model("rung-small", 1_000_000)]);
     node.send({ type: "heartbeat", activeJobs: 0, models: [{ id: "rung-small", tokensPerSecond: 105 }] });
-    await settle();
+    await speedSeen("steady", "rung-small", 105);
     const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
     const catalog = await runInDurableObject(stub, (instance) => instance.catalog());
     expect(catalog.map((m) => m.nodes[0]?.tokensPerSecond)).toEqual([105]);
@@ -69,7 +75,7 @@ describe("heartbeats", () => {
     const node = await TestNode.join("drifting", [model("rung-small", 1_000_000)]);
     for (const speed of [95, 91, 87]) {
       node.send({ type: "heartbeat", activeJobs: 0, models: [{ id: "rung-small", tokensPerSecond: speed }] });
-      await settle();
+      await speedSeen("drifting", "rung-small", speed);
     }
     expect((await stored("drifting"))?.models[0]?.tokensPerSecond).toBe(87);
   });

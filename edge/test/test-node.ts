@@ -145,7 +145,10 @@ export async function edgeStatus(): Promise<EdgeStatus> {
 }
 
 export interface EdgeStatus {
-  catalog: { id: string; nodes: { id: string; name: string; draining: boolean; breaker: string; active: number }[] }[];
+  catalog: {
+    id: string;
+    nodes: { id: string; name: string; draining: boolean; breaker: string; active: number; tokensPerSecond: number }[];
+  }[];
   queued: number;
   inFlight: number;
 }
