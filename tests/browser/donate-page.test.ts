@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
 import { type ModelFileServer, startModelFileServer } from "../../tools/gguf/model-file-server.ts";
-import { AgentProcess } from "../e2e/harness/agent-process.ts";
-import { type LocalEdge, startLocalEdge } from "../e2e/harness/local-edge.ts";
+import { type LocalFabric, startFabric } from "../e2e/harness/fabric.ts";
 import { repoRoot } from "../e2e/harness/paths.ts";
 import { launchChromium } from "./chromium.ts";
 import { DonorTab } from "./donor-tab.ts";
@@ -41,7 +40,7 @@ interface Answer {
 describe("the donate page", () => {
   let dir: string;
   let files: ModelFileServer;
-  let edge: LocalEdge;
+  let fabric: LocalFabric;
   let browser: Browser;
   let client: OpenAI;
   let tab: DonorTab;
@@ -51,23 +50,25 @@ describe("the donate page", () => {
     dir = await mkdtemp(join(tmpdir(), "rung-donate-"));
     await ensureTestModel("small", dir);
     files = await startModelFileServer(dir);
-    edge = await startLocalEdge({
-      RUNG_ADMIN_KEY: ADMIN_KEY,
-      RUNG_POLICY: JSON.stringify({ donate: { ggufModels: [{ id: MODEL, url: `${files.url}/${MODEL}.gguf` }] } }),
+    fabric = await startFabric({
+      vars: {
+        RUNG_ADMIN_KEY: ADMIN_KEY,
+        RUNG_POLICY: JSON.stringify({ donate: { ggufModels: [{ id: MODEL, url: `${files.url}/${MODEL}.gguf` }] } }),
+      },
     });
     browser = await launchChromium();
-    client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    client = fabric.client;
   });
 
   afterAll(async () => {
     await browser?.close();
-    await edge?.dispose();
+    await fabric?.stop();
     await files?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("is served cross-origin isolated and proposes the pool's model for this CPU", async () => {
-    tab = await DonorTab.open(browser, edge.url);
+    tab = await DonorTab.open(browser, fabric.url);
     expect(await tab.page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
     expect(await tab.text("#device-facts")).toMatch(/CPU cores\d+/);
     // Headless Chromium here has no usable GPU, so the page explains and offers the CPU engine.
@@ -106,29 +107,32 @@ describe("the donate page", () => {
     await tab.page.screenshot({ path: join(repoRoot, ".cache", "test-results", "donate-serving.png"), fullPage: true });
   });
 
+  // The page says "Paused" when it has closed its socket; the edge learns of the close on its own
+  // turn, so what the edge sees is waited for, not read once.
   it("pauses, leaving the pool, and resumes without reloading the model", async () => {
     await tab.page.click("#pause");
     await tab.waitForStatus(/^Paused/);
-    expect(await nodesServing(MODEL)).toEqual([]);
+    await expect.poll(() => nodesServing(MODEL), { timeout: 10_000 }).toEqual([]);
     await tab.page.click("#resume");
     await tab.waitForStatus(/^Serving /);
-    expect(await nodesServing(MODEL)).toHaveLength(1);
+    await expect.poll(() => nodesServing(MODEL), { timeout: 10_000 }).toHaveLength(1);
     expect((await answerWhole(client)).text).toBe(fromTab[0]!.text);
   });
 
   it("stops taking jobs while hidden, as the donor chose, and comes back when shown", async () => {
     await setHidden(true);
     await tab.waitForStatus(/^Paused while this tab is hidden/);
-    expect(await nodesServing(MODEL)).toEqual([]);
+    await expect.poll(() => nodesServing(MODEL), { timeout: 10_000 }).toEqual([]);
     await setHidden(false);
     await tab.waitForStatus(/^Serving /);
-    expect(await nodesServing(MODEL)).toHaveLength(1);
+    await expect.poll(() => nodesServing(MODEL), { timeout: 10_000 }).toHaveLength(1);
   });
 
   it("gives the same greedy answer as a native agent on the same file, token for token", async () => {
     await tab.page.click("#stop");
     await tab.waitForStatus(/^Stopped/);
-    const agent = new AgentProcess({ edge: edge.url, models: [join(dir, `${MODEL}.gguf`)], name: "native-agent" });
+    await expect.poll(() => nodesServing(MODEL), { timeout: 10_000 }).toEqual([]);
+    const agent = fabric.start({ models: [join(dir, `${MODEL}.gguf`)], name: "native-agent" });
     try {
       await agent.joined([MODEL]);
       const whole = await answerWhole(client);
@@ -173,12 +177,12 @@ describe("the donate page", () => {
   }
 
   async function nodesServing(model: string): Promise<StatusNode[]> {
-    const status = (await (await fetch(`${edge.url}/v1/status`)).json()) as { catalog: { id: string; nodes: StatusNode[] }[] };
+    const status = (await (await fetch(`${fabric.url}/v1/status`)).json()) as { catalog: { id: string; nodes: StatusNode[] }[] };
     return status.catalog.find((entry) => entry.id === model)?.nodes ?? [];
   }
 
   async function putPolicy(policy: unknown): Promise<void> {
-    const response = await fetch(`${edge.url}/admin/policy`, {
+    const response = await fetch(`${fabric.url}/admin/policy`, {
       method: "PUT",
       headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
       body: JSON.stringify(policy),
