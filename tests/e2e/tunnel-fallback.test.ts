@@ -1,4 +1,3 @@
-import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentProcess } from "./harness/agent-process.ts";
 import { type LocalFabric, startFabric, testModel } from "./harness/fabric.ts";
@@ -12,12 +11,10 @@ import { freePort, type RefusingProxy, startUpgradeRefusingProxy } from "./harne
 let fabric: LocalFabric;
 let proxy: RefusingProxy;
 let agent: AgentProcess;
-let client: OpenAI;
 
 beforeAll(async () => {
   const model = await testModel("tiny");
   fabric = await startFabric();
-  client = fabric.client;
   proxy = await startUpgradeRefusingProxy(fabric.url);
   const port = await freePort();
   agent = await fabric.join({
@@ -41,7 +38,7 @@ describe("the tunnel fallback", () => {
   });
 
   it("answers streamed and whole requests through the tunnel", async () => {
-    const stream = await client.chat.completions.create({
+    const stream = await fabric.client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: "Hello" }],
       max_tokens: 16,
@@ -55,7 +52,7 @@ describe("the tunnel fallback", () => {
       finish ??= chunk.choices[0]?.finish_reason;
     }
     expect(finish).toMatch(/^(stop|length)$/);
-    const whole = await client.chat.completions
+    const whole = await fabric.client.chat.completions
       .create({ model: "auto", messages: [{ role: "user", content: "Hello" }], max_tokens: 16, temperature: 0 })
       .withResponse();
     expect(whole.response.headers.get("x-rung-node")).toBe("behind-proxy");
@@ -66,7 +63,7 @@ describe("the tunnel fallback", () => {
     agent.signal("SIGTERM");
     expect(await agent.exited).toBe(0);
     const ids = [];
-    for await (const model of client.models.list()) ids.push(model.id);
+    for await (const model of fabric.client.models.list()) ids.push(model.id);
     expect(ids.filter((id) => !id.startsWith("auto"))).toEqual([]);
   });
 });
