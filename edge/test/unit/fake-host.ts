@@ -1,6 +1,8 @@
 import type { Chunk, Done, Job, JobError, WireError } from "@rung/shared/protocol";
 import type { EffectiveEscalation } from "@rung/shared/routing";
+import { vi } from "vitest";
 import type { FabricJob } from "../../src/fabric/fabric-job.ts";
+import { JobRun } from "../../src/fabric/job-run.ts";
 import type { JobRunHost, Ladder, Queued } from "../../src/fabric/job-run-host.ts";
 
 /** A node of the fake pool: the models it serves and its slots. */
@@ -167,3 +169,27 @@ export async function events(response: Response): Promise<{ type: string; [key: 
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line));
 }
+
+/** A pool of three nodes: a and b serve the small rung, c the big one. */
+export function pool(): FakeHost {
+  return new FakeHost().node("a", ["small"]).node("b", ["small"]).node("c", ["big"]);
+}
+
+/** Starts a run on the fake host; `settled` says whether its response promise has settled yet. */
+export function start(host: FakeHost, job = fabricJob(), ladder = twoRungs()): { run: JobRun; settled: () => boolean } {
+  const run = new JobRun(job, ladder, host);
+  let settled = false;
+  void run.response.then(() => {
+    settled = true;
+  });
+  run.start();
+  return { run, settled: () => settled };
+}
+
+/** Lets the microtasks run (promise settlements, the host's queue wake-ups) and moves the fake clock. */
+export const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+/** The trace of an `end` event. */
+export type Trace = { attempts: { node: string; outcome: string; reason?: string }[] };
+
+export const outcomes = (trace: Trace) => trace.attempts.map((a) => `${a.node}:${a.outcome}`);
