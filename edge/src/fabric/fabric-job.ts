@@ -1,12 +1,12 @@
+import type { FinishReasonValue, RungTrace } from "@rung/shared/openai";
 import {
-  FinishReason,
   jobInputSchema,
   responseFormatSchema,
   samplingSchema,
-  toolCallSchema,
+  type ToolCall,
   toolChoiceSchema,
   toolSchema,
-  usageSchema,
+  type Usage,
 } from "@rung/shared/protocol";
 import { z } from "zod";
 
@@ -26,6 +26,8 @@ export const fabricJobSchema = z.object({
    * a node that fails halfway is replaced without the client noticing.
    */
   stream: z.boolean(),
+  /** Which endpoint's shapes the answer is written in, and whether a stream ends with a usage chunk. */
+  reply: z.object({ dialect: z.enum(["chat", "completion"]), includeUsage: z.boolean() }),
   /** Capabilities the answer needs; only models whose nodes announced them are tried. */
   responseFormat: responseFormatSchema.optional(),
   tools: z.array(toolSchema).min(1).optional(),
@@ -41,41 +43,18 @@ export const fabricJobSchema = z.object({
 });
 export type FabricJob = z.infer<typeof fabricJobSchema>;
 
-export const attemptSchema = z.object({
-  model: z.string(),
-  node: z.string(),
-  outcome: z.string(),
-  reason: z.string().optional(),
-  ms: z.number(),
-  firstTokenMs: z.number().optional(),
-  confidence: z.object({ mean: z.number(), min: z.number() }).optional(),
-});
-
-export const traceSchema = z.object({
-  model: z.string(),
-  node: z.string(),
-  escalations: z.number().int().nonnegative(),
-  profile: z.string().optional(),
-  preRouted: z.array(z.string()).optional(),
-  attempts: z.array(attemptSchema),
-});
-
-/** Lines of the NDJSON body the Durable Object streams back after it commits. */
-export const jobEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("delta"), text: z.string() }),
-  z.object({
-    type: z.literal("end"),
-    finishReason: z.enum([FinishReason.stop, FinishReason.length, FinishReason.toolCalls]),
-    usage: usageSchema,
-    trace: traceSchema,
-    toolCalls: z.array(toolCallSchema).optional(),
-  }),
+/**
+ * What a request's run hands its answer writer once the answer committed: text
+ * as it comes, then one end (finish reason, usage, trace) or one failure. They
+ * never cross a boundary: the Durable Object turns them into the client's bytes.
+ */
+export type JobEvent =
+  | { type: "delta"; text: string }
+  | { type: "end"; finishReason: FinishReasonValue; usage: Usage; trace: RungTrace; toolCalls?: ToolCall[] | undefined }
   /** The answer broke after the client had part of it: the stream ends with an error event. */
-  z.object({ type: z.literal("fail"), code: z.string(), message: z.string() }),
-]);
-export type JobEvent = z.infer<typeof jobEventSchema>;
+  | { type: "fail"; code: string; message: string };
 
-/** Headers of the Durable Object's committed response; the Worker copies them to the client. */
+/** Headers of a committed answer, which the Durable Object writes and the Worker passes on. */
 export const RungHeader = {
   model: "x-rung-model",
   node: "x-rung-node",

@@ -51,6 +51,7 @@ export class JobRun implements Queued {
     this.#ladder = new RunLadder(ladder, job, host);
     this.#attempts = new RunAttempts(job, host, this.#ladder, this.#trace, (attempt, error) => this.#attemptFailed(attempt, error));
     this.#reply = new RunReply(
+      job,
       this.#trace,
       this.#ladder,
       host,

@@ -1,9 +1,9 @@
 import type { Attempt as AttemptTrace } from "@rung/shared/openai";
 import type { Done, WireError } from "@rung/shared/protocol";
 import type { ApiError } from "../middleware/api-error.ts";
-import { AnswerStream } from "./answer-stream.ts";
+import { AnswerWriter } from "./answer-writer.ts";
 import type { Attempt } from "./attempt.ts";
-import type { JobEvent } from "./fabric-job.ts";
+import type { FabricJob, JobEvent } from "./fabric-job.ts";
 import type { JobRunHost } from "./job-run-host.ts";
 import type { RunLadder } from "./run-ladder.ts";
 import { attemptTrace, type RunTrace, rungHeaders } from "./run-trace.ts";
@@ -27,13 +27,14 @@ interface KeptAnswer {
 export class RunReply {
   readonly response: Promise<Response>;
   #resolve!: (response: Response) => void;
-  /** Set once the answer committed: the body the client reads. */
-  #body: AnswerStream | undefined;
+  /** Set once the answer committed: writes the client's body. */
+  #body: AnswerWriter | undefined;
   #kept: KeptAnswer | undefined;
   /** What the commit window measured on the answer that committed. */
   #confidence: AttemptTrace["confidence"];
 
   constructor(
+    private readonly job: Pick<FabricJob, "requestId" | "stream" | "reply">,
     private readonly trace: RunTrace,
     private readonly ladder: RunLadder,
     private readonly host: Pick<JobRunHost, "nodeName">,
@@ -111,14 +112,16 @@ export class RunReply {
 
   #open(attempt: Attempt): void {
     this.onCommit();
-    this.#body = new AnswerStream(this.onReaderGone);
     const headers = rungHeaders({
       model: attempt.modelId,
       node: this.host.nodeName(attempt.nodeId),
       attempts: this.trace.length + 1,
       escalations: this.ladder.climbs,
     });
-    this.#resolve(this.#body.response(headers));
+    this.#body = new AnswerWriter(this.job, { requestId: this.job.requestId, model: attempt.modelId }, headers, {
+      respond: this.#resolve,
+      readerGone: this.onReaderGone,
+    });
   }
 
   #end(done: Done, answered: AttemptTrace): void {

@@ -58,3 +58,6 @@ export const completionDialect: Dialect = {
   usage: (meta, usage, rung) => ({ ...textCompletion(meta, "", null, usage, rung), choices: [] }),
   whole: (meta, text, finishReason, usage, rung) => textCompletion(meta, text, finishReason, usage, rung),
 };
+
+/** The dialects by name, as a job carries its reply shape across to the Durable Object. */
+export const dialects = { chat: chatDialect, completion: completionDialect } as const;

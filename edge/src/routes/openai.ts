@@ -15,7 +15,6 @@ import { fabricFor } from "../fabric/fabric-stub.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { apiKeyAuth } from "../middleware/auth.ts";
 import { parseBody } from "../middleware/parse-body.ts";
-import { chatDialect, completionDialect, type Dialect } from "../openai/dialect.ts";
 import { relayAnswer } from "../openai/relay-answer.ts";
 import { rungOverrideOf } from "./rung-override.ts";
 
@@ -23,7 +22,7 @@ import { rungOverrideOf } from "./rung-override.ts";
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
 interface Submission {
-  dialect: Dialect;
+  dialect: FabricJob["reply"]["dialect"];
   model: string;
   input: JobInput;
   sampling: Sampling;
@@ -44,7 +43,7 @@ export const openaiRoutes = new Hono<AppEnv>()
     const body = await parseBody(c, chatCompletionRequestSchema);
     const messages = toWireMessages(body.messages);
     return submit(c.env, c.req.raw.signal, c.get("requestId"), {
-      dialect: chatDialect,
+      dialect: "chat",
       model: body.model,
       input: { kind: "chat", messages },
       sampling: samplingOf(body, body.max_completion_tokens ?? body.max_tokens ?? undefined),
@@ -59,7 +58,7 @@ export const openaiRoutes = new Hono<AppEnv>()
     const body = await parseBody(c, completionRequestSchema);
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
     return submit(c.env, c.req.raw.signal, c.get("requestId"), {
-      dialect: completionDialect,
+      dialect: "completion",
       model: body.model,
       input: { kind: "completion", prompt },
       sampling: samplingOf(body, body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
@@ -95,6 +94,7 @@ async function submit(env: AppEnv["Bindings"], clientGone: AbortSignal, requestI
     sampling: submission.sampling,
     promptTokens: estimateTokens(submission.texts),
     stream: submission.stream,
+    reply: { dialect: submission.dialect, includeUsage: submission.includeUsage },
     ...submission.capabilities,
     ...(submission.override && { override: submission.override }),
   };
@@ -110,12 +110,7 @@ async function submit(env: AppEnv["Bindings"], clientGone: AbortSignal, requestI
       code: "fabric_unavailable",
     });
   }
-  return relayAnswer(answer, {
-    dialect: submission.dialect,
-    requestId,
-    stream: submission.stream,
-    includeUsage: submission.includeUsage,
-  });
+  return relayAnswer(answer, requestId);
 }
 
 function samplingOf(

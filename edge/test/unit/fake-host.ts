@@ -140,6 +140,7 @@ export function fabricJob(overrides: Partial<FabricJob> = {}): FabricJob {
     sampling: { temperature: 1, topP: 1, stop: [] },
     promptTokens: 1,
     stream: true,
+    reply: { dialect: "chat", includeUsage: false },
     ...overrides,
   };
 }
@@ -161,13 +162,35 @@ export function frames(jobId: string) {
   };
 }
 
-/** The NDJSON events of a committed body; resolves once the run closed it. */
+type ClientChunk = {
+  choices?: { delta?: { content?: string }; message?: { content?: string | null }; finish_reason?: string | null }[];
+  rung?: unknown;
+  error?: { code: string; message: string };
+};
+
+/**
+ * The run's events, read back from the client's body the Durable Object wrote
+ * (server-sent events for a stream, one JSON object for a whole answer), so the
+ * tests say what was answered without restating OpenAI's shapes.
+ */
 export async function events(response: Response): Promise<{ type: string; [key: string]: unknown }[]> {
   const text = await response.text();
-  return text
-    .split("\n")
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line));
+  const stream = response.headers.get("content-type")?.startsWith("text/event-stream");
+  const bodies = stream
+    ? text
+        .split("\n\n")
+        .filter((block) => block.startsWith("data: ") && block !== "data: [DONE]")
+        .map((block) => JSON.parse(block.slice("data: ".length)) as ClientChunk)
+    : [JSON.parse(text) as ClientChunk];
+  return bodies.flatMap((body): { type: string; [key: string]: unknown }[] => {
+    if (body.error) return [{ type: "fail", code: body.error.code, message: body.error.message }];
+    const choice = body.choices?.[0];
+    const piece = choice?.delta?.content ?? choice?.message?.content;
+    return [
+      ...(piece ? [{ type: "delta", text: piece }] : []),
+      ...(body.rung ? [{ type: "end", finishReason: choice?.finish_reason, trace: body.rung }] : []),
+    ];
+  });
 }
 
 /** A pool of three nodes: a and b serve the small rung, c the big one. */
