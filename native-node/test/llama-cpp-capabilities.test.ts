@@ -4,7 +4,8 @@ import type { GenerationRequest } from "@rung/shared/node";
 import type { ResponseFormat, Sampling, Tool } from "@rung/shared/protocol";
 import { checkJsonAnswer } from "@rung/shared/routing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel, TEST_MODELS } from "../../tools/gguf/make-test-model.ts";
+import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
+import { TEST_MODELS } from "../../tools/gguf/test-model-presets.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
 import { engineErrorOf, generateWith } from "./helpers/generate-with.ts";
 

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import type { GenerationRequest } from "@rung/shared/node";
 import { type Sampling, WireErrorCode } from "@rung/shared/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestModel, parameterCount, TEST_MODELS } from "../../tools/gguf/make-test-model.ts";
+import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
+import { parameterCount } from "../../tools/gguf/test-model-options.ts";
+import { TEST_MODELS } from "../../tools/gguf/test-model-presets.ts";
 import { LlamaCppEngine } from "../src/engines/llama-cpp-engine.ts";
 import { engineErrorOf, generateWith } from "./helpers/generate-with.ts";
 

@@ -19,8 +19,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AutoSummary, autoSummary, type Pinned, pinnedSummary, type RandomSummary, randomAtShare } from "../../tools/eval/analysis.ts";
+import { type AutoSummary, autoSummary } from "../../tools/eval/auto-summary.ts";
+import { type RandomSummary, randomAtShare } from "../../tools/eval/baselines.ts";
 import { loadTasks, splitProblems } from "../../tools/eval/fixtures.ts";
+import { type Pinned, pinnedSummary } from "../../tools/eval/pinned.ts";
 import { EvalSession } from "../../tools/eval/session.ts";
 import { repoRoot } from "../e2e/harness/paths.ts";
 

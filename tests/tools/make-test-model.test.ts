@@ -3,16 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama, type Llama, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildTestModel,
-  ensureTestModel,
-  parameterCount,
-  TEST_MODELS,
-  type TestModelPreset,
-  TOKENS,
-  VOCAB_SIZE,
-  writeTestModel,
-} from "../../tools/gguf/make-test-model.ts";
+import { TOKENS, VOCAB_SIZE } from "../../tools/gguf/llama-vocab.ts";
+import { buildTestModel, ensureTestModel, writeTestModel } from "../../tools/gguf/make-test-model.ts";
+import { parameterCount } from "../../tools/gguf/test-model-options.ts";
+import { TEST_MODELS, type TestModelPreset } from "../../tools/gguf/test-model-presets.ts";
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 

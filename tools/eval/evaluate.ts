@@ -5,23 +5,13 @@
  */
 import { DEFAULT_POLICY } from "@rung/shared/routing";
 import { edgeStatus } from "../../tests/e2e/harness/edge-admin.ts";
-import {
-  type AutoSummary,
-  auroc,
-  autoSummary,
-  type Calibration,
-  calibrate,
-  meetsTarget,
-  oracle,
-  type Pinned,
-  type PointSummary,
-  pinnedSummary,
-  type RandomSummary,
-  randomAtShare,
-  simulate,
-} from "./analysis.ts";
+import { type AutoSummary, autoSummary } from "./auto-summary.ts";
+import { oracle, type RandomSummary, randomAtShare } from "./baselines.ts";
+import { type Calibration, calibrate, meetsTarget } from "./calibrate.ts";
 import { splitProblems, type Task } from "./fixtures.ts";
+import { auroc, type Pinned, type PointSummary, pinnedSummary } from "./pinned.ts";
 import { type EvalSession, policyFor } from "./session.ts";
+import { simulate } from "./simulate.ts";
 
 /** Thresholds run through `auto` on the test half, besides the default and the calibrated ones. */
 export const SWEEP = [0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];

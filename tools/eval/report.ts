@@ -1,6 +1,7 @@
 /** The evaluation's printed table and its quality-versus-compute curve (hand-written SVG). */
-import type { PointSummary } from "./analysis.ts";
+
 import type { TaskResult } from "./evaluate.ts";
+import type { PointSummary } from "./pinned.ts";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ms = (x: number | null) => (x === null || Number.isNaN(x) ? "–" : `${x.toFixed(1)}`);

@@ -9,11 +9,12 @@ import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_POLICY } from "@rung/shared/routing";
 import { repoRoot } from "../../tests/e2e/harness/paths.ts";
-import { calibrate, simulate, TARGET } from "./analysis.ts";
+import { calibrate, TARGET } from "./calibrate.ts";
 import { autoPhase, type Phase1, pinnedPhase, SWEEP, type TaskResult } from "./evaluate.ts";
 import { fixturesDir, loadTasks } from "./fixtures.ts";
 import { curveSvg, taskTable } from "./report.ts";
 import { EvalSession, extraTokens, policyFor } from "./session.ts";
+import { simulate } from "./simulate.ts";
 
 const limit = Number(process.env.EVAL_LIMIT ?? Infinity);
 const outDir = process.env.EVAL_OUT ? join(process.cwd(), process.env.EVAL_OUT) : join(repoRoot, "docs", "eval");

@@ -8,8 +8,8 @@ import OpenAI from "openai";
 import { AgentProcess } from "../../tests/e2e/harness/agent-process.ts";
 import { putPolicy } from "../../tests/e2e/harness/edge-admin.ts";
 import { type LocalEdge, startLocalEdge } from "../../tests/e2e/harness/local-edge.ts";
-import type { Observation, Pinned } from "./analysis.ts";
 import type { Problem, Task } from "./fixtures.ts";
+import type { Observation, Pinned } from "./pinned.ts";
 
 const adminKey = "eval-admin";
 

@@ -14,7 +14,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { GgmlType, GgufWriter } from "./gguf-writer.ts";
-import { writeLlamaMetadata } from "./make-test-model.ts";
+import { writeLlamaMetadata } from "./llama-metadata.ts";
 
 /** What train.py writes per model (the parts read here). */
 interface TrainedModel {

@@ -7,7 +7,8 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parameterCount, type TestModelOptions, writeTestModel } from "./make-test-model.ts";
+import { writeTestModel } from "./make-test-model.ts";
+import { parameterCount, type TestModelOptions } from "./test-model-options.ts";
 
 const { values } = parseArgs({
   options: {

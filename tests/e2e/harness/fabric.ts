@@ -1,7 +1,8 @@
 import { basename } from "node:path";
 import type { RungTrace } from "@rung/shared/openai";
 import OpenAI from "openai";
-import { ensureTestModel, type TestModelPreset } from "../../../tools/gguf/make-test-model.ts";
+import { ensureTestModel } from "../../../tools/gguf/make-test-model.ts";
+import type { TestModelPreset } from "../../../tools/gguf/test-model-presets.ts";
 import { AgentProcess } from "./agent-process.ts";
 import { type LocalEdge, startLocalEdge } from "./local-edge.ts";
 import { modelCache } from "./paths.ts";

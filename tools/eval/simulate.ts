@@ -1,0 +1,31 @@
+/** The ladder replayed from pinned runs: what it would answer at a threshold, without running it. */
+import { confidenceOf, largestCompute, type Pinned, type PointSummary, pinnedCompute } from "./pinned.ts";
+
+/** The rung the ladder should answer on at this threshold, from the pinned confidences: climb while below it. */
+export function simulatedRung(p: Pinned, i: number, threshold: number, maxClimbs = p.ids.length - 1): number {
+  let r = 0;
+  while (r < p.ids.length - 1 && r < maxClimbs && confidenceOf(p.runs[r]![i]!) < threshold) r++;
+  return r;
+}
+
+/** The ladder at a threshold, simulated from pinned runs (used on the calibration half only). */
+export function simulate(p: Pinned, threshold: number): PointSummary & { threshold: number } {
+  const n = p.runs[0]!.length;
+  const counts = p.ids.map(() => 0);
+  let correct = 0;
+  let compute = 0;
+  for (let i = 0; i < n; i++) {
+    const r = simulatedRung(p, i, threshold);
+    counts[r]! += 1;
+    if (p.runs[r]![i]!.correct) correct++;
+    for (let k = 0; k <= r; k++) compute += pinnedCompute(p, k, i);
+  }
+  return {
+    label: `simulated ${threshold}`,
+    threshold,
+    accuracy: correct / n,
+    share: counts.map((c) => c / n),
+    relativeCompute: compute / largestCompute(p),
+    medianMs: null,
+  };
+}
