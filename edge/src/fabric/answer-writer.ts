@@ -14,6 +14,9 @@ export interface AnswerWriterHost {
 
 const encoder = new TextEncoder();
 
+/** How a stream that never got its end is ended, whether the object or the Worker notices. */
+export const INCOMPLETE_ANSWER = { code: "incomplete_answer", message: "The answer ended before it was complete." } as const;
+
 /**
  * Writes a committed answer as the client's own bytes: OpenAI's server-sent
  * events for a stream, one JSON body for a whole answer. The Durable Object
@@ -69,7 +72,7 @@ export class AnswerWriter {
 
   /** No more events: a stream that never got its end still ends as every stream does, with an error event and [DONE]. */
   close(): void {
-    if (!this.#ended) this.write({ type: "fail", code: "incomplete_answer", message: "The answer ended before it was complete." });
+    if (!this.#ended) this.write({ type: "fail", ...INCOMPLETE_ANSWER });
     this.#writer?.close().catch(() => {});
   }
 

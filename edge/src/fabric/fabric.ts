@@ -43,7 +43,8 @@ export class Fabric extends DurableObject<Env> {
       this.#policies.current,
       {
         views: () => this.#views(),
-        send: (nodeId, job) => this.#transportOf(nodeId)?.send(nodeId, job) ?? false,
+        // A transport that does not carry the node says false, as one whose node cannot be reached now.
+        send: (nodeId, job) => this.#transports.some((transport) => transport.send(nodeId, job)),
         // Every transport is asked: a job's call may outlive its node (a tunnel that expired).
         cancel: (nodeId, jobId) => {
           this.#transports.some((transport) => transport.cancel(nodeId, jobId));

@@ -16,8 +16,8 @@ export class RunLadder {
   #climbs = 0;
   #retries = 0;
   readonly #errors: WireError[] = [];
-  /** `node model` pairs that failed this request; skipped until a retry's backoff lets them in again. */
-  readonly #failed = new Set<string>();
+  /** Nodes that failed this request, by model; skipped until a retry's backoff lets them in again. */
+  readonly #failed = new Map<string, Set<string>>();
 
   constructor(
     ladder: Ladder,
@@ -57,11 +57,7 @@ export class RunLadder {
   /** A node of the rung that can take the job now, other than those that failed it and `also`. */
   pickNode(rungIndex: number, also: readonly string[] = []): string | undefined {
     const { modelId, nodeIds } = this.#ladder.rungs[rungIndex]!;
-    const exclude = new Set(also);
-    for (const key of this.#failed) {
-      const [nodeId, failedModel] = key.split(" ");
-      if (failedModel === modelId) exclude.add(nodeId!);
-    }
+    const exclude = new Set([...also, ...(this.#failed.get(modelId) ?? [])]);
     return this.host.pickNode(modelId, nodeIds, exclude);
   }
 
@@ -96,7 +92,8 @@ export class RunLadder {
 
   /** A retryable failure: skip the attempt's node for its model until a backoff lets it in again. */
   retryAfter(attempt: Attempt): void {
-    this.#failed.add(`${attempt.nodeId} ${attempt.modelId}`);
+    const nodes = this.#failed.get(attempt.modelId) ?? new Set<string>();
+    this.#failed.set(attempt.modelId, nodes.add(attempt.nodeId));
     this.#retries++;
   }
 

@@ -1,10 +1,9 @@
 import { errorBody } from "@rung/shared/openai";
+import { INCOMPLETE_ANSWER } from "../fabric/answer-writer.ts";
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode("data: [DONE]\n\n");
-const INCOMPLETE = encoder.encode(
-  `data: ${JSON.stringify(errorBody({ status: 502, message: "The answer ended before it was complete.", code: "incomplete_answer" }))}\n\n`,
-);
+const INCOMPLETE = encoder.encode(`data: ${JSON.stringify(errorBody({ status: 502, ...INCOMPLETE_ANSWER }))}\n\n`);
 
 /**
  * Passes the Durable Object's answer to the client. The object already wrote

@@ -15,7 +15,7 @@ export interface Transport {
   owns(nodeId: string): boolean;
   /** Its nodes taking part in routing, as the router sees them. */
   views(): NodeView[];
-  /** Starts the job on the node; false when the node cannot be reached now. Frames come back through the host. */
+  /** Starts the job on the node; false when the node is not this transport's or cannot be reached now. Frames come back through the host. */
   send(nodeId: string, job: Job): boolean;
   /** Stops a job (best effort); true when it was this transport's to stop. */
   cancel(nodeId: string, jobId: string): boolean;
