@@ -25,7 +25,7 @@ declare global {
       RUNG_TOKEN_TIMEOUT_MS: string;
       /**
        * The routing policy as JSON (profiles, escalation thresholds, breakers, hedging, queue,
-       * upstreams; see README). Unset or `{}`: the defaults. The admin route can replace it at run time.
+       * upstreams; see docs/ladder.md). Unset or `{}`: the defaults. The admin route can replace it at run time.
        */
       RUNG_POLICY?: string;
       /** Bearer key for `/admin/*`. Unset: the admin routes refuse every call. */
