@@ -1,6 +1,8 @@
+import { modelInfoSchema } from "@rung/shared/protocol";
 import { describe, expect, it } from "vitest";
 import { defaultModelId, parseModelFlag } from "../src/cli/model-flag.ts";
 import { parseStartOptions } from "../src/cli/start-options.ts";
+import { createEchoEngine } from "../src/engines/create-echo-engine.ts";
 import { defaultThreads } from "../src/engines/default-threads.ts";
 import { parseStart, startErrorOf } from "./helpers/parse-start.ts";
 
@@ -157,6 +159,24 @@ describe("start options", () => {
 
   it("caps slots across models at what hello allows", () => {
     expect(startErrorOf([...EDGE, "--model", "a.gguf", "--model", "b.gguf", "--slots", "200"]).message).toMatch(/^--slots/);
+  });
+
+  it("serves echo:<id> models with the echo engine and refuses mixing them with GGUF models", () => {
+    const options = parseStart([...EDGE, "--model", "echo:bench-a", "-m", "echo:bench-b", "--slots", "8"]);
+    expect(options.models).toEqual([
+      { id: "bench-a", path: "echo:bench-a" },
+      { id: "bench-b", path: "echo:bench-b" },
+    ]);
+    const engine = createEchoEngine(options.models, options.slots);
+    expect(engine.slots).toBe(16);
+    expect(engine.models).toEqual([
+      expect.objectContaining({ id: "bench-a", parameters: 1, quantization: "none", tokensPerSecond: 0, slots: 8 }),
+      expect.objectContaining({ id: "bench-b", capabilities: { jsonSchema: false, tools: false, logprobs: true } }),
+    ]);
+    for (const model of engine.models) expect(modelInfoSchema.parse(model)).toEqual(model);
+    expect(parseStart(["-m", "echo:x"], { RUNG_EDGE: EDGE[1] }).models).toEqual([{ id: "x", path: "echo:x" }]);
+    expect(startErrorOf([...EDGE, "-m", "echo:x", "-m", "m.gguf"]).message).toMatch(/^--model mixes echo: models with GGUF models/);
+    expect(startErrorOf([...EDGE, "-m", "echo:"]).message).toMatch(/^--model gives a model id/);
   });
 
   it("returns help for -h", () => {

@@ -7,6 +7,9 @@ export const configUsage = `Settings: a flag wins over its environment variable,
   --model, -m <model>    A .gguf file or hf:user/repo:quant URI; repeat for several. The id
                          clients use is the file (or repo) name; set it with id=<model>.
                          Env RUNG_MODELS (comma-separated), file "models" (a list).
+                         echo:<id> serves <id> with the echo engine instead, a benchmark
+                         aid that repeats the prompt up to max_tokens, instantly; never a
+                         model, and not mixed with .gguf models in one agent.
   --name <name>          How the node shows up at the edge. Default: ${hostname()}.
                          Env RUNG_NAME, file "name".
   --token <token>        The edge's join token. Env RUNG_TOKEN, file "token".

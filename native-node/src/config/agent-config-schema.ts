@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { idSchema, nodeNameSchema } from "@rung/shared/protocol";
 import { z } from "zod";
 import { parseModelFlag } from "../cli/model-flag.ts";
+import { isEchoModel } from "../engines/create-echo-engine.ts";
 import { defaultThreads } from "../engines/default-threads.ts";
 import type { GpuOption } from "../engines/llama-cpp-engine.ts";
 import type { ModelSource } from "../engines/load-model.ts";
@@ -55,6 +56,10 @@ const fields = {
     .refine(
       (models: ModelSource[]) => models.every((m) => idSchema.safeParse(m.id).success),
       "gives a model id with spaces or other characters the edge refuses; name it with id=path (printable ASCII, no spaces)",
+    )
+    .refine(
+      (models: ModelSource[]) => new Set(models.map((m) => isEchoModel(m.path))).size <= 1,
+      "mixes echo: models with GGUF models; run one agent for each",
     ),
   name: nodeNameSchema.default(defaultName()),
   token: z

@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { parseModelFlag } from "../cli/model-flag.ts";
+import { isEchoModel } from "../engines/create-echo-engine.ts";
 import { isRemoteModel } from "../engines/resolve-model-path.ts";
 import { ConfigError } from "./config-error.ts";
 import { CONFIG_FIELDS, CONFIG_KEYS, type ConfigKey } from "./config-fields.ts";
@@ -71,7 +72,7 @@ function fileModels(file: ConfigFileValues, path: string): unknown {
   const models = file.models;
   if (!Array.isArray(models)) return models;
   const base = dirname(path);
-  const anchor = (model: string) => (isRemoteModel(model) || isAbsolute(model) ? model : resolve(base, model));
+  const anchor = (model: string) => (isRemoteModel(model) || isEchoModel(model) || isAbsolute(model) ? model : resolve(base, model));
   return models.map((entry: unknown) => {
     if (typeof entry === "string" && entry) {
       const { id, path: modelPath } = parseModelFlag(entry);

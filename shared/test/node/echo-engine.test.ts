@@ -42,6 +42,27 @@ describe("EchoEngine", () => {
     expect(result).toEqual({ finishReason: "length", usage: { promptTokens: 4, completionTokens: 3 } });
   });
 
+  it("with fill, repeats the words until exactly maxTokens pieces and reports length", async () => {
+    const engine = new EchoEngine({ models: [tiny], fill: true });
+    const request = { ...chat("one two three"), sampling: { ...sampling, maxTokens: 7 } };
+    const { pieces, result } = await generate(engine, request);
+    expect(pieces.map((p) => p.text)).toEqual(["one ", "two ", "three", "one ", "two ", "three", "one "]);
+    expect(result).toEqual({ finishReason: "length", usage: { promptTokens: 3, completionTokens: 7 } });
+    const fewer = await generate(engine, { ...request, sampling: { ...sampling, maxTokens: 2 } });
+    expect(fewer.pieces.map((p) => p.text)).toEqual(["one ", "two "]);
+    expect(fewer.result.finishReason).toBe("length");
+  });
+
+  it("with fill but no maxTokens, answers the words once; an empty message answers nothing", async () => {
+    const engine = new EchoEngine({ models: [tiny], fill: true });
+    const once = await generate(engine, chat("one two"));
+    expect(once.pieces.map((p) => p.text)).toEqual(["one ", "two"]);
+    expect(once.result).toEqual({ finishReason: "stop", usage: { promptTokens: 2, completionTokens: 2 } });
+    const empty = await generate(engine, { ...chat(""), sampling: { ...sampling, maxTokens: 5 } });
+    expect(empty.pieces).toEqual([]);
+    expect(empty.result.finishReason).toBe("stop");
+  });
+
   it("reports the configured confidence, 0.9 by default", async () => {
     expect((await generate(new EchoEngine({ models: [tiny] }), chat("a"))).pieces[0]?.confidence).toBe(0.9);
     expect((await generate(new EchoEngine({ models: [tiny], confidence: 0.3 }), chat("a"))).pieces[0]?.confidence).toBe(0.3);

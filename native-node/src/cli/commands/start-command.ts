@@ -1,17 +1,19 @@
 import { constants } from "node:os";
+import type { InferenceEngine } from "@rung/shared/node";
 import { NodeKind } from "@rung/shared/protocol";
+import { createEchoEngine, isEchoModel } from "../../engines/create-echo-engine.ts";
 import { FaultInjectingEngine } from "../../engines/fault-injecting-engine.ts";
 import { LlamaCppEngine } from "../../engines/llama-cpp-engine.ts";
 import { ModelLoadError } from "../../engines/model-load-error.ts";
 import { AgentLink } from "../../link/agent-link.ts";
-import { createLogger } from "../../log/logger.ts";
+import { createLogger, type Logger } from "../../log/logger.ts";
 import type { Command } from "../command.ts";
 import { configUsage } from "../config-usage.ts";
 import { describeModel } from "../describe-model.ts";
-import { parseStartOptions } from "../start-options.ts";
+import { parseStartOptions, type StartOptions } from "../start-options.ts";
 import { waitForSignal } from "../wait-for-signal.ts";
 
-export const startUsage = `Usage: rung-agent [start] --edge <url> --model <path|hf:uri> [options]
+export const startUsage = `Usage: rung-agent [start] --edge <url> --model <path|hf:uri|echo:id> [options]
 
 Serve local GGUF models to a Rung edge. The agent dials out over a WebSocket
 (no inbound ports) and reconnects by itself, or, when it cannot hold one (a proxy
@@ -36,18 +38,8 @@ export const startCommand: Command = {
       return 0;
     }
     const log = createLogger({ format: options.logFormat });
-    log.info(
-      `loading ${options.models.length === 1 ? "1 model" : `${options.models.length} models`} (threads ${options.threads}, gpu ${options.gpu}, ${options.slots} slots each)`,
-    );
-    let engine: LlamaCppEngine;
-    try {
-      engine = await LlamaCppEngine.load({ ...options, logger: log });
-    } catch (error) {
-      if (!(error instanceof ModelLoadError)) throw error;
-      log.error(`cannot serve ${error.modelId}: ${error.message}`);
-      return 1;
-    }
-    log.info(`backend: ${engine.gpu === false ? "CPU" : engine.gpu}`);
+    const engine = await loadEngine(options, log);
+    if (!engine) return 1;
     for (const model of engine.models) log.info(`serving ${describeModel(model)}`);
 
     const { firstTokenDelayMs, failJobs } = options.faults;
@@ -82,3 +74,24 @@ export const startCommand: Command = {
     return 0;
   },
 };
+
+/** The engine for the configured models, or undefined (said in the log) when a model cannot be served. */
+async function loadEngine(options: StartOptions, log: Logger): Promise<InferenceEngine | undefined> {
+  // The config refuses a mix, so one echo model means all of them are.
+  if (options.models.some((m) => isEchoModel(m.path))) {
+    log.warn("echo models (a benchmark aid): answers repeat the prompt instantly; no model runs");
+    return createEchoEngine(options.models, options.slots);
+  }
+  log.info(
+    `loading ${options.models.length === 1 ? "1 model" : `${options.models.length} models`} (threads ${options.threads}, gpu ${options.gpu}, ${options.slots} slots each)`,
+  );
+  try {
+    const engine = await LlamaCppEngine.load({ ...options, logger: log });
+    log.info(`backend: ${engine.gpu === false ? "CPU" : engine.gpu}`);
+    return engine;
+  } catch (error) {
+    if (!(error instanceof ModelLoadError)) throw error;
+    log.error(`cannot serve ${error.modelId}: ${error.message}`);
+    return undefined;
+  }
+}

@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Llama, readGgufFileInfo } from "node-llama-cpp";
+import { isEchoModel } from "../../engines/create-echo-engine.ts";
 import { freeMemoryBytes } from "../../engines/detect-hardware.ts";
 import { estimateFootprint } from "../../engines/estimate-footprint.ts";
 import { formatBytes } from "../../engines/format-bytes.ts";
@@ -40,6 +41,10 @@ export async function checkModels(models: ModelSource[], options: ModelCheckOpti
   const readable: ReadableModel[] = [];
   for (const model of models) {
     const name = `model ${model.id}`;
+    if (isEchoModel(model.path)) {
+      checks.set(model.id, pass(name, "served by the echo engine, a benchmark aid: nothing to load"));
+      continue;
+    }
     if (isRemoteModel(model.path)) {
       checks.set(model.id, pass(name, `${model.path} is fetched on first start (not checked)`));
       continue;
