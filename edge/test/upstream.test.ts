@@ -230,10 +230,11 @@ describe("upstreams as nodes", () => {
   ];
 
   it("appear to the router as one node per upstream, with its load and the operator's models", () => {
-    const [node] = upstreamNodesOf(
-      upstreams,
-      (id): Record<string, number> => (id === "upstream:cloud" ? { "cloud-large": 2, "cloud-mini": 1 } : {}),
-    );
+    const loads: Record<string, Record<string, number>> = { "upstream:cloud": { "cloud-large": 2, "cloud-mini": 1 } };
+    const [node] = upstreamNodesOf(upstreams, {
+      active: (id) => Object.values(loads[id] ?? {}).reduce((sum, n) => sum + n, 0),
+      activeByModel: (id) => loads[id] ?? {},
+    });
     expect(node).toEqual({
       id: "upstream:cloud",
       name: "cloud",

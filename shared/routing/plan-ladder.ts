@@ -56,6 +56,11 @@ export type Plan = LadderPlan | PlanRefusal;
 export const AUTO_MODEL = "auto";
 const AUTO_PREFIX = `${AUTO_MODEL}:`;
 
+/** Whether `model` names one model (and pins the request to it) rather than `auto` or `auto:<profile>`. */
+export function isModelId(model: string): boolean {
+  return model !== AUTO_MODEL && !model.startsWith(AUTO_PREFIX);
+}
+
 const CAPABILITY_WORDS = { jsonSchema: "structured output (response_format)", tools: "function calling (tools)" } as const;
 
 /**
@@ -132,7 +137,7 @@ type Resolved = { ok: true; pinned: true; profile: undefined } | { ok: true; pin
 
 function resolveModel(model: string, policy: Policy, catalog: readonly CatalogEntry[]): Resolved {
   if (model === AUTO_MODEL) return { ok: true, pinned: false, profile: policy.defaultProfile };
-  if (model.startsWith(AUTO_PREFIX)) {
+  if (!isModelId(model)) {
     const name = model.slice(AUTO_PREFIX.length);
     if (isProfileName(name)) return { ok: true, pinned: false, profile: name };
     const valid = [AUTO_MODEL, ...PROFILE_NAMES.map((p) => `${AUTO_PREFIX}${p}`)].join(", ");

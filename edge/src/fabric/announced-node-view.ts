@@ -7,6 +7,10 @@ import type { SlotCounts } from "./slot-counts.ts";
  * A joined node as the router sees it, from what it announced and the jobs it
  * runs: socket and tunnel nodes alike. Undefined for a node with no announcement.
  * `trust`: a socket's tier from its attachment; otherwise what the node claimed.
+ *
+ * The view is built once per node and kept: its load and its models (whose
+ * speeds heartbeats update) are read through getters at the moment the router
+ * asks, so routing never rebuilds views of idle nodes per request.
  */
 export function announcedNodeView(
   nodeId: string,
@@ -23,9 +27,15 @@ export function announcedNodeView(
     kind: announcement.node.kind,
     trust: trust ?? announcement.node.trust ?? "private",
     slots: announcement.node.slots,
-    active: slots.active(nodeId),
-    activeByModel: slots.activeByModel(nodeId),
     draining,
-    models: announcement.models,
+    get models() {
+      return announcements.get(nodeId)?.models ?? [];
+    },
+    get active() {
+      return slots.active(nodeId);
+    },
+    get activeByModel() {
+      return slots.activeByModel(nodeId);
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { type Chunk, ChunkSequencer, type Job, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
+import { type Chunk, ChunkSequencer, chunkConfidences, type Job, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
 import type { FabricJob } from "./fabric-job.ts";
 
 /**
@@ -15,10 +15,13 @@ export class Attempt {
   readonly startedAt = Date.now();
   /** Text the edge holds until the answer commits (and the commit window judges it). */
   readonly pieces: string[] = [];
+  /** One per token, however many tokens each frame carried: the commit window counts and judges these. */
   readonly confidences: (number | null)[] = [];
   #heldCharacters = 0;
   firstTokenAt: number | undefined;
-  /** Fires when the node has been silent for the token timeout; reset by every chunk. */
+  /** When the node was last heard from (dispatch, then every chunk). */
+  heardAt = Date.now();
+  /** Fires when the node has been silent for the token timeout since `heardAt`. */
   silence: ReturnType<typeof setTimeout> | null = null;
   /** Fires when chunks are still missing a while after `done`. */
   gap: ReturnType<typeof setTimeout> | null = null;
@@ -36,7 +39,7 @@ export class Attempt {
   /** Keeps a chunk until the answer commits; false once the answer grew past what the edge will hold. */
   hold(chunk: Chunk): boolean {
     this.pieces.push(chunk.text);
-    this.confidences.push(chunk.confidence);
+    this.confidences.push(...chunkConfidences(chunk));
     this.#heldCharacters += chunk.text.length;
     return this.#heldCharacters <= MAX_HELD_CHARACTERS;
   }

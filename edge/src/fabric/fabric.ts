@@ -42,7 +42,8 @@ export class Fabric extends DurableObject<Env> {
     this.#router = new LadderRouter(
       this.#policies.current,
       {
-        views: () => this.#views(),
+        views: (modelId) => this.#views(modelId),
+        view: (nodeId) => this.#view(nodeId),
         // A transport that does not carry the node says false, as one whose node cannot be reached now.
         send: (nodeId, job) => this.#transports.some((transport) => transport.send(nodeId, job)),
         // Every transport is asked: a job's call may outlive its node (a tunnel that expired).
@@ -137,9 +138,22 @@ export class Fabric extends DurableObject<Env> {
     return run.response;
   }
 
-  /** Nodes on every transport (sockets, tunnels, the operator's upstream APIs): to the router they are alike. */
-  #views(): NodeView[] {
-    return this.#transports.flatMap((transport) => transport.views());
+  /**
+   * Nodes on every transport (sockets, tunnels, the operator's upstream APIs),
+   * or those serving `modelId`: to the router they are alike. A pool whose
+   * nodes are all on one transport gets that transport's own list, unchanged.
+   */
+  #views(modelId?: string): readonly NodeView[] {
+    const lists = this.#transports.map((transport) => transport.views(modelId)).filter((views) => views.length > 0);
+    return lists.length === 1 ? lists[0]! : lists.flat();
+  }
+
+  #view(nodeId: string): NodeView | undefined {
+    for (const transport of this.#transports) {
+      const view = transport.view(nodeId);
+      if (view) return view;
+    }
+    return undefined;
   }
 
   #transportOf(nodeId: string): Transport | undefined {

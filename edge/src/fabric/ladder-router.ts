@@ -5,6 +5,7 @@ import {
   FirstTokenStats,
   hasFreeSlot,
   hedgeDelayMs,
+  isModelId,
   type NodeView,
   type Plan,
   type Policy,
@@ -18,7 +19,9 @@ import type { JobRunHost, Ladder, Queued } from "./job-run-host.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
 export interface NodeTransport {
-  views(): NodeView[];
+  /** Every node, or those serving `modelId`; kept lists, so asking costs what the answer holds. */
+  views(modelId?: string): readonly NodeView[];
+  view(nodeId: string): NodeView | undefined;
   /** Starts the job on the node; false when the node cannot take it now. */
   send(nodeId: string, job: Job): boolean;
   /** Tells the node to stop the job (best effort). */
@@ -82,7 +85,8 @@ export class LadderRouter {
         texts: job.input.kind === "chat" ? job.input.messages.map((m) => m.content) : [job.input.prompt],
         ...(job.override && { override: job.override }),
       },
-      this.transport.views(),
+      // A pinned model needs only its own nodes; `auto` reads the whole catalog.
+      this.transport.views(isModelId(job.model) ? job.model : undefined),
       this.#policy,
     );
   }
@@ -176,7 +180,7 @@ export class LadderRouter {
   #host(run: () => JobRun): JobRunHost {
     return {
       pickNode: (modelId, nodeIds, exclude) => {
-        const candidates = this.transport.views().filter((v) => nodeIds.includes(v.id));
+        const candidates = this.#viewsOf(nodeIds);
         const available = (nodeId: string) => this.#breakers.canDispatch(nodeId, modelId);
         const firstTokenMs = (nodeId: string) => this.#nodeFirstTokens.get(nodeId)?.percentile(modelId, 0.5, 1);
         const answerTokens = run().job.sampling.maxTokens;
@@ -189,7 +193,7 @@ export class LadderRouter {
         })?.id;
       },
       couldServeLater: (modelId, nodeIds) =>
-        this.transport.views().some((v) => nodeIds.includes(v.id) && !v.draining && this.#breakers.state(v.id, modelId) !== "open"),
+        this.#viewsOf(nodeIds).some((v) => !v.draining && this.#breakers.state(v.id, modelId) !== "open"),
       dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
       cancel: (nodeId, attemptId) => this.transport.cancel(nodeId, attemptId),
       release: (nodeId, attemptId) => {
@@ -224,9 +228,19 @@ export class LadderRouter {
     };
   }
 
+  /** The views of the nodes a rung was planned with that are still here. */
+  #viewsOf(nodeIds: readonly string[]): NodeView[] {
+    const views: NodeView[] = [];
+    for (const nodeId of nodeIds) {
+      const view = this.transport.view(nodeId);
+      if (view) views.push(view);
+    }
+    return views;
+  }
+
   #dispatch(nodeId: string, job: Job, run: JobRun): boolean {
     // Loads changed since the node was picked: check again before taking the slot.
-    const view = this.transport.views().find((n) => n.id === nodeId);
+    const view = this.transport.view(nodeId);
     if (!view || !hasFreeSlot(view, job.model) || !this.#breakers.canDispatch(nodeId, job.model)) return false;
     if (!this.transport.send(nodeId, job)) return false;
     this.#breakers.onDispatch(nodeId, job.model);

@@ -20,11 +20,13 @@ const announcementKey = (nodeId: string) => `${ANNOUNCEMENT_PREFIX}${nodeId}`;
  */
 export class NodeAnnouncements {
   readonly #announcements = new Map<string, Announcement>();
+  /** Each model's speed as storage holds it, so a heartbeat decides whether to write without reading storage. */
+  readonly #storedSpeeds = new Map<string, Map<string, number>>();
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
   join(nodeId: string, announcement: Announcement): void {
-    this.storage.kv.put(announcementKey(nodeId), announcement);
+    this.#store(nodeId, announcement);
     this.#announcements.set(nodeId, announcement);
   }
 
@@ -39,13 +41,12 @@ export class NodeAnnouncements {
     if (!announcement) return;
     const measured = new Map(heartbeat.models.map((m) => [m.id, m.tokensPerSecond]));
     // Compared with what storage holds, not memory: a slow drift in small steps still gets written.
-    const stored = this.storage.kv.get<Announcement>(announcementKey(nodeId));
-    const storedSpeed = new Map(stored?.models.map((m) => [m.id, m.tokensPerSecond]));
+    const storedSpeed = this.#storedSpeeds.get(nodeId);
     let changed = false;
     const models = announcement.models.map((model) => {
       const speed = measured.get(model.id);
       if (speed === undefined || speed === model.tokensPerSecond) return model;
-      const was = storedSpeed.get(model.id) ?? 0;
+      const was = storedSpeed?.get(model.id) ?? 0;
       changed ||= Math.abs(speed - was) > SPEED_WRITE_THRESHOLD * was;
       return { ...model, tokensPerSecond: speed };
     });
@@ -55,7 +56,7 @@ export class NodeAnnouncements {
         : announcement.hardware;
     const updated: Announcement = { ...announcement, models, ...(hardware ? { hardware } : {}) };
     this.#announcements.set(nodeId, updated);
-    if (changed) this.storage.kv.put(announcementKey(nodeId), updated);
+    if (changed) this.#store(nodeId, updated);
   }
 
   /** After hibernation the memory cache is empty; storage still has every joined node. */
@@ -63,7 +64,10 @@ export class NodeAnnouncements {
     let announcement = this.#announcements.get(nodeId);
     if (!announcement) {
       announcement = this.storage.kv.get<Announcement>(announcementKey(nodeId));
-      if (announcement) this.#announcements.set(nodeId, announcement);
+      if (announcement) {
+        this.#announcements.set(nodeId, announcement);
+        this.#storedSpeeds.set(nodeId, speedsOf(announcement));
+      }
     }
     return announcement;
   }
@@ -75,6 +79,12 @@ export class NodeAnnouncements {
   forget(nodeId: string): void {
     this.storage.kv.delete(announcementKey(nodeId));
     this.#announcements.delete(nodeId);
+    this.#storedSpeeds.delete(nodeId);
+  }
+
+  #store(nodeId: string, announcement: Announcement): void {
+    this.storage.kv.put(announcementKey(nodeId), announcement);
+    this.#storedSpeeds.set(nodeId, speedsOf(announcement));
   }
 
   /**
@@ -87,4 +97,8 @@ export class NodeAnnouncements {
       if (!isHere(key.slice(ANNOUNCEMENT_PREFIX.length))) this.storage.kv.delete(key);
     }
   }
+}
+
+function speedsOf(announcement: Announcement): Map<string, number> {
+  return new Map(announcement.models.map((m) => [m.id, m.tokensPerSecond]));
 }

@@ -95,13 +95,24 @@ export class RunAttempts {
     }
   }
 
-  /** (Re)starts the attempt's silence timer: every chunk resets it. */
+  /**
+   * The node was heard from: the silence timer counts from now. One timer per
+   * attempt, re-armed for what is left when it fires, instead of one cleared
+   * and set again per chunk: a stream's tokens cost no timer calls.
+   */
   listenForSilence(attempt: Attempt): void {
-    clearTimeout(attempt.silence);
+    attempt.heardAt = Date.now();
+    if (attempt.silence === null) this.#armSilence(attempt, this.host.timing.tokenTimeoutMs);
+  }
+
+  #armSilence(attempt: Attempt, ms: number): void {
     attempt.silence = setTimeout(() => {
-      const seconds = this.host.timing.tokenTimeoutMs / 1000;
-      this.onBroken(attempt, wireError(WireErrorCode.timeout, `the node sent no token for ${seconds}s`, true));
-    }, this.host.timing.tokenTimeoutMs);
+      const timeoutMs = this.host.timing.tokenTimeoutMs;
+      const quietMs = Date.now() - attempt.heardAt;
+      if (quietMs < timeoutMs) return this.#armSilence(attempt, timeoutMs - quietMs);
+      attempt.silence = null;
+      this.onBroken(attempt, wireError(WireErrorCode.timeout, `the node sent no token for ${timeoutMs / 1000}s`, true));
+    }, ms);
   }
 
   /** After a frame's chunks were handled: a sequence broken beyond repair fails, missing chunks get a while once `done` came. */

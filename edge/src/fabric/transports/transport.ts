@@ -13,8 +13,14 @@ import type { SlotCounts } from "../slot-counts.ts";
 export interface Transport {
   /** Whether the node is reached through this transport. */
   owns(nodeId: string): boolean;
-  /** Its nodes taking part in routing, as the router sees them. */
-  views(): NodeView[];
+  /**
+   * Its nodes taking part in routing, as the router sees them, or only those
+   * that serve `modelId`. Called on every routing decision: it must cost what
+   * the answer holds, not what the transport holds (keep views, do not rebuild them).
+   */
+  views(modelId?: string): readonly NodeView[];
+  /** One of its nodes' view; undefined when the node is not its own or not taking part. */
+  view(nodeId: string): NodeView | undefined;
   /** Starts the job on the node; false when the node is not this transport's or cannot be reached now. Frames come back through the host. */
   send(nodeId: string, job: Job): boolean;
   /** Stops a job (best effort); true when it was this transport's to stop. */

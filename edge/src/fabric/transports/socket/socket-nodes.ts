@@ -3,13 +3,29 @@ import { announcedNodeView } from "../../announced-node-view.ts";
 import { type Entrance, trustOfEntrance } from "../../entrance.ts";
 import type { Announcement, NodeAnnouncements } from "../../node-announcements.ts";
 import type { SlotCounts } from "../../slot-counts.ts";
+import { NodeIndex } from "../node-index.ts";
 import type { NodeAttachment } from "./node-attachment.ts";
 
+/** A held socket with its attachment as last written, and the router's view once the node joined. */
+interface SocketNode {
+  socket: WebSocket;
+  attachment: NodeAttachment;
+  view: NodeView | undefined;
+}
+
 /**
- * Nodes on sockets as the router sees them: the set of open sockets and their
- * attachments is the registry, so it is rebuilt as it was after the object wakes.
+ * Nodes on sockets. The open sockets and their attachments are the registry
+ * that survives hibernation; this class keeps a copy in memory, rebuilt from
+ * them once after the object wakes, so that neither a frame nor a routing
+ * decision deserializes attachments or walks every socket.
  */
 export class SocketNodes {
+  /** Undefined until first needed after the object (re)started. */
+  #nodes: Map<string, SocketNode> | undefined;
+  /** A socket's node id never changes, so this cannot go stale. */
+  readonly #idOf = new WeakMap<WebSocket, string>();
+  readonly #index = new NodeIndex();
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly announcements: NodeAnnouncements,
@@ -18,44 +34,100 @@ export class SocketNodes {
 
   accept(socket: WebSocket, nodeId: string, entrance: Entrance): void {
     this.ctx.acceptWebSocket(socket, [nodeId]);
-    const trust = trustOfEntrance(entrance);
-    this.update(socket, { nodeId, connectedAt: Date.now(), badFrames: 0, draining: false, joined: false, entrance, trust });
+    const attachment: NodeAttachment = {
+      nodeId,
+      connectedAt: Date.now(),
+      badFrames: 0,
+      draining: false,
+      joined: false,
+      entrance,
+      trust: trustOfEntrance(entrance),
+    };
+    socket.serializeAttachment(attachment);
+    this.#idOf.set(socket, nodeId);
+    this.#registry().set(nodeId, { socket, attachment, view: undefined });
   }
 
   attachmentOf(socket: WebSocket): NodeAttachment | null {
-    const stored = socket.deserializeAttachment() as (Omit<NodeAttachment, "entrance" | "trust"> & Partial<NodeAttachment>) | null;
-    if (!stored) return null;
-    // Sockets accepted by an edge older than the donate entrance came in through /connect.
-    return { entrance: "connect", trust: "private", ...stored };
+    const nodeId = this.#idOf.get(socket) ?? stored(socket)?.nodeId;
+    return (nodeId !== undefined && this.#registry().get(nodeId)?.attachment) || null;
   }
 
   update(socket: WebSocket, attachment: NodeAttachment): void {
     socket.serializeAttachment(attachment);
+    const node = this.#registry().get(attachment.nodeId);
+    if (!node) return;
+    const drainingChanged = node.attachment.draining !== attachment.draining;
+    node.attachment = attachment;
+    if (drainingChanged && node.view) this.#setView(node, this.#viewOf(attachment));
   }
 
   join(socket: WebSocket, attachment: NodeAttachment, announcement: Announcement): void {
     this.announcements.join(attachment.nodeId, announcement);
-    this.update(socket, { ...attachment, joined: true });
+    const joined = { ...attachment, joined: true };
+    this.update(socket, joined);
+    const node = this.#registry().get(attachment.nodeId);
+    if (node) this.#setView(node, this.#viewOf(joined));
   }
 
-  /** Whether a socket of the node is still held, open or not (each socket is tagged with its node's id). */
+  /** The socket is gone: its node leaves the registry; returns the node's id, undefined when it already left. */
+  remove(socket: WebSocket): string | undefined {
+    const nodeId = this.#idOf.get(socket) ?? stored(socket)?.nodeId;
+    const node = nodeId === undefined ? undefined : this.#registry().get(nodeId);
+    if (!node) return undefined;
+    if (node.view) this.#index.remove(node.view);
+    this.#registry().delete(node.attachment.nodeId);
+    return node.attachment.nodeId;
+  }
+
+  /** Whether a socket of the node is still held. */
   owns(nodeId: string): boolean {
-    return this.ctx.getWebSockets(nodeId).length > 0;
+    return this.#registry().has(nodeId);
   }
 
   socketOf(nodeId: string): WebSocket | undefined {
-    return this.ctx.getWebSockets(nodeId).find((ws) => ws.readyState === WebSocket.OPEN);
+    const socket = this.#registry().get(nodeId)?.socket;
+    return socket?.readyState === WebSocket.OPEN ? socket : undefined;
   }
 
-  /** Every joined node on an open socket. */
-  views(): NodeView[] {
-    const views: NodeView[] = [];
-    for (const socket of this.ctx.getWebSockets()) {
-      const attachment = this.attachmentOf(socket);
-      if (!attachment?.joined || socket.readyState !== WebSocket.OPEN) continue;
-      const view = announcedNodeView(attachment.nodeId, this.announcements, this.slots, attachment.draining, attachment.trust);
-      if (view) views.push(view);
-    }
-    return views;
+  /** Joined nodes, or those announcing `modelId`. */
+  views(modelId?: string): readonly NodeView[] {
+    this.#registry();
+    return this.#index.views(modelId);
   }
+
+  view(nodeId: string): NodeView | undefined {
+    return this.#registry().get(nodeId)?.view;
+  }
+
+  #viewOf(attachment: NodeAttachment): NodeView | undefined {
+    return announcedNodeView(attachment.nodeId, this.announcements, this.slots, attachment.draining, attachment.trust);
+  }
+
+  #setView(node: SocketNode, view: NodeView | undefined): void {
+    if (node.view) this.#index.remove(node.view);
+    node.view = view;
+    if (view) this.#index.add(view);
+  }
+
+  /** The registry, rebuilt from the sockets the runtime kept when the object starts. */
+  #registry(): Map<string, SocketNode> {
+    if (this.#nodes) return this.#nodes;
+    this.#nodes = new Map();
+    for (const socket of this.ctx.getWebSockets()) {
+      const attachment = stored(socket);
+      if (!attachment) continue;
+      this.#idOf.set(socket, attachment.nodeId);
+      const node: SocketNode = { socket, attachment, view: undefined };
+      this.#nodes.set(attachment.nodeId, node);
+      if (attachment.joined && socket.readyState === WebSocket.OPEN) this.#setView(node, this.#viewOf(attachment));
+    }
+    return this.#nodes;
+  }
+}
+
+/** The attachment as stored on the socket; sockets accepted by an edge older than the donate entrance came in through /connect. */
+function stored(socket: WebSocket): NodeAttachment | null {
+  const attachment = socket.deserializeAttachment() as (Omit<NodeAttachment, "entrance" | "trust"> & Partial<NodeAttachment>) | null;
+  return attachment ? { entrance: "connect", trust: "private", ...attachment } : null;
 }

@@ -42,8 +42,12 @@ export class SocketTransport implements Transport {
     return this.#nodes.owns(nodeId);
   }
 
-  views(): NodeView[] {
-    return this.#nodes.views();
+  views(modelId?: string): readonly NodeView[] {
+    return this.#nodes.views(modelId);
+  }
+
+  view(nodeId: string): NodeView | undefined {
+    return this.#nodes.view(nodeId);
   }
 
   send(nodeId: string, job: Job): boolean {
@@ -152,7 +156,7 @@ export class SocketTransport implements Transport {
 
   /** The socket is gone: the node left, and its announcement and slot counts go with it. */
   #forget(socket: WebSocket): void {
-    const nodeId = this.#nodes.attachmentOf(socket)?.nodeId;
+    const nodeId = this.#nodes.remove(socket);
     if (!nodeId) return;
     this.context.host.onNodeLeft(nodeId);
     this.context.announcements.forget(nodeId);

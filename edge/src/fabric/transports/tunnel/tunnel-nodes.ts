@@ -21,43 +21,58 @@ const TUNNEL_EXPIRY_MS = TUNNEL_HEARTBEAT_MS * 3;
  * Tunnel nodes have no socket to hold them in the registry, so their URL,
  * secret and last heartbeat live in storage; their announcement lives where a
  * socket node's does (NodeAnnouncements), so the router sees no difference.
+ * Storage is read once when the object starts and written through after:
+ * routing reads the nodes on every request.
  */
 export class TunnelNodes {
+  #nodes: Map<string, TunnelNode> | undefined;
+
   constructor(private readonly storage: DurableObjectStorage) {}
 
   register(url: string, now = Date.now()): TunnelNode {
     const node: TunnelNode = { nodeId: `node_${crypto.randomUUID()}`, url, secret: newSecret(), lastSeen: now, draining: false };
-    this.storage.kv.put(PREFIX + node.nodeId, node);
+    this.#put(node);
     return node;
   }
 
   get(nodeId: string): TunnelNode | undefined {
-    return this.storage.kv.get<TunnelNode>(PREFIX + nodeId);
+    return this.#registry().get(nodeId);
   }
 
   /** Renew a registration; false when the edge no longer knows the node (it should register again). */
   renew(nodeId: string, draining: boolean, now = Date.now()): boolean {
     const node = this.get(nodeId);
     if (!node || this.#expired(node, now)) return false;
-    this.storage.kv.put(PREFIX + nodeId, { ...node, lastSeen: now, draining });
+    this.#put({ ...node, lastSeen: now, draining });
     return true;
   }
 
   remove(nodeId: string): void {
     this.storage.kv.delete(PREFIX + nodeId);
+    this.#registry().delete(nodeId);
   }
 
   /** Tunnel nodes that are still beating; each expired one is removed and reported to `onExpired`. */
   live(onExpired: (nodeId: string) => void, now = Date.now()): TunnelNode[] {
     const live: TunnelNode[] = [];
-    for (const [key, node] of this.storage.kv.list<TunnelNode>({ prefix: PREFIX })) {
+    for (const node of [...this.#registry().values()]) {
       if (!this.#expired(node, now)) live.push(node);
       else {
-        this.storage.kv.delete(key);
+        this.remove(node.nodeId);
         onExpired(node.nodeId);
       }
     }
     return live;
+  }
+
+  #put(node: TunnelNode): void {
+    this.storage.kv.put(PREFIX + node.nodeId, node);
+    this.#registry().set(node.nodeId, node);
+  }
+
+  #registry(): Map<string, TunnelNode> {
+    this.#nodes ??= new Map([...this.storage.kv.list<TunnelNode>({ prefix: PREFIX })].map(([, node]) => [node.nodeId, node]));
+    return this.#nodes;
   }
 
   #expired(node: TunnelNode, now: number): boolean {

@@ -39,14 +39,19 @@ export class TunnelTransport implements Transport {
     return this.#nodes.get(nodeId) !== undefined;
   }
 
-  views(): NodeView[] {
+  /** Tunnel nodes are few (a fallback), so their views are made when asked. */
+  views(modelId?: string): NodeView[] {
     const views: NodeView[] = [];
     for (const tunnel of this.#live()) {
-      // A tunnel node registered with the join token, so it is what it claimed.
-      const view = announcedNodeView(tunnel.nodeId, this.context.announcements, this.context.slots, tunnel.draining);
-      if (view) views.push(view);
+      const view = this.#viewOf(tunnel);
+      if (view && (modelId === undefined || view.models.some((m) => m.id === modelId))) views.push(view);
     }
     return views;
+  }
+
+  view(nodeId: string): NodeView | undefined {
+    const tunnel = this.#live().find((live) => live.nodeId === nodeId);
+    return tunnel && this.#viewOf(tunnel);
   }
 
   send(nodeId: string, job: Job): boolean {
@@ -68,6 +73,11 @@ export class TunnelTransport implements Transport {
   fetch(path: string, request: Request): Promise<Response> | undefined {
     if (!path.startsWith(TUNNEL_CALLS_PREFIX) || request.method !== "POST") return undefined;
     return this.#calls.handle(path, request);
+  }
+
+  #viewOf(tunnel: TunnelNode): NodeView | undefined {
+    // A tunnel node registered with the join token, so it is what it claimed.
+    return announcedNodeView(tunnel.nodeId, this.context.announcements, this.context.slots, tunnel.draining);
   }
 
   /** Tunnel nodes that are still beating; an expired one is forgotten quietly (calls it still runs end on their own). */

@@ -17,6 +17,12 @@ export interface UpstreamEntry extends UpstreamTarget {
   }[];
 }
 
+/** Jobs the edge runs on each node (the pool's SlotCounts). */
+export interface UpstreamLoad {
+  active(nodeId: string): number;
+  activeByModel(nodeId: string): Readonly<Record<string, number>>;
+}
+
 /** Node ids of upstreams live in their own namespace: a node's id is `node_<uuid>`, so they cannot collide. */
 const UPSTREAM_ID_PREFIX = "upstream:";
 
@@ -32,16 +38,12 @@ export function upstreamOf<U extends UpstreamEntry>(upstreams: readonly U[], nod
  * Upstreams as the router sees nodes: each one a node named after it, whose
  * models are the operator's, priced and scored as the operator set them.
  * Their speed is unknown until measured (0, as for a node that has not
- * reported one), and they never drain. `activeByModel`
- * gives the edge's count of jobs running there, as it does for real nodes.
+ * reported one), and they never drain. Their load is the edge's count of
+ * jobs running there, as for real nodes, read when the router asks.
  */
-export function upstreamNodesOf(
-  upstreams: readonly UpstreamEntry[],
-  activeByModel: (nodeId: string) => Readonly<Record<string, number>> = () => ({}),
-): NodeView[] {
+export function upstreamNodesOf(upstreams: readonly UpstreamEntry[], load: UpstreamLoad): NodeView[] {
   return upstreams.map((upstream) => {
     const id = upstreamNodeId(upstream.name);
-    const active = activeByModel(id);
     const models: RoutedModel[] = upstream.models.map((model) => ({
       id: model.id,
       parameters: model.parameters,
@@ -58,8 +60,12 @@ export function upstreamNodesOf(
       name: upstream.name,
       kind: "upstream" as const,
       slots: upstream.slots,
-      active: Object.values(active).reduce((sum, n) => sum + n, 0),
-      activeByModel: active,
+      get active() {
+        return load.active(id);
+      },
+      get activeByModel() {
+        return load.activeByModel(id);
+      },
       draining: false,
       models,
     };

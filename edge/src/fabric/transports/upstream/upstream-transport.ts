@@ -11,6 +11,8 @@ import { type UpstreamEntry, upstreamNodesOf, upstreamOf } from "./upstream-node
  */
 export class UpstreamTransport implements Transport {
   readonly #dispatcher: UpstreamDispatcher;
+  /** Views of the current policy's upstreams: made again only when the policy is replaced. */
+  #views: { upstreams: readonly UpstreamEntry[]; all: readonly NodeView[] } | undefined;
 
   constructor(private readonly context: TransportContext) {
     this.#dispatcher = new UpstreamDispatcher(context.host, context.env);
@@ -21,8 +23,15 @@ export class UpstreamTransport implements Transport {
   }
 
   /** Upstreams have no socket; the edge's own count of the jobs it runs there is their load. */
-  views(): NodeView[] {
-    return upstreamNodesOf(this.context.policy().upstreams, (nodeId) => this.context.slots.activeByModel(nodeId));
+  views(modelId?: string): readonly NodeView[] {
+    const upstreams = this.context.policy().upstreams;
+    if (this.#views?.upstreams !== upstreams) this.#views = { upstreams, all: upstreamNodesOf(upstreams, this.context.slots) };
+    const all = this.#views.all;
+    return modelId === undefined || all.length === 0 ? all : all.filter((view) => view.models.some((m) => m.id === modelId));
+  }
+
+  view(nodeId: string): NodeView | undefined {
+    return this.views().find((view) => view.id === nodeId);
   }
 
   send(nodeId: string, job: Job): boolean {
