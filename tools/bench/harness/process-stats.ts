@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Clock ticks per second of /proc's CPU times; 100 on every Linux build this runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** The pids of this process's direct children with this command name (`comm` in /proc/<pid>/stat). */
+export function childPids(command: string): Set<number> {
+  const pids = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = statFields(Number(entry));
+      if (stat.comm === command && stat.fields[1] === String(process.pid)) pids.add(Number(entry));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return pids;
+}
+
+/** User plus system CPU time the process has used so far, in ms (10 ms resolution). */
+export function cpuMs(pid: number): number {
+  const { fields } = statFields(pid);
+  // After the command: state is field 0, utime field 11, stime field 12 (proc(5) numbers them 14 and 15).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** Resident memory (VmRSS) now, in bytes. */
+export function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB$/m);
+  if (!line) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(line[1]) * 1024;
+}
+
+function statFields(pid: number): { comm: string; fields: string[] } {
+  const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command may hold spaces and parentheses: it ends at the last ')'.
+  const close = text.lastIndexOf(")");
+  return { comm: text.slice(text.indexOf("(") + 1, close), fields: text.slice(close + 2).split(" ") };
+}
