@@ -1,3 +1,4 @@
+export * from "./chunk-batcher.ts";
 export * from "./echo-engine.ts";
 export * from "./engine-error.ts";
 export * from "./forwarding-engine.ts";

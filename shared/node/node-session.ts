@@ -1,4 +1,5 @@
 import {
+  BATCHED_CHUNKS_SINCE_MINOR,
   type EdgeMessage,
   edgeMessageSchema,
   HEARTBEAT_SINCE_MINOR,
@@ -11,6 +12,7 @@ import {
 } from "../protocol/messages.ts";
 import { hasMinorVersion, parseFrame } from "../protocol/parse-frame.ts";
 import { type WireError, WireErrorCode, wireError } from "../protocol/wire-error.ts";
+import { ChunkBatcher } from "./chunk-batcher.ts";
 import { toWireError } from "./engine-error.ts";
 import type { InferenceEngine } from "./inference-engine.ts";
 import { SpeedMeter } from "./speed-meter.ts";
@@ -37,7 +39,8 @@ export interface NodeSessionHooks {
 /**
  * The node side of the protocol, independent of transport: turns `job` and
  * `cancel` frames into engine calls and engine pieces into numbered `chunk`
- * frames, and hands `welcome` and `error` to the link's hooks. Native agents
+ * frames (several pieces a frame for an edge that reads them, see
+ * ChunkBatcher), and hands `welcome` and `error` to the link's hooks. Native agents
  * and browser tabs each wrap one in their own socket.
  */
 export class NodeSession {
@@ -45,6 +48,8 @@ export class NodeSession {
   readonly #idle = new Set<() => void>();
   readonly #speeds = new SpeedMeter();
   #draining = false;
+  /** Whether the edge's last `welcome` said it reads several tokens in one chunk frame. */
+  #batching = false;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -127,6 +132,7 @@ export class NodeSession {
         this.#jobs.get(frame.jobId)?.abort();
         return;
       case "welcome":
+        this.#batching = hasMinorVersion(frame.protocol, BATCHED_CHUNKS_SINCE_MINOR);
         this.hooks.onWelcome?.(frame);
         return;
       case "error":
@@ -169,24 +175,28 @@ export class NodeSession {
     }
     const controller = new AbortController();
     this.#jobs.set(job.jobId, controller);
-    let seq = 0;
-    let firstPieceAt = 0;
+    const chunks = new ChunkBatcher(job.jobId, (chunk) => this.send(chunk), this.#batching);
+    let firstPieceAt: number | undefined;
     try {
       const { model, input, sampling, responseFormat, tools, toolChoice } = job;
       const result = await this.engine.generate(
         { model, input, sampling, ...(responseFormat && { responseFormat }), ...(tools && { tools, toolChoice }) },
         {
           signal: controller.signal,
-          onPiece: ({ text, confidence }) => {
-            if (seq === 0) firstPieceAt = performance.now();
-            this.send({ type: "chunk", jobId: job.jobId, seq: seq++, text, confidence });
+          onPiece: (piece) => {
+            firstPieceAt ??= performance.now();
+            chunks.push(piece);
           },
         },
       );
+      chunks.flush();
       if (controller.signal.aborted) throw abortedError(this.#draining);
-      if (seq > 0) this.#speeds.record(job.model, result.usage.completionTokens, (performance.now() - firstPieceAt) / 1000);
-      this.send({ type: "done", jobId: job.jobId, chunks: seq, ...result });
+      if (firstPieceAt !== undefined) {
+        this.#speeds.record(job.model, result.usage.completionTokens, (performance.now() - firstPieceAt) / 1000);
+      }
+      this.send({ type: "done", jobId: job.jobId, chunks: chunks.frames, ...result });
     } catch (error) {
+      chunks.flush();
       const wire = controller.signal.aborted ? abortedError(this.#draining) : toWireError(error);
       this.send({ type: "job-error", jobId: job.jobId, error: wire });
     } finally {

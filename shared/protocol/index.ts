@@ -1,4 +1,5 @@
 export * from "./chunk-sequencer.ts";
+export * from "./chunk-tokens.ts";
 export * from "./donate-config.ts";
 export * from "./messages.ts";
 export * from "./parse-frame.ts";

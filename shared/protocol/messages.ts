@@ -6,10 +6,13 @@ import { wireErrorSchema } from "./wire-error.ts";
  * Every frame is one JSON object whose `type` selects its schema.
  * Major versions are incompatible; minor versions only add optional fields.
  */
-export const PROTOCOL_VERSION = "1.3";
+export const PROTOCOL_VERSION = "1.4";
 
 /** The first minor version whose edge accepts `heartbeat` frames; a node sends none to an older edge. */
 export const HEARTBEAT_SINCE_MINOR = 1;
+
+/** The first minor version whose edge reads `confidences` in `chunk` frames; a node batches tokens only for such an edge. */
+export const BATCHED_CHUNKS_SINCE_MINOR = 4;
 
 export const NodeKind = { native: "native", browser: "browser" } as const;
 
@@ -188,8 +191,17 @@ export const chunkSchema = z.object({
   /** 0-based; the edge reorders by it and fails the job on a gap. */
   seq: z.number().int().nonnegative(),
   text: z.string(),
-  /** Probability the model gave the token(s) it chose, 0..1; null where the engine cannot tell. */
+  /**
+   * Probability the model gave the token it chose, 0..1; null where the engine cannot tell.
+   * A frame with `confidences` carries the lowest of them (null when none is known), so a
+   * reader that ignores the list still judges cautiously.
+   */
   confidence: z.number().min(0).max(1).nullable(),
+  /**
+   * Since 1.4: the frame carries this many tokens, whose concatenated text is `text`, with
+   * each one's probability in order. Absent: one token. Sent only to an edge that said 1.4.
+   */
+  confidences: z.array(z.number().min(0).max(1).nullable()).min(1).max(256).optional(),
 });
 
 export const usageSchema = z.object({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { type ChunkToken, chunkConfidences, chunkFrame } from "../../protocol/chunk-tokens.ts";
 import type { ResponseFormat } from "../../protocol/messages.ts";
 import {
   answerVerdict,
@@ -102,6 +103,27 @@ describe("commitWindowVerdict", () => {
     expect(commitWindowVerdict([0.1], time.sinceFirstToken(), stream)).toEqual({ kind: "hold" });
     time.advance(1);
     expect(commitWindowVerdict([0.1], time.sinceFirstToken(), stream)).toMatchObject({ kind: "climb" });
+  });
+
+  it("judges a batched frame that overshoots the window on the window's tokens, as one token a frame would be", () => {
+    const facts = { ...stream, escalation: { ...escalation, windowTokens: 16 } };
+    // Tokens 0..9 came one a frame; one frame brings tokens 10..20, the last five of them weak (past the window).
+    const tokens = [...new Array<number>(16).fill(0.75), ...new Array<number>(5).fill(0.05)];
+    const held: (number | null)[] = [];
+    for (const c of tokens.slice(0, 10)) held.push(...chunkConfidences(chunkFrame("j", held.length, [{ text: "t", confidence: c }])));
+    expect(commitWindowVerdict(held, 0, facts)).toEqual({ kind: "hold" });
+    const batch = chunkFrame("j", 10, tokens.slice(10).map((confidence) => ({ text: "t", confidence })) as [ChunkToken, ...ChunkToken[]]);
+    expect(batch.confidence).toBe(0.05);
+    held.push(...chunkConfidences(batch));
+    const verdict = commitWindowVerdict(held, 0, facts);
+    expect(verdict).toEqual(commitWindowVerdict(tokens.slice(0, 16), 0, facts));
+    expect(verdict).toMatchObject({ kind: "commit", judged: { weak: false, mean: 0.75, min: 0.75 } });
+    // A weak token inside the window climbs however it was framed.
+    held[15] = 0.05;
+    expect(commitWindowVerdict(held, 0, { ...facts, escalation: { ...facts.escalation, minTokenConfidence: 0.1 } })).toMatchObject({
+      kind: "climb",
+      reason: "token confidence 0.05 < 0.1",
+    });
   });
 
   it("commits at once, unjudged, when the answer cannot climb", () => {
