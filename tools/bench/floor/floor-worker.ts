@@ -4,7 +4,7 @@
 // costs itself; this is the platform's limit. Nodes are kept per model only so that idle nodes
 // announcing other models never get a job.
 import { DurableObject } from "cloudflare:workers";
-import { type Job, type NodeMessage, PING_FRAME, PONG_FRAME } from "@rung/shared/protocol";
+import { type Chunk, type Done, type Job, type NodeMessage, PING_FRAME, PONG_FRAME } from "@rung/shared/protocol";
 
 interface Env {
   FLOOR: DurableObjectNamespace<Floor>;
@@ -20,13 +20,12 @@ interface ChatBody {
   stop?: string | string[];
 }
 
-/** What a job's frames turn into: SSE events as they come, or one JSON body at the end. */
-interface Answer {
-  text(piece: string): void;
-  done(finishReason: string): void;
-}
-
 const encoder = new TextEncoder();
+const usageOf = ({ usage }: Done) => ({
+  prompt_tokens: usage.promptTokens,
+  completion_tokens: usage.completionTokens,
+  total_tokens: usage.promptTokens + usage.completionTokens,
+});
 
 export default {
   fetch: (request: Request, env: Env) => env.FLOOR.get(env.FLOOR.idFromName("main")).fetch(request),
@@ -35,12 +34,13 @@ export default {
 export class Floor extends DurableObject<Env> {
   readonly #nodes = new Map<string, WebSocket[]>();
   #turn = 0;
-  readonly #answers = new Map<string, Answer>();
+  /** Each job's frames go to its answer: SSE events as they come, or one JSON body at `done`. */
+  readonly #answers = new Map<string, (frame: Chunk | Done) => void>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
-    // After hibernation the sockets survive and the maps do not: rebuild them from the attachments.
+    // After hibernation the sockets survive and the map does not: rebuild it from the attachments.
     for (const socket of ctx.getWebSockets()) this.#join(socket, socket.deserializeAttachment() as string[]);
   }
 
@@ -62,70 +62,54 @@ export class Floor extends DurableObject<Env> {
     };
     const job: Job = { type: "job", jobId, model: body.model, input: { kind: "chat", messages: body.messages }, sampling };
     nodes[this.#turn++ % nodes.length]!.send(JSON.stringify(job));
-    const created = Math.floor(Date.now() / 1000);
-    const head = { id: `chatcmpl-${jobId}`, created, model: body.model };
+    const head = { id: `chatcmpl-${jobId}`, created: Math.floor(Date.now() / 1000), model: body.model };
     if (!body.stream) {
-      let text = "";
+      let content = "";
       return new Promise((resolve) =>
-        this.#answers.set(jobId, {
-          text: (piece) => (text += piece),
-          done: (finish_reason) =>
-            resolve(
-              Response.json({
-                ...head,
-                object: "chat.completion",
-                choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason }],
-              }),
-            ),
+        this.#answers.set(jobId, (frame) => {
+          if (frame.type === "chunk") {
+            content += frame.text;
+            return;
+          }
+          this.#answers.delete(jobId);
+          const choice = { index: 0, message: { role: "assistant", content }, finish_reason: frame.finishReason };
+          resolve(Response.json({ ...head, object: "chat.completion", choices: [choice], usage: usageOf(frame) }));
         }),
       );
     }
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
-    const event = (delta: object, finish_reason: string | null) =>
+    const event = (choice: object, usage?: object) =>
       writer.write(
         encoder.encode(
-          `data: ${JSON.stringify({ ...head, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason }] })}\n\n`,
+          `data: ${JSON.stringify({ ...head, object: "chat.completion.chunk", choices: [{ index: 0, ...choice }], usage })}\n\n`,
         ),
       );
-    this.#answers.set(jobId, {
-      text: (content) => event({ content }, null),
-      done: (finishReason) => {
-        event({}, finishReason);
-        writer.write(encoder.encode("data: [DONE]\n\n"));
-        writer.close();
-      },
+    this.#answers.set(jobId, (frame) => {
+      if (frame.type === "chunk") return void event({ delta: { content: frame.text }, finish_reason: null });
+      this.#answers.delete(jobId);
+      event({ delta: {}, finish_reason: frame.finishReason }, usageOf(frame));
+      writer.write(encoder.encode("data: [DONE]\n\n"));
+      writer.close();
     });
     return new Response(readable, { headers: { "content-type": "text/event-stream" } });
   }
 
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
     const frame = JSON.parse(message as string) as NodeMessage;
-    if (frame.type === "hello") {
-      const models = frame.models.map((model) => model.id);
-      socket.serializeAttachment(models);
-      this.#join(socket, models);
-      socket.send(JSON.stringify({ type: "welcome", nodeId: crypto.randomUUID(), protocol: "1.4" }));
-    } else if (frame.type === "chunk") {
-      this.#answers.get(frame.jobId)?.text(frame.text);
-    } else if (frame.type === "done" || frame.type === "job-error") {
-      this.#answers.get(frame.jobId)?.done(frame.type === "done" ? frame.finishReason : "error");
-      this.#answers.delete(frame.jobId);
-    }
+    if (frame.type === "chunk" || frame.type === "done") this.#answers.get(frame.jobId)?.(frame);
+    if (frame.type !== "hello") return;
+    const models = frame.models.map((model) => model.id);
+    socket.serializeAttachment(models);
+    this.#join(socket, models);
+    socket.send(JSON.stringify({ type: "welcome", nodeId: crypto.randomUUID(), protocol: "1.4" }));
   }
 
   override webSocketClose(socket: WebSocket): void {
-    for (const [model, nodes] of this.#nodes)
-      this.#nodes.set(
-        model,
-        nodes.filter((node) => node !== socket),
-      );
+    for (const nodes of this.#nodes.values()) if (nodes.includes(socket)) nodes.splice(nodes.indexOf(socket), 1);
   }
 
   #join(socket: WebSocket, models: string[] | null): void {
-    for (const model of models ?? []) {
-      if (!this.#nodes.has(model)) this.#nodes.set(model, []);
-      this.#nodes.get(model)!.push(socket);
-    }
+    for (const model of models ?? []) this.#nodes.set(model, [...(this.#nodes.get(model) ?? []), socket]);
   }
 }
