@@ -1,3 +1,5 @@
+import { MAX_TOKENS_PER_SECOND } from "../protocol/messages.ts";
+
 /** Jobs per model that make up its recent speed: enough to smooth one odd job, few enough to follow a change in load. */
 const DEFAULT_WINDOW = 8;
 
@@ -37,7 +39,8 @@ export class SpeedMeter {
         tokens += sample.tokens;
         seconds += sample.seconds;
       }
-      speeds.set(modelId, Math.round((tokens / seconds) * 10) / 10);
+      // An engine that answers instantly (echo) measures more than hello and heartbeat may carry; the edge would refuse them.
+      speeds.set(modelId, Math.min(MAX_TOKENS_PER_SECOND, Math.round((tokens / seconds) * 10) / 10));
     }
     return speeds;
   }

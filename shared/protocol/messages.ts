@@ -14,6 +14,9 @@ export const HEARTBEAT_SINCE_MINOR = 1;
 /** The first minor version whose edge reads `confidences` in `chunk` frames; a node batches tokens only for such an edge. */
 export const BATCHED_CHUNKS_SINCE_MINOR = 4;
 
+/** The fastest decoding a node may announce or report; a node that measured more (an echo engine) reports this. */
+export const MAX_TOKENS_PER_SECOND = 1e6;
+
 export const NodeKind = { native: "native", browser: "browser" } as const;
 
 /**
@@ -66,7 +69,7 @@ export const modelInfoSchema = z.object({
     .positive()
     .max(1 << 24),
   /** Measured decoding speed on this node at load time. */
-  tokensPerSecond: z.number().nonnegative().max(1e6),
+  tokensPerSecond: z.number().nonnegative().max(MAX_TOKENS_PER_SECOND),
   /** Jobs this model runs at once on this node (its context sequences); `node.slots` caps the node's total. */
   slots: z.number().int().positive().max(256),
   /** What the node can honour for this model (since 1.2; absent means none of them). */
@@ -180,7 +183,7 @@ export const heartbeatSchema = z.object({
   /** Jobs running on the node now. */
   activeJobs: z.number().int().nonnegative().max(4096),
   /** Recent decoding speed per model, measured from finished jobs; models without a recent job are left out. */
-  models: z.array(z.object({ id, tokensPerSecond: z.number().nonnegative().max(1e6) })).max(32),
+  models: z.array(z.object({ id, tokensPerSecond: z.number().nonnegative().max(MAX_TOKENS_PER_SECOND) })).max(32),
   /** Free GPU memory now; absent on CPU. */
   vramFreeBytes: bytesSchema.optional(),
 });

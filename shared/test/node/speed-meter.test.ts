@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SpeedMeter } from "../../node/speed-meter.ts";
+import { MAX_TOKENS_PER_SECOND } from "../../protocol/messages.ts";
 
 describe("SpeedMeter", () => {
   it("reports nothing before a job finished", () => {
@@ -20,6 +21,12 @@ describe("SpeedMeter", () => {
     expect(meter.recent().get("a")).toBe(55);
     meter.record("a", 21, 1); // pushes out the first job
     expect(meter.recent().get("a")).toBe(15);
+  });
+
+  it("reports at most what hello and heartbeat may carry", () => {
+    const meter = new SpeedMeter();
+    meter.record("echo", 1_000, 1e-6);
+    expect(meter.recent().get("echo")).toBe(MAX_TOKENS_PER_SECOND);
   });
 
   it("ignores jobs with nothing to time", () => {
