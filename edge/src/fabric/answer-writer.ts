@@ -1,4 +1,5 @@
 import { errorBody, type Meta, usageOf } from "@rung/shared/openai";
+import { REQUEST_ID_HEADER } from "../middleware/request-id.ts";
 import { type Dialect, dialects } from "../openai/dialect.ts";
 import type { FabricJob, JobEvent } from "./fabric-job.ts";
 
@@ -13,6 +14,9 @@ export interface AnswerWriterHost {
 }
 
 const encoder = new TextEncoder();
+
+/** Stands for a delta's text while its event is serialized once; ids are printable ASCII, so it cannot occur in one. */
+const TEXT_MARK = JSON.stringify("\u0000text\u0000");
 
 /** How a stream that never got its end is ended, whether the object or the Worker notices. */
 export const INCOMPLETE_ANSWER = { code: "incomplete_answer", message: "The answer ended before it was complete." } as const;
@@ -30,6 +34,8 @@ export class AnswerWriter {
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   /** A whole answer's text, gathered until its end. */
   #text = "";
+  /** A delta's event before and after its text, serialized at the first delta. */
+  #pieceAround: [string, string] | undefined;
   #ended = false;
 
   constructor(
@@ -45,6 +51,7 @@ export class AnswerWriter {
       model: meta.model,
     };
     this.#headers = new Headers(headers);
+    this.#headers.set(REQUEST_ID_HEADER, meta.requestId);
     if (shape.stream) this.#open();
   }
 
@@ -53,7 +60,7 @@ export class AnswerWriter {
     if (!this.shape.stream) return this.#gather(event);
     if (event.type === "delta") {
       // Pieces of a tool call arrive with empty text (the call comes whole at the end): nothing to send for them.
-      if (event.text) this.#send(this.#chunk(this.#dialect.piece(this.#meta, event.text)));
+      if (event.text) this.#send(this.#piece(event.text));
       return;
     }
     this.#ended = true;
@@ -104,7 +111,21 @@ export class AnswerWriter {
 
   /** A chunk with choices; chat streams with include_usage say `usage: null` on each until the usage chunk. */
   #chunk(data: object): Uint8Array {
-    return frame(this.shape.reply.includeUsage && this.#dialect.nullUsageBeforeLast ? { ...data, usage: null } : data);
+    return frame(this.#withUsage(data));
+  }
+
+  #withUsage(data: object): object {
+    return this.shape.reply.includeUsage && this.#dialect.nullUsageBeforeLast ? { ...data, usage: null } : data;
+  }
+
+  /** Deltas differ only in their text: the rest of the event is serialized once per answer, not per token. */
+  #piece(text: string): Uint8Array {
+    if (!this.#pieceAround) {
+      const event = eventText(this.#withUsage(this.#dialect.piece(this.#meta, JSON.parse(TEXT_MARK))));
+      const at = event.indexOf(TEXT_MARK);
+      this.#pieceAround = [event.slice(0, at), event.slice(at + TEXT_MARK.length)];
+    }
+    return encoder.encode(this.#pieceAround[0] + JSON.stringify(text) + this.#pieceAround[1]);
   }
 
   #send(bytes: Uint8Array): void {
@@ -113,5 +134,9 @@ export class AnswerWriter {
 }
 
 function frame(data: unknown): Uint8Array {
-  return encoder.encode(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+  return encoder.encode(eventText(data));
+}
+
+function eventText(data: unknown): string {
+  return `data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
 }

@@ -1,47 +1,32 @@
 import type { FinishReasonValue, RungTrace } from "@rung/shared/openai";
-import {
-  jobInputSchema,
-  responseFormatSchema,
-  samplingSchema,
-  type ToolCall,
-  toolChoiceSchema,
-  toolSchema,
-  type Usage,
-} from "@rung/shared/protocol";
-import { z } from "zod";
+import type { Job, JobInput, Sampling, ToolCall, Usage } from "@rung/shared/protocol";
 
 /**
  * The request the Worker hands its pool's Durable Object, already validated
  * and translated from OpenAI's shape, so the fabric never sees HTTP details.
+ * Only the Worker builds one, so the object takes it as it comes (a type, not a schema).
  */
-export const fabricJobSchema = z.object({
-  requestId: z.string().min(1),
-  model: z.string().min(1),
-  input: jobInputSchema,
-  sampling: samplingSchema,
-  promptTokens: z.number().int().nonnegative(),
+export interface FabricJob {
+  requestId: string;
+  model: string;
+  input: JobInput;
+  sampling: Sampling;
+  promptTokens: number;
   /**
    * Streams commit at the first token: after that the client has bytes and the
    * answer cannot move to another node. Whole answers commit only when done, so
    * a node that fails halfway is replaced without the client noticing.
    */
-  stream: z.boolean(),
+  stream: boolean;
   /** Which endpoint's shapes the answer is written in, and whether a stream ends with a usage chunk. */
-  reply: z.object({ dialect: z.enum(["chat", "completion"]), includeUsage: z.boolean() }),
+  reply: { dialect: "chat" | "completion"; includeUsage: boolean };
   /** Capabilities the answer needs; only models whose nodes announced them are tried. */
-  responseFormat: responseFormatSchema.optional(),
-  tools: z.array(toolSchema).min(1).optional(),
-  toolChoice: toolChoiceSchema.optional(),
+  responseFormat?: Job["responseFormat"];
+  tools?: Job["tools"];
+  toolChoice?: Job["toolChoice"];
   /** The client's `rung` field: its own confidence bar, highest rung, or no climbing. */
-  override: z
-    .object({
-      minConfidence: z.number().min(0).max(1).optional(),
-      maxRung: z.string().min(1).max(128).optional(),
-      escalate: z.boolean().optional(),
-    })
-    .optional(),
-});
-export type FabricJob = z.infer<typeof fabricJobSchema>;
+  override?: { minConfidence?: number; maxRung?: string; escalate?: boolean };
+}
 
 /**
  * What a request's run hands its answer writer once the answer committed: text

@@ -33,9 +33,19 @@ describe("relayAnswer", () => {
     );
   });
 
-  it("ends a stream that closed before [DONE] the same way", async () => {
-    const relayed = relayAnswer(new Response(body(['data: {"a":1}\n\n'], false), { headers: sse }), "req_1");
-    expect(await relayed.text()).toMatch(/"code":"incomplete_answer".*\n\ndata: \[DONE\]\n\n$/);
+  it("cancels the object's body when the client stops reading", async () => {
+    let cancelled: unknown;
+    const endless = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(encoder.encode("data: {}\n\n")),
+      cancel: (reason) => {
+        cancelled = reason ?? "cancelled";
+      },
+    });
+    const relayed = relayAnswer(new Response(endless, { headers: sse }), "req_1");
+    const reader = relayed.body!.getReader();
+    await reader.read();
+    await reader.cancel("client gone");
+    await expect.poll(() => cancelled).toBeDefined();
   });
 
   it("leaves whole answers and refusals as the object wrote them", async () => {
