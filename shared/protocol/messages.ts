@@ -37,7 +37,8 @@ export const EngineName = {
  * so they are printable ASCII without spaces: a node cannot smuggle a newline
  * into a response header.
  */
-export const idSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, "must be 1 to 128 printable ASCII characters without spaces");
+export const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+export const idSchema = z.string().regex(ID_PATTERN, "must be 1 to 128 printable ASCII characters without spaces");
 export const nodeNameSchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1 to 64 printable ASCII characters without spaces");
 const id = idSchema;
 
@@ -188,6 +189,9 @@ export const heartbeatSchema = z.object({
   vramFreeBytes: bytesSchema.optional(),
 });
 
+/** Most tokens one chunk frame may carry (since 1.4). */
+export const MAX_CHUNK_TOKENS = 256;
+
 export const chunkSchema = z.object({
   type: z.literal("chunk"),
   jobId: id,
@@ -204,7 +208,7 @@ export const chunkSchema = z.object({
    * Since 1.4: the frame carries this many tokens, whose concatenated text is `text`, with
    * each one's probability in order. Absent: one token. Sent only to an edge that said 1.4.
    */
-  confidences: z.array(z.number().min(0).max(1).nullable()).min(1).max(256).optional(),
+  confidences: z.array(z.number().min(0).max(1).nullable()).min(1).max(MAX_CHUNK_TOKENS).optional(),
 });
 
 export const usageSchema = z.object({

@@ -3,11 +3,10 @@ import {
   DONATE_CONNECT_PATH,
   type Hello,
   isCompatibleProtocol,
-  nodeMessageSchema,
   PING_FRAME,
   PONG_FRAME,
   PROTOCOL_VERSION,
-  parseFrame,
+  parseNodeFrame,
   protocolMismatchMessage,
   type WireError,
   WireErrorCode,
@@ -83,7 +82,7 @@ export class SocketTransport implements Transport {
   webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
     const attachment = this.#nodes.attachmentOf(socket);
     if (!attachment) return;
-    const parsed = parseFrame(nodeMessageSchema, message);
+    const parsed = parseNodeFrame(message);
     if (!parsed.ok) return this.#badFrame(socket, attachment, parsed.error);
 
     const frame = parsed.value;

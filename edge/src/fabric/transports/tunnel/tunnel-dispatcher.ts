@@ -1,4 +1,4 @@
-import { type Job, MAX_FRAME_BYTES, nodeMessageSchema, parseFrame, signCall, TunnelPath } from "@rung/shared/protocol";
+import { type Job, MAX_FRAME_BYTES, parseNodeFrame, signCall, TunnelPath } from "@rung/shared/protocol";
 import { readLines } from "../../../read-lines.ts";
 import type { TransportHost } from "../transport.ts";
 import type { TunnelNode } from "./tunnel-nodes.ts";
@@ -45,7 +45,7 @@ export class TunnelDispatcher {
         return;
       }
       for await (const line of readLines(response.body, { signal: controller.signal, maxLineLength: MAX_FRAME_BYTES })) {
-        const parsed = parseFrame(nodeMessageSchema, line);
+        const parsed = parseNodeFrame(line);
         // A broken line fails nothing by itself; a job that never ends is caught by its silence timer.
         if (!parsed.ok) continue;
         const frame = parsed.value;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { chunkSchema } from "../../protocol/messages.ts";
+import { parseNodeFrame, plainChunk } from "../../protocol/parse-node-frame.ts";
+import { seededRandom } from "../../routing/seeded-random.ts";
+
+/** Values each field of a candidate chunk may take: valid ones, and each way a node could get it wrong. */
+const choices: Record<string, readonly unknown[]> = {
+  type: ["chunk", "chunk", "chunk", "done", "Chunk", 1],
+  jobId: ["j1", "job_abc-123", "~".repeat(128), "", "with space", "x".repeat(129), "é", 7, null],
+  seq: [0, 1, 41, 2 ** 53 - 1, 2 ** 53, -1, 1.5, "3", null, 1e300],
+  text: ["tok ", "", "ünï \n", 3, null, ["a"]],
+  confidence: [0, 1, 0.42, null, -0.01, 1.01, "0.5", true],
+  confidences: [[0.5], [null, 0.9, 1], Array(256).fill(0.5), Array(257).fill(0.5), [], [0.5, 2], [-1], "0.5", null, { 0: 0.5 }],
+  extra: ["ignored", { nested: true }],
+};
+
+/** A candidate frame: each field present or absent, usually its first (valid) value, else any of its choices. */
+function candidate(random: () => number): Record<string, unknown> {
+  const frame: Record<string, unknown> = {};
+  for (const [field, values] of Object.entries(choices)) {
+    const optional = field === "confidences" || field === "extra";
+    if (random() < (optional ? 0.5 : 0.06)) continue;
+    frame[field] = random() < 0.8 ? values[0] : values[Math.floor(random() * values.length)];
+  }
+  return frame;
+}
+
+describe("parseNodeFrame's quick path for chunks", () => {
+  it("accepts exactly the chunks chunkSchema accepts, and returns what it returns", () => {
+    const random = seededRandom(20261202);
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const frame = candidate(random);
+      const quick = plainChunk(frame);
+      const schema = chunkSchema.safeParse(frame);
+      expect(quick !== undefined, JSON.stringify(frame)).toBe(schema.success);
+      if (quick) expect(quick).toStrictEqual(schema.data);
+      if (quick) accepted += 1;
+    }
+    // The draw reaches both sides often, so the agreement above is not vacuous.
+    expect(accepted).toBeGreaterThan(1_000);
+    expect(accepted).toBeLessThan(19_000);
+  });
+
+  it("leaves every other frame, and the wording of every error, to the schema", () => {
+    expect(parseNodeFrame(JSON.stringify({ type: "draining" }))).toEqual({ ok: true, value: { type: "draining" } });
+    const bad = parseNodeFrame(JSON.stringify({ type: "chunk", jobId: "j", seq: -1, text: "", confidence: null }));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error.message).toMatch(/^invalid frame at seq: /);
+    expect(parseNodeFrame("[]").ok).toBe(false);
+    expect(parseNodeFrame("null").ok).toBe(false);
+  });
+});
