@@ -2,11 +2,9 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { errorBodySchema } from "@rung/shared/openai";
 import { DONATE_CONNECT_PATH } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { NodeAnnouncements } from "../src/fabric/node-announcements.ts";
-import { SlotCounts } from "../src/fabric/slot-counts.ts";
-import { SocketNodes } from "../src/fabric/transports/socket/socket-nodes.ts";
 import app from "../src/index.ts";
 import { browserHelloOf, chat, helloOf, model, putPolicy, resetPolicy, TestNode } from "./test-node.ts";
+import { wokenRegistry } from "./woken-registry.ts";
 
 afterEach(async () => {
   await TestNode.closeAll();
@@ -111,7 +109,7 @@ describe("trust on the status page", () => {
     const { nodeId } = await tab.next("welcome");
     const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
     const seen = await runInDurableObject(stub, (_instance, state) => {
-      const registry = new SocketNodes(state, new NodeAnnouncements(state.storage), new SlotCounts());
+      const registry = wokenRegistry(state);
       const socket = state.getWebSockets(nodeId)[0]!;
       return { trust: registry.views().find((view) => view.id === nodeId)?.trust, attachment: registry.attachmentOf(socket) };
     });

@@ -1,10 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { Fabric } from "../src/fabric/fabric.ts";
-import { NodeAnnouncements } from "../src/fabric/node-announcements.ts";
-import { SlotCounts } from "../src/fabric/slot-counts.ts";
-import { SocketNodes } from "../src/fabric/transports/socket/socket-nodes.ts";
 import { chat, helloOf, model, TestNode } from "./test-node.ts";
+import { wokenRegistry } from "./woken-registry.ts";
 
 afterEach(() => TestNode.closeAll());
 
@@ -91,7 +89,9 @@ describe("node protocol", () => {
     await TestNode.join("survivor", [small, model("rung-large", 9_000_000)]);
     const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
     const views = await runInDurableObject(stub, (_instance, state) =>
-      new SocketNodes(state, new NodeAnnouncements(state.storage), new SlotCounts()).views(),
+      wokenRegistry(state)
+        .views()
+        .map((view) => ({ ...view })),
     );
     expect(views).toHaveLength(1);
     expect(views[0]).toMatchObject({ name: "survivor", slots: 2, active: 0, draining: false });

@@ -38,7 +38,7 @@ export class Fabric extends DurableObject<Env> {
         onNodesChanged: () => this.#router.nodesChanged(),
       },
     });
-    announcements.forgetDeparted((nodeId) => this.#transportOf(nodeId) !== undefined);
+    announcements.restore((nodeId) => this.#transports.some((transport) => transport.owns(nodeId)));
     this.#router = new LadderRouter(
       this.#policies.current,
       {
@@ -52,7 +52,8 @@ export class Fabric extends DurableObject<Env> {
         },
         take: (nodeId, modelId) => this.#slots.take(nodeId, modelId),
         release: (nodeId, modelId) => this.#slots.release(nodeId, modelId),
-        nameOf: (nodeId) => this.#transportOf(nodeId)?.nameOf(nodeId) ?? nodeId,
+        // Asked of every transport, not of the node's owner: a node that is leaving keeps its name in its last traces.
+        nameOf: (nodeId) => this.#nameOf(nodeId),
       },
       {
         tokenTimeoutMs: msFrom(env.RUNG_TOKEN_TIMEOUT_MS, 30_000),
@@ -157,8 +158,12 @@ export class Fabric extends DurableObject<Env> {
     return undefined;
   }
 
-  #transportOf(nodeId: string): Transport | undefined {
-    return this.#transports.find((transport) => transport.owns(nodeId));
+  #nameOf(nodeId: string): string {
+    for (const transport of this.#transports) {
+      const name = transport.nameOf(nodeId);
+      if (name !== undefined) return name;
+    }
+    return nodeId;
   }
 }
 

@@ -59,21 +59,9 @@ export class NodeAnnouncements {
     if (changed) this.#store(nodeId, updated);
   }
 
-  /** After hibernation the memory cache is empty; storage still has every joined node. */
+  /** In memory only: `restore` loads every stored announcement when the object starts. */
   get(nodeId: string): Announcement | undefined {
-    let announcement = this.#announcements.get(nodeId);
-    if (!announcement) {
-      announcement = this.storage.kv.get<Announcement>(announcementKey(nodeId));
-      if (announcement) {
-        this.#announcements.set(nodeId, announcement);
-        this.#storedSpeeds.set(nodeId, speedsOf(announcement));
-      }
-    }
-    return announcement;
-  }
-
-  nameOf(nodeId: string): string {
-    return this.get(nodeId)?.node.name ?? nodeId;
+    return this.#announcements.get(nodeId);
   }
 
   forget(nodeId: string): void {
@@ -88,14 +76,18 @@ export class NodeAnnouncements {
   }
 
   /**
-   * Drop announcements of nodes that are no longer here. Sockets can vanish
-   * without a close event (a deploy, an eviction), and every reconnect is a new
-   * node id, so without this storage would only grow.
+   * When the object starts: every stored announcement back into memory, then
+   * those of nodes that are no longer here dropped. Sockets can vanish without
+   * a close event (a deploy, an eviction), and every reconnect is a new node
+   * id, so without this storage would only grow.
    */
-  forgetDeparted(isHere: (nodeId: string) => boolean): void {
-    for (const [key] of this.storage.kv.list({ prefix: ANNOUNCEMENT_PREFIX })) {
-      if (!isHere(key.slice(ANNOUNCEMENT_PREFIX.length))) this.storage.kv.delete(key);
+  restore(isHere: (nodeId: string) => boolean): void {
+    for (const [key, announcement] of this.storage.kv.list<Announcement>({ prefix: ANNOUNCEMENT_PREFIX })) {
+      const nodeId = key.slice(ANNOUNCEMENT_PREFIX.length);
+      this.#announcements.set(nodeId, announcement);
+      this.#storedSpeeds.set(nodeId, speedsOf(announcement));
     }
+    for (const nodeId of [...this.#announcements.keys()]) if (!isHere(nodeId)) this.forget(nodeId);
   }
 }
 

@@ -25,8 +25,8 @@ export interface Transport {
   send(nodeId: string, job: Job): boolean;
   /** Stops a job (best effort); true when it was this transport's to stop. */
   cancel(nodeId: string, jobId: string): boolean;
-  /** The node's display name (its id when the transport no longer knows it). */
-  nameOf(nodeId: string): string;
+  /** The node's display name; undefined when the transport does not know it (any more). */
+  nameOf(nodeId: string): string | undefined;
   /** The transport's own HTTP routes inside the object; undefined when `path` is not one of them. */
   fetch?(path: string, request: Request): Promise<Response> | undefined;
   /** Hibernatable WebSocket events; each transport ignores sockets that are not its own. */

@@ -69,8 +69,8 @@ export class SocketTransport implements Transport {
     return true;
   }
 
-  nameOf(nodeId: string): string {
-    return this.context.announcements.nameOf(nodeId);
+  nameOf(nodeId: string): string | undefined {
+    return this.context.announcements.get(nodeId)?.node.name;
   }
 
   fetch(path: string, request: Request): Promise<Response> | undefined {

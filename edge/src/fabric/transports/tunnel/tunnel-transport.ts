@@ -66,8 +66,8 @@ export class TunnelTransport implements Transport {
     return this.#dispatcher.cancel(jobId);
   }
 
-  nameOf(nodeId: string): string {
-    return this.context.announcements.nameOf(nodeId);
+  nameOf(nodeId: string): string | undefined {
+    return this.context.announcements.get(nodeId)?.node.name;
   }
 
   fetch(path: string, request: Request): Promise<Response> | undefined {

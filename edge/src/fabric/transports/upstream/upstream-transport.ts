@@ -45,8 +45,8 @@ export class UpstreamTransport implements Transport {
     return this.#dispatcher.cancel(jobId);
   }
 
-  nameOf(nodeId: string): string {
-    return this.#upstreamOf(nodeId)?.name ?? nodeId;
+  nameOf(nodeId: string): string | undefined {
+    return this.#upstreamOf(nodeId)?.name;
   }
 
   #upstreamOf(nodeId: string): UpstreamEntry | undefined {
