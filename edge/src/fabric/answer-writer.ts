@@ -1,6 +1,7 @@
 import { errorBody, type Meta, usageOf } from "@rung/shared/openai";
 import { REQUEST_ID_HEADER } from "../middleware/request-id.ts";
 import { type Dialect, dialects } from "../openai/dialect.ts";
+import { CoalescingWriter } from "./coalescing-writer.ts";
 import type { FabricJob, JobEvent } from "./fabric-job.ts";
 
 /** How the client asked for its answer: which endpoint's shapes, streamed or whole, usage at the end of a stream. */
@@ -12,8 +13,6 @@ export interface AnswerWriterHost {
   /** The client stopped reading the stream. */
   readerGone(): void;
 }
-
-const encoder = new TextEncoder();
 
 /** Stands for a delta's text while its event is serialized once; ids are printable ASCII, so it cannot occur in one. */
 const TEXT_MARK = JSON.stringify("\u0000text\u0000");
@@ -31,7 +30,7 @@ export class AnswerWriter {
   readonly #dialect: Dialect;
   readonly #meta: Meta;
   readonly #headers: Headers;
-  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #writer: CoalescingWriter | undefined;
   /** A whole answer's text, gathered until its end. */
   #text = "";
   /** A delta's event before and after its text, serialized at the first delta. */
@@ -65,28 +64,27 @@ export class AnswerWriter {
     }
     this.#ended = true;
     if (event.type === "fail") {
-      this.#send(frame(errorBody({ status: 502, message: event.message, code: event.code })));
+      this.#send(eventText(errorBody({ status: 502, message: event.message, code: event.code })));
     } else {
       const closings = this.#dialect.closing(this.#meta, event.finishReason, event.toolCalls);
       // The stream's last chunk explains the answer, as `rung` does in a whole one: the usage chunk when asked for, else the closing one.
       if (!this.shape.reply.includeUsage) closings.push({ ...closings.pop()!, rung: event.trace });
       for (const closing of closings) this.#send(this.#chunk(closing));
       const usage = usageOf(event.usage.promptTokens, event.usage.completionTokens);
-      if (this.shape.reply.includeUsage) this.#send(frame(this.#dialect.usage(this.#meta, usage, event.trace)));
+      if (this.shape.reply.includeUsage) this.#send(eventText(this.#dialect.usage(this.#meta, usage, event.trace)));
     }
-    this.#send(frame("[DONE]"));
+    this.#send(eventText("[DONE]"));
   }
 
   /** No more events: a stream that never got its end still ends as every stream does, with an error event and [DONE]. */
   close(): void {
     if (!this.#ended) this.write({ type: "fail", ...INCOMPLETE_ANSWER });
-    this.#writer?.close().catch(() => {});
+    this.#writer?.close();
   }
 
   #open(): void {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    this.#writer = writable.getWriter();
-    this.#writer.closed.catch(() => this.host.readerGone());
+    this.#writer = new CoalescingWriter(writable.getWriter(), () => this.host.readerGone());
     this.#headers.set("content-type", "text/event-stream; charset=utf-8");
     this.#headers.set("cache-control", "no-cache");
     this.host.respond(new Response(readable, { headers: this.#headers }));
@@ -110,8 +108,8 @@ export class AnswerWriter {
   }
 
   /** A chunk with choices; chat streams with include_usage say `usage: null` on each until the usage chunk. */
-  #chunk(data: object): Uint8Array {
-    return frame(this.#withUsage(data));
+  #chunk(data: object): string {
+    return eventText(this.#withUsage(data));
   }
 
   #withUsage(data: object): object {
@@ -119,22 +117,18 @@ export class AnswerWriter {
   }
 
   /** Deltas differ only in their text: the rest of the event is serialized once per answer, not per token. */
-  #piece(text: string): Uint8Array {
+  #piece(text: string): string {
     if (!this.#pieceAround) {
       const event = eventText(this.#withUsage(this.#dialect.piece(this.#meta, JSON.parse(TEXT_MARK))));
       const at = event.indexOf(TEXT_MARK);
       this.#pieceAround = [event.slice(0, at), event.slice(at + TEXT_MARK.length)];
     }
-    return encoder.encode(this.#pieceAround[0] + JSON.stringify(text) + this.#pieceAround[1]);
+    return this.#pieceAround[0] + JSON.stringify(text) + this.#pieceAround[1];
   }
 
-  #send(bytes: Uint8Array): void {
-    this.#writer?.write(bytes).catch(() => this.host.readerGone());
+  #send(text: string): void {
+    this.#writer?.write(text);
   }
-}
-
-function frame(data: unknown): Uint8Array {
-  return encoder.encode(eventText(data));
 }
 
 function eventText(data: unknown): string {
