@@ -38,3 +38,20 @@ function statFields(pid: number): { comm: string; fields: string[] } {
   const close = text.lastIndexOf(")");
   return { comm: text.slice(text.indexOf("(") + 1, close), fields: text.slice(close + 2).split(" ") };
 }
+
+/**
+ * Waits until the process has used no CPU for `quietMs` (or `timeoutMs` passed) and returns
+ * its CPU time then: work that frames set off has finished when the counter stops moving.
+ */
+export async function cpuMsWhenQuiet(pid: number, quietMs = 300, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = cpuMs(pid);
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < quietMs && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = cpuMs(pid);
+    if (now !== last) quietSince = Date.now();
+    last = now;
+  }
+  return last;
+}

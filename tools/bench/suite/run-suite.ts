@@ -6,13 +6,14 @@
 //   Each section's env vars shorten it; see docs/benchmarks.md.
 import { BenchRig } from "./bench-rig.ts";
 import { capacitySection } from "./capacity-section.ts";
+import { idleSection } from "./idle-section.ts";
 import { modelsSection } from "./models-section.ts";
 import { overheadSection } from "./overhead-section.ts";
 import { relaySection } from "./relay-section.ts";
 import type { Section } from "./section.ts";
 import { describeRun, writeRecord } from "./suite-record.ts";
 
-const sections: Section[] = [overheadSection, capacitySection, relaySection, modelsSection];
+const sections: Section[] = [overheadSection, capacitySection, relaySection, idleSection, modelsSection];
 const only = process.env.ONLY?.split(",").map((name) => name.trim());
 const unknown = only?.filter((name) => !sections.some((section) => section.name === name)) ?? [];
 if (unknown.length > 0)
