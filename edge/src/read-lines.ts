@@ -15,21 +15,22 @@ export async function* readLines(body: ReadableStream<Uint8Array>, options: Read
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   options.signal?.addEventListener("abort", () => void reader.cancel().catch(() => {}));
   const maxLineLength = options.maxLineLength ?? Number.POSITIVE_INFINITY;
-  let buffered = "";
+  // The start of a line whose end has not arrived; each piece of text is searched for newlines once.
+  let partial = "";
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffered += value;
-      let newline = buffered.indexOf("\n");
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
+      let start = 0;
+      for (let newline = value.indexOf("\n"); newline >= 0; newline = value.indexOf("\n", start)) {
+        const line = partial + value.slice(start, newline);
+        partial = "";
+        start = newline + 1;
         if (line.length > maxLineLength) throw new LineTooLongError(`a line of ${line.length} characters exceeds ${maxLineLength}`);
         if (line) yield line;
-        newline = buffered.indexOf("\n");
       }
-      if (buffered.length > maxLineLength) throw new LineTooLongError(`a line grew past ${maxLineLength} characters`);
+      partial += value.slice(start);
+      if (partial.length > maxLineLength) throw new LineTooLongError(`a line grew past ${maxLineLength} characters`);
     }
   } finally {
     await reader.cancel().catch(() => {});
