@@ -4,7 +4,7 @@
 // costs itself; this is the platform's limit. Nodes are kept per model only so that idle nodes
 // announcing other models never get a job.
 import { DurableObject } from "cloudflare:workers";
-import { type Chunk, type Done, type Job, type NodeMessage, PING_FRAME, PONG_FRAME } from "@rung/shared/protocol";
+import { type Chunk, type Done, type Job, type NodeMessage, PING_FRAME, PONG_FRAME, PROTOCOL_VERSION } from "@rung/shared/protocol";
 
 interface Env {
   FLOOR: DurableObjectNamespace<Floor>;
@@ -102,7 +102,7 @@ export class Floor extends DurableObject<Env> {
     const models = frame.models.map((model) => model.id);
     socket.serializeAttachment(models);
     this.#join(socket, models);
-    socket.send(JSON.stringify({ type: "welcome", nodeId: crypto.randomUUID(), protocol: "1.4" }));
+    socket.send(JSON.stringify({ type: "welcome", nodeId: crypto.randomUUID(), protocol: PROTOCOL_VERSION }));
   }
 
   override webSocketClose(socket: WebSocket): void {

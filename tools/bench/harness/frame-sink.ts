@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import type { Hello } from "@rung/shared/protocol";
+import { type Hello, PROTOCOL_VERSION } from "@rung/shared/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
 
 // Nodes here write `type` first, so a prefix tells the frames apart without parsing every chunk.
@@ -7,7 +7,7 @@ const DONE_PREFIX = '{"type":"done"';
 const HELLO_PREFIX = '{"type":"hello"';
 
 /**
- * Plays the edge for nodes with nothing behind it: welcomes them (protocol 1.4, so they may
+ * Plays the edge for nodes with nothing behind it: welcomes them (at this protocol, so they may
  * batch), sends jobs and notes when each `done` arrives, reading no other frame. What a node
  * sends it at full speed is the node's own rate, the ceiling of any relay in front of it.
  */
@@ -58,7 +58,7 @@ export class FrameSink {
       this.#waiting.delete(jobId);
     } else if (text.startsWith(HELLO_PREFIX)) {
       for (const model of (JSON.parse(text) as Hello).models) this.#nodes.set(model.id, socket);
-      socket.send(JSON.stringify({ type: "welcome", nodeId: `sink-node-${this.#nodes.size}`, protocol: "1.4" }));
+      socket.send(JSON.stringify({ type: "welcome", nodeId: `sink-node-${this.#nodes.size}`, protocol: PROTOCOL_VERSION }));
     }
   }
 }

@@ -18,6 +18,8 @@ process.on("message", async (command: IdleCommand) => {
     command.type === "connect" ? await connect(command.total, command.batch, command.deadline) : { sent: await heartbeat() };
   process.send!(reply);
 });
+// Its sockets would keep it alive after the suite ended some other way than by killing it.
+process.on("disconnect", () => process.exit(0));
 process.send!({ ready: true } satisfies IdleReply);
 
 /** Adds nodes in parallel batches until `total` are joined, or the deadline (epoch ms) passes. */

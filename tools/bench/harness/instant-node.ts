@@ -1,11 +1,16 @@
-import { hasMinorVersion, type Job, type ModelInfo, type Welcome } from "@rung/shared/protocol";
+import {
+  BATCHED_CHUNKS_SINCE_MINOR,
+  type ChunkToken,
+  chunkFrame,
+  hasMinorVersion,
+  type Job,
+  type ModelInfo,
+  PROTOCOL_VERSION,
+  type Welcome,
+} from "@rung/shared/protocol";
 import WebSocket from "ws";
 
-/** The protocol this node speaks: 1.4 lets a chunk frame carry several tokens. */
-const NODE_PROTOCOL = "1.4";
-const BATCHED_SINCE_MINOR = 4;
-const TOKEN = "tok ";
-const CONFIDENCE = 0.99;
+const TOKEN: ChunkToken = { text: "tok ", confidence: 0.99 };
 
 export interface InstantNodeOptions {
   /** The model it announces. */
@@ -40,12 +45,12 @@ export class InstantNode {
     socket.send(
       JSON.stringify({
         type: "hello",
-        protocol: NODE_PROTOCOL,
+        protocol: PROTOCOL_VERSION,
         node: { name: `instant-${options.model}`, kind: "native", engine: "echo", slots },
         models: [model],
       }),
     );
-    if (hasMinorVersion((await welcome).protocol, BATCHED_SINCE_MINOR)) node.tokensPerFrame = options.tokensPerFrame ?? 1;
+    if (hasMinorVersion((await welcome).protocol, BATCHED_CHUNKS_SINCE_MINOR)) node.tokensPerFrame = options.tokensPerFrame ?? 1;
     socket.on("message", (data) => {
       const frame = JSON.parse(String(data)) as { type: string };
       if (frame.type === "job") node.#answer(frame as Job);
@@ -61,9 +66,8 @@ export class InstantNode {
     const tokens = job.sampling.maxTokens ?? 8;
     let seq = 0;
     for (let sent = 0; sent < tokens; sent += this.tokensPerFrame, seq++) {
-      const count = Math.min(this.tokensPerFrame, tokens - sent);
-      const frame = { type: "chunk", jobId: job.jobId, seq, text: TOKEN.repeat(count), confidence: CONFIDENCE };
-      this.#socket.send(JSON.stringify(this.tokensPerFrame === 1 ? frame : { ...frame, confidences: new Array(count).fill(CONFIDENCE) }));
+      const frame = new Array(Math.min(this.tokensPerFrame, tokens - sent)).fill(TOKEN) as [ChunkToken, ...ChunkToken[]];
+      this.#socket.send(JSON.stringify(chunkFrame(job.jobId, seq, frame)));
     }
     const usage = { promptTokens: 1, completionTokens: tokens };
     this.#socket.send(JSON.stringify({ type: "done", jobId: job.jobId, chunks: seq, finishReason: "length", usage }));

@@ -10,7 +10,7 @@ export interface ChatTarget {
 export interface Timing {
   /** Request sent to the answer's last byte, ms. */
   totalMs: number;
-  /** Request sent to the first SSE event with content, ms; undefined for a whole answer. */
+  /** Request sent to the first SSE event with content, ms; undefined only for a whole answer. */
   firstTokenMs: number | undefined;
 }
 
@@ -45,7 +45,8 @@ export function timedChat(target: ChatTarget, body: { model: string; stream: boo
         const totalMs = performance.now() - started;
         const problem = answerProblem(response.statusCode, text, body);
         if (problem) reject(new Error(`${target.url}: ${problem}: ${text.slice(0, 300)}`));
-        else resolve({ totalMs, firstTokenMs });
+        // Content split between two reads is seen in a later one, at the latest by the end.
+        else resolve({ totalMs, firstTokenMs: body.stream ? (firstTokenMs ?? totalMs) : undefined });
       });
       response.on("error", reject);
     });

@@ -33,6 +33,8 @@ console.log("Both edges: the bundle `wrangler deploy --dry-run` writes, in Minif
 
 const results: Record<string, unknown> = {};
 const rig = new BenchRig();
+// Interrupted, it still stops what it started: workerd, agents and gateways would outlive it.
+process.once("SIGINT", () => void rig.dispose().finally(() => process.exit(130)));
 const suiteStarted = Date.now();
 try {
   for (const section of chosen) {
