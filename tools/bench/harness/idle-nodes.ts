@@ -12,8 +12,8 @@ const CHILD = fileURLToPath(new URL("./idle-nodes-child.ts", import.meta.url));
 /**
  * A fleet of idle nodes on one edge, held by a child process: each says hello with one slot
  * and a model no request names, then stays silent except for the heartbeats it is told to send.
- * With `deflate` its sockets offer permessage-deflate, as rung-agent's do; workerd accepts it
- * and keeps compression state for every such socket.
+ * With `deflate` its sockets offer permessage-deflate, as browsers' do (rung-agent's do not);
+ * workerd accepts it and keeps compression state for every such socket.
  */
 export class IdleNodes {
   readonly #child: ChildProcess;

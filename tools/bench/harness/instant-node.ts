@@ -36,7 +36,8 @@ export class InstantNode {
   }
 
   static async join(edgeUrl: string, options: InstantNodeOptions): Promise<InstantNode> {
-    const socket = new WebSocket(`${edgeUrl.replace(/^http/, "ws")}/v1/nodes/connect`);
+    // Without permessage-deflate, as rung-agent connects.
+    const socket = new WebSocket(`${edgeUrl.replace(/^http/, "ws")}/v1/nodes/connect`, { perMessageDeflate: false });
     await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
     const node = new InstantNode(socket);
     const slots = options.slots ?? 256;

@@ -32,8 +32,8 @@ export const idleSection: Section = {
     const requests = envNumber("IDLE_REQUESTS", 100);
     const tokens = envNumber("TOKENS", 8);
     const connectTimeoutMs = envNumber("IDLE_CONNECT_SECONDS", 120) * 1000;
-    // 1: the sockets offer permessage-deflate as rung-agent's do; 0 shows what a socket costs without it.
-    const deflate = process.env.IDLE_DEFLATE !== "0";
+    // 0: no compression, as rung-agent's sockets; 1: they offer permessage-deflate, as a browser tab's does.
+    const deflate = process.env.IDLE_DEFLATE === "1";
     const edges = await rig.edges();
     for (const edge of edges) if (edge.pid === undefined) throw new Error(`the ${edge.label} edge's workerd process was not found`);
     const fleets = await Promise.all(edges.map((edge) => IdleNodes.start(edge.url, deflate)));
@@ -88,7 +88,7 @@ export const idleSection: Section = {
       `With no idle nodes, p50 / p99: ${bases.join("; ")}. In brackets: added over that.`,
       "CPU: utime+stime of the edge's workerd process (/proc/<pid>/stat, 10 ms ticks) from before one heartbeat frame per idle node until its CPU counter stood still for 300 ms.",
       "Memory: VmRSS of that process (/proc/<pid>/status) with the nodes connected, less the same with none, per node.",
-      `Sockets ${deflate ? "offer permessage-deflate, as rung-agent's do" : "offer no compression (IDLE_DEFLATE=0)"}; extensions agreed: ${[...agreed].join(", ")}.`,
+      `Sockets ${deflate ? "offer permessage-deflate, as browser tabs' do (IDLE_DEFLATE=1)" : "offer no compression, as rung-agent's do"}; extensions agreed: ${[...agreed].join(", ") || "none"}.`,
       "",
       markdownTable(
         [
