@@ -2,14 +2,23 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
 
-/** Read and validate a JSON body; any problem is a 400 that names the offending field. */
-export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+/**
+ * Read and validate a JSON body; any problem is a 400 that names the offending field.
+ * `quick` may accept a body outright when a plain check shows the schema would return it as is.
+ */
+export async function parseBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  quick?: (body: unknown) => z.infer<S> | undefined,
+): Promise<z.infer<S>> {
   let json: unknown;
   try {
     json = await c.req.json();
   } catch {
     throw new ApiError({ status: 400, message: "The request body is not valid JSON.", code: "invalid_json" });
   }
+  const plain = quick?.(json);
+  if (plain !== undefined) return plain;
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = explain(parsed.error.issues[0]);

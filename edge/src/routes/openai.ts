@@ -4,6 +4,7 @@ import {
   type JobCapabilities,
   jobCapabilitiesOf,
   modelList,
+  plainChatRequest,
   toWireMessages,
 } from "@rung/shared/openai";
 import type { JobInput, Sampling } from "@rung/shared/protocol";
@@ -40,7 +41,7 @@ const AUTO_MODELS = [AUTO_MODEL, ...PROFILE_NAMES.map((profile) => `${AUTO_MODEL
 export const openaiRoutes = new Hono<AppEnv>()
   .use("*", apiKeyAuth)
   .post("/chat/completions", async (c) => {
-    const body = await parseBody(c, chatCompletionRequestSchema);
+    const body = await parseBody(c, chatCompletionRequestSchema, plainChatRequest);
     const messages = toWireMessages(body.messages);
     return submit(c.env, c.req.raw.signal, c.get("requestId"), {
       dialect: "chat",
