@@ -15,6 +15,8 @@ interface Ring {
   samples: number[];
   /** Where the next sample goes once the ring is full. */
   next: number;
+  /** The samples in order, kept until the next one arrives: every routing decision reads a percentile. */
+  sorted: number[] | undefined;
 }
 
 /** Recent first-token times per model, the last `capacity` of each. */
@@ -26,9 +28,10 @@ export class FirstTokenStats {
   record(modelId: string, ms: number): void {
     let ring = this.rings.get(modelId);
     if (!ring) {
-      ring = { samples: [], next: 0 };
+      ring = { samples: [], next: 0, sorted: undefined };
       this.rings.set(modelId, ring);
     }
+    ring.sorted = undefined;
     if (ring.samples.length < this.capacity) {
       ring.samples.push(ms);
     } else {
@@ -43,9 +46,10 @@ export class FirstTokenStats {
 
   /** Nearest-rank percentile (p in 0..1); undefined while fewer than minSamples are known. */
   percentile(modelId: string, p: number, minSamples: number): number | undefined {
-    const samples = this.rings.get(modelId)?.samples ?? [];
-    if (samples.length === 0 || samples.length < minSamples) return undefined;
-    const sorted = [...samples].sort((a, b) => a - b);
+    const ring = this.rings.get(modelId);
+    if (!ring || ring.samples.length === 0 || ring.samples.length < minSamples) return undefined;
+    ring.sorted ??= [...ring.samples].sort((a, b) => a - b);
+    const sorted = ring.sorted;
     const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
     return sorted[rank - 1];
   }

@@ -75,10 +75,22 @@ export const ESTIMATED_SOURCE = "estimated from parameter count (no published fi
 export function qualityOf(modelId: string, parameters: number, overrides: Readonly<Record<string, number>> = {}): Quality {
   const override = overrides[modelId];
   if (override !== undefined) return { score: override, source: "operator policy" };
-  const id = normalizeId(modelId);
-  const known = QUALITY_TABLE.find((f) => f.pattern.test(id));
+  const known = familyOf(modelId);
   if (known) return { score: known.score, source: `${known.family}: ${known.source.title}, ${known.source.url}` };
   return { score: estimateFromParameters(parameters), source: ESTIMATED_SOURCE };
+}
+
+/** Families found per model id: every request's plan scores every rung, and ids repeat. Bounded, since nodes name the ids. */
+const FAMILY_CACHE_LIMIT = 1024;
+const familyCache = new Map<string, QualityFigure | undefined>();
+
+function familyOf(modelId: string): QualityFigure | undefined {
+  if (familyCache.has(modelId)) return familyCache.get(modelId);
+  if (familyCache.size >= FAMILY_CACHE_LIMIT) familyCache.clear();
+  const id = normalizeId(modelId);
+  const family = QUALITY_TABLE.find((f) => f.pattern.test(id));
+  familyCache.set(modelId, family);
+  return family;
 }
 
 /** llama.cpp and WebLLM spell ids differently: `Qwen2.5-0.5B-Instruct-q4f16_1-MLC`, `qwen2.5-0.5b-instruct-q4_k_m`. */

@@ -83,7 +83,7 @@ export class AnswerWriter {
   }
 
   #open(): void {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const { readable, writable } = new IdentityTransformStream();
     this.#writer = new CoalescingWriter(writable.getWriter(), () => this.host.readerGone());
     this.#headers.set("content-type", "text/event-stream; charset=utf-8");
     this.#headers.set("cache-control", "no-cache");
