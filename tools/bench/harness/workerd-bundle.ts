@@ -11,6 +11,8 @@ export interface WorkerdBundle {
   url: string;
   /** The workerd process serving it, for its CPU time and memory in /proc; undefined if it could not be told apart. */
   pid: number | undefined;
+  /** The bundle it runs (its source map beside it, `<script>.map`). */
+  script: string;
   dispose(): Promise<void>;
 }
 
@@ -20,7 +22,12 @@ export interface WorkerdBundle {
  * Not `wrangler dev`, whose proxy in front (a Node process and a second workerd) costs
  * several times the Worker's own latency and throughput. Vars override the toml's.
  */
-export async function startWorkerdBundle(config: string, vars: Record<string, string> = {}): Promise<WorkerdBundle> {
+export async function startWorkerdBundle(
+  config: string,
+  vars: Record<string, string> = {},
+  /** Opens workerd's V8 inspector on this port (for CPU profiles). */
+  inspectorPort?: number,
+): Promise<WorkerdBundle> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const outdir = join(repoRoot, ".cache", "bench", "bundles", workerOptions.name ?? "worker");
   rmSync(outdir, { recursive: true, force: true });
@@ -37,8 +44,9 @@ export async function startWorkerdBundle(config: string, vars: Record<string, st
     modules: true,
     scriptPath: join(outdir, script),
     modulesRoot: outdir,
+    ...(inspectorPort !== undefined && { inspectorPort }),
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = (await mf.ready).origin;
   const started = [...childPids("workerd")].filter((pid) => !before.has(pid));
-  return { url, pid: started.length === 1 ? started[0] : undefined, dispose: () => mf.dispose() };
+  return { url, pid: started.length === 1 ? started[0] : undefined, script: join(outdir, script), dispose: () => mf.dispose() };
 }
