@@ -26,7 +26,7 @@ const config = join(repoRoot, worker === "floor" ? "tools/bench/floor/wrangler.t
 const inspectorPort = 9230 + Math.floor(Math.random() * 500);
 const model = "bench-instant";
 
-const edge = await startWorkerdBundle(config, {}, inspectorPort);
+const edge = await startWorkerdBundle(config, { inspectorPort });
 const node = await InstantNode.join(edge.url, { model, tokensPerFrame });
 try {
   const ask = (i: number) => timedChat({ url: edge.url }, { model, stream: i % 2 === 1, max_tokens: tokens });
@@ -51,9 +51,9 @@ try {
   writeFileSync(path, JSON.stringify(profile));
 
   const summary = summarizeProfile(profile, edge.script);
-  const share = (samples: number) => `${((samples / summary.busySamples) * 100).toFixed(1)}%`;
-  const ms = (samples: number) => samples * summary.msPerSample;
-  const perRequest = (samples: number) => (ms(samples) / requests).toFixed(3);
+  const share = (ms: number) => `${((ms / summary.busyMs) * 100).toFixed(1)}%`;
+  const perRequest = (ms: number) => (ms / requests).toFixed(3);
+  const javascript = summary.files.filter((r) => !r.where.startsWith("(")).reduce((sum, r) => sum + r.self, 0);
   const table = (rows: ProfileRow[], key: "self" | "total", label: string) =>
     markdownTable(
       [label, "self", "with callees", "self ms / request"],
@@ -66,7 +66,7 @@ try {
     `\n${worker}: ${requests} requests (${tokens} tokens, half streamed, ${tokensPerFrame} a frame), ${concurrency} at once, in ${seconds.toFixed(1)} s`,
   );
   console.log(
-    `isolate busy ${ms(summary.busySamples).toFixed(0)} ms (${perRequest(summary.busySamples)} ms a request), idle ${ms(summary.idleSamples).toFixed(0)} ms; a sample every ${(summary.msPerSample * 1000).toFixed(0)} µs\n`,
+    `the isolate's thread outside (idle): ${perRequest(summary.busyMs)} ms a request, of it ${perRequest(javascript)} ms in JavaScript files (the rest: the runtime's own work, natives and GC)\n`,
   );
   console.log(`${table(summary.files, "self", "source file")}\n`);
   console.log(`${table(summary.functions, "self", "function (by its own time)")}\n`);

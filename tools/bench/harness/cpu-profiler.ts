@@ -4,6 +4,8 @@ import WebSocket from "ws";
 export interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
   samples: number[];
+  /** Microseconds from the sample before to each one. */
+  timeDeltas: number[];
   /** Microseconds, on the profiler's clock. */
   startTime: number;
   endTime: number;

@@ -4,20 +4,19 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { repoRoot } from "../../../tests/e2e/harness/paths.ts";
 import type { CpuProfile } from "./cpu-profiler.ts";
 
-/** A row of the summary: where the time went, and its share of the samples in which the isolate was busy. */
+/** A row of the summary: where the time went, in ms of the profile. */
 export interface ProfileRow {
   where: string;
-  /** Samples in this place itself. */
+  /** Time in this place itself. */
   self: number;
-  /** Samples in this place or below it. */
+  /** Time in this place or below it. */
   total: number;
 }
 
 export interface ProfileSummary {
-  /** The profile's length over its samples: what one sample stands for. */
-  msPerSample: number;
-  busySamples: number;
-  idleSamples: number;
+  /** Time the isolate's thread was not idle, ms. */
+  busyMs: number;
+  idleMs: number;
   functions: ProfileRow[];
   files: ProfileRow[];
 }
@@ -46,16 +45,20 @@ export function summarizeProfile(profile: CpuProfile, bundle: string): ProfileSu
     }
   }
 
-  const counts = new Map<number, number>();
-  for (const sample of profile.samples) counts.set(sample, (counts.get(sample) ?? 0) + 1);
+  // Each sample lasts until the next one, as DevTools reads a profile (V8's sampling interval is not exact).
+  const timeOf = new Map<number, number>();
+  for (const [i, sample] of profile.samples.entries())
+    timeOf.set(sample, (timeOf.get(sample) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000);
   const functions = new Map<string, ProfileRow>();
   const files = new Map<string, ProfileRow>();
   const row = (rows: Map<string, ProfileRow>, where: string) =>
     rows.get(where) ?? rows.set(where, { where, self: 0, total: 0 }).get(where)!;
-  let idleSamples = 0;
-  for (const [id, count] of counts) {
+  let idleMs = 0;
+  let allMs = 0;
+  for (const [id, count] of timeOf) {
     const place = placeOf.get(id)!;
-    if (place.fn === "(idle)") idleSamples += count;
+    allMs += count;
+    if (place.fn === "(idle)") idleMs += count;
     row(functions, place.fn).self += count;
     row(files, place.file).self += count;
     // Inclusive time: once per place on the stack, however deep the recursion.
@@ -69,10 +72,9 @@ export function summarizeProfile(profile: CpuProfile, bundle: string): ProfileSu
       seenFiles.add(file);
     }
   }
-  const busySamples = profile.samples.length - idleSamples;
+  const busyMs = allMs - idleMs;
   const rows = (all: Map<string, ProfileRow>) => [...all.values()].filter((r) => !/^\((idle|root)\)/.test(r.where));
-  const msPerSample = (profile.endTime - profile.startTime) / 1000 / profile.samples.length;
-  return { msPerSample, busySamples, idleSamples, functions: rows(functions), files: rows(files) };
+  return { busyMs, idleMs, functions: rows(functions), files: rows(files) };
 }
 
 /** A repository path, or `<package>` for code from node_modules. */

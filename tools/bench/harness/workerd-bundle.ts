@@ -6,6 +6,13 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { repoRoot } from "../../../tests/e2e/harness/paths.ts";
 import { childPids } from "./process-stats.ts";
 
+export interface BundleOptions {
+  /** Override the toml's vars. */
+  vars?: Record<string, string>;
+  /** Opens workerd's V8 inspector on this port (for CPU profiles). */
+  inspectorPort?: number;
+}
+
 export interface WorkerdBundle {
   /** Base URL on loopback, e.g. http://127.0.0.1:41234 */
   url: string;
@@ -20,14 +27,9 @@ export interface WorkerdBundle {
  * A Worker as it would deploy: the bundle `wrangler deploy --dry-run` writes for this
  * wrangler.toml, run by Miniflare directly in its own workerd process on loopback.
  * Not `wrangler dev`, whose proxy in front (a Node process and a second workerd) costs
- * several times the Worker's own latency and throughput. Vars override the toml's.
+ * several times the Worker's own latency and throughput.
  */
-export async function startWorkerdBundle(
-  config: string,
-  vars: Record<string, string> = {},
-  /** Opens workerd's V8 inspector on this port (for CPU profiles). */
-  inspectorPort?: number,
-): Promise<WorkerdBundle> {
+export async function startWorkerdBundle(config: string, options: BundleOptions = {}): Promise<WorkerdBundle> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const outdir = join(repoRoot, ".cache", "bench", "bundles", workerOptions.name ?? "worker");
   rmSync(outdir, { recursive: true, force: true });
@@ -38,13 +40,13 @@ export async function startWorkerdBundle(
   const before = childPids("workerd");
   const mf = new Miniflare({
     ...workerOptions,
-    bindings: { ...workerOptions.bindings, ...vars },
+    bindings: { ...workerOptions.bindings, ...options.vars },
     host: "127.0.0.1",
     port: 0,
     modules: true,
     scriptPath: join(outdir, script),
     modulesRoot: outdir,
-    ...(inspectorPort !== undefined && { inspectorPort }),
+    ...(options.inspectorPort !== undefined && { inspectorPort: options.inspectorPort }),
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = (await mf.ready).origin;
   const started = [...childPids("workerd")].filter((pid) => !before.has(pid));

@@ -57,7 +57,7 @@ export class BenchRig {
   }
 
   async #edge(label: Edge["label"], config: string, vars: Record<string, string>): Promise<Edge> {
-    const bundle = await startWorkerdBundle(config, vars);
+    const bundle = await startWorkerdBundle(config, { vars });
     this.#cleanups.push(bundle.dispose);
     // The instant node: Rung's own agent with its echo engine, answering max_tokens tokens at once.
     const agent = await startJoinedAgent(bundle.url, `echo:${INSTANT_MODEL}`, INSTANT_MODEL, ["--slots", String(AGENT_SLOTS)]);
