@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chunkSchema } from "../../protocol/messages.ts";
-import { parseNodeFrame, plainChunk } from "../../protocol/parse-node-frame.ts";
+import { chunkSchema, doneSchema } from "../../protocol/messages.ts";
+import { parseNodeFrame, plainChunk, plainDone } from "../../protocol/parse-node-frame.ts";
 import { seededRandom } from "../../routing/seeded-random.ts";
 
 /** Values each field of a candidate chunk may take: valid ones, and each way a node could get it wrong. */
@@ -24,6 +24,53 @@ function candidate(random: () => number): Record<string, unknown> {
   }
   return frame;
 }
+
+/** The same for `done` frames. */
+const doneChoices: Record<string, readonly unknown[]> = {
+  type: ["done", "done", "chunk"],
+  jobId: ["j1", "", "with space", 7],
+  chunks: [8, 0, -1, 1.5, 2 ** 53, "8"],
+  finishReason: ["stop", "length", "tool_calls", "halt", null],
+  usage: [
+    { promptTokens: 5, completionTokens: 8 },
+    { promptTokens: -1, completionTokens: 8 },
+    { promptTokens: 5 },
+    null,
+    { promptTokens: 5, completionTokens: 8, extra: 1 },
+  ],
+  toolCalls: [[{ id: "c", name: "f", arguments: "{}" }], [], "x"],
+  extra: ["ignored"],
+};
+
+function drawFrame(
+  random: () => number,
+  choices: Record<string, readonly unknown[]>,
+  optional: readonly string[],
+): Record<string, unknown> {
+  const frame: Record<string, unknown> = {};
+  for (const [field, values] of Object.entries(choices)) {
+    if (random() < (optional.includes(field) ? 0.6 : 0.06)) continue;
+    frame[field] = random() < 0.8 ? values[0] : values[Math.floor(random() * values.length)];
+  }
+  return frame;
+}
+
+describe("parseNodeFrame's quick path for done", () => {
+  it("accepts only what doneSchema accepts, and returns what it returns", () => {
+    const random = seededRandom(99);
+    let accepted = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const frame = drawFrame(random, doneChoices, ["toolCalls", "extra"]);
+      const quick = plainDone(frame);
+      const schema = doneSchema.safeParse(frame);
+      if (quick === undefined) continue;
+      accepted += 1;
+      expect(schema.success, JSON.stringify(frame)).toBe(true);
+      expect(quick).toStrictEqual(schema.data);
+    }
+    expect(accepted).toBeGreaterThan(1_000);
+  });
+});
 
 describe("parseNodeFrame's quick path for chunks", () => {
   it("accepts exactly the chunks chunkSchema accepts, and returns what it returns", () => {
