@@ -48,7 +48,8 @@ export class BenchRig {
     ];
     return [
       await this.#edge("floor", join(repoRoot, "tools", "bench", "floor", "wrangler.toml"), {}),
-      await this.#edge("Rung", join(repoRoot, "wrangler.toml"), { RUNG_POLICY: JSON.stringify({ upstreams }) }),
+      // RUNG_EDGE_CONFIG: another checkout's wrangler.toml, to measure it against the same floor and harness.
+      await this.#edge("Rung", process.env.RUNG_EDGE_CONFIG ?? join(repoRoot, "wrangler.toml"), { RUNG_POLICY: JSON.stringify({ upstreams }) }),
     ];
   });
 
