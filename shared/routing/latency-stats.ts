@@ -15,8 +15,8 @@ interface Ring {
   samples: number[];
   /** Where the next sample goes once the ring is full. */
   next: number;
-  /** The samples in order, kept until the next one arrives: every routing decision reads a percentile. */
-  sorted: number[] | undefined;
+  /** The same samples in order, kept up to date as they come: every routing decision reads a percentile. */
+  sorted: number[];
 }
 
 /** Recent first-token times per model, the last `capacity` of each. */
@@ -28,16 +28,17 @@ export class FirstTokenStats {
   record(modelId: string, ms: number): void {
     let ring = this.rings.get(modelId);
     if (!ring) {
-      ring = { samples: [], next: 0, sorted: undefined };
+      ring = { samples: [], next: 0, sorted: [] };
       this.rings.set(modelId, ring);
     }
-    ring.sorted = undefined;
     if (ring.samples.length < this.capacity) {
       ring.samples.push(ms);
     } else {
+      ring.sorted.splice(sortedIndex(ring.sorted, ring.samples[ring.next]!), 1);
       ring.samples[ring.next] = ms;
       ring.next = (ring.next + 1) % this.capacity;
     }
+    ring.sorted.splice(sortedIndex(ring.sorted, ms), 0, ms);
   }
 
   count(modelId: string): number {
@@ -48,11 +49,22 @@ export class FirstTokenStats {
   percentile(modelId: string, p: number, minSamples: number): number | undefined {
     const ring = this.rings.get(modelId);
     if (!ring || ring.samples.length === 0 || ring.samples.length < minSamples) return undefined;
-    ring.sorted ??= [...ring.samples].sort((a, b) => a - b);
     const sorted = ring.sorted;
     const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
     return sorted[rank - 1];
   }
+}
+
+/** Where `value` is, or would go, in an ascending list. */
+function sortedIndex(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /**

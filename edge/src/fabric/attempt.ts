@@ -61,8 +61,8 @@ export class Attempt {
   }
 
   stopTimers(): void {
-    clearTimeout(this.silence);
-    clearTimeout(this.gap);
+    if (this.silence !== null) clearTimeout(this.silence);
+    if (this.gap !== null) clearTimeout(this.gap);
   }
 }
 

@@ -149,7 +149,7 @@ export class LadderRouter {
 
   /** Slots freed: queued requests try again, oldest first, once per turn however many slots freed. */
   #wakeQueue(): void {
-    if (this.#wakeScheduled) return;
+    if (this.#wakeScheduled || this.#queue.length === 0) return;
     this.#wakeScheduled = true;
     // Later, not now: the run that released a slot is mid-step and may take it again itself.
     queueMicrotask(() => {

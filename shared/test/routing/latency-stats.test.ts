@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FirstTokenStats, type HedgeSettings, hedgeDelayMs } from "../../routing/latency-stats.ts";
+import { seededRandom } from "../../routing/seeded-random.ts";
 
 function statsWith(modelId: string, samples: number[], capacity?: number): FirstTokenStats {
   const stats = new FirstTokenStats(capacity);
@@ -77,5 +78,18 @@ describe("hedgeDelayMs", () => {
   it("does not hedge without enough history", () => {
     expect(hedgeDelayMs(statsWith("m", [5000, 5000]), "m", settings)).toBeNull();
     expect(hedgeDelayMs(slow, "other", settings)).toBeNull();
+  });
+
+  it("keeps its percentiles right as old samples leave a full ring", () => {
+    const random = seededRandom(3);
+    const stats = new FirstTokenStats(5);
+    const recent: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const ms = Math.round(random() * 100);
+      stats.record("m", ms);
+      recent.push(ms);
+      const last = [...recent.slice(-5)].sort((a, b) => a - b);
+      for (const p of [0.2, 0.5, 0.95, 1]) expect(stats.percentile("m", p, 1)).toBe(last[Math.max(1, Math.ceil(p * last.length)) - 1]);
+    }
   });
 });
