@@ -49,7 +49,9 @@ export class BenchRig {
     return [
       await this.#edge("floor", join(repoRoot, "tools", "bench", "floor", "wrangler.toml"), {}),
       // RUNG_EDGE_CONFIG: another checkout's wrangler.toml, to measure it against the same floor and harness.
-      await this.#edge("Rung", process.env.RUNG_EDGE_CONFIG ?? join(repoRoot, "wrangler.toml"), { RUNG_POLICY: JSON.stringify({ upstreams }) }),
+      await this.#edge("Rung", process.env.RUNG_EDGE_CONFIG ?? join(repoRoot, "wrangler.toml"), {
+        RUNG_POLICY: JSON.stringify({ upstreams }),
+      }),
     ];
   });
 
