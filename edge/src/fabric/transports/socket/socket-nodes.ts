@@ -90,15 +90,23 @@ export class SocketNodes {
     return socket?.readyState === WebSocket.OPEN ? socket : undefined;
   }
 
-  /** Joined nodes, or those announcing `modelId`. */
+  /**
+   * Joined nodes on open sockets, or those announcing `modelId`. A socket the
+   * node closed stays listed until its close event arrives: it is left out
+   * here, or a request could pick it over a free node and wait.
+   */
   views(modelId?: string): readonly NodeView[] {
     this.#registry();
-    return this.#index.views(modelId);
+    const views = this.#index.views(modelId);
+    return views.every(this.#isOpen) ? views : views.filter(this.#isOpen);
   }
 
   view(nodeId: string): NodeView | undefined {
-    return this.#registry().get(nodeId)?.view;
+    const node = this.#registry().get(nodeId);
+    return node?.socket.readyState === WebSocket.OPEN ? node.view : undefined;
   }
+
+  readonly #isOpen = (view: NodeView): boolean => this.#registry().get(view.id)?.socket.readyState === WebSocket.OPEN;
 
   #viewOf(attachment: NodeAttachment): NodeView | undefined {
     return announcedNodeView(attachment.nodeId, this.announcements, this.slots, attachment.draining, attachment.trust);
