@@ -18,6 +18,7 @@ import { modelCache } from "../../tests/e2e/harness/paths.ts";
 import { ensureTestModel } from "../gguf/make-test-model.ts";
 import { startModelFileServer } from "../gguf/model-file-server.ts";
 import { benchModel } from "./bench-model.ts";
+import { streamedChat, tokensPerSecond } from "./harness/streamed-chat.ts";
 
 const rounds = Number(process.env.ROUNDS ?? 5);
 const maxTokens = Number(process.env.MAX_TOKENS ?? 128);
@@ -41,32 +42,16 @@ async function loadToReady(context: BrowserContext, threads: number): Promise<{ 
   return { listedMs, readyMs: performance.now() - started, tab };
 }
 
-async function streamedTokensPerSecond(): Promise<{ tokensPerSecond: number; node: string | null }> {
-  const { data: stream, response } = await client.chat.completions
-    .create({
-      model: benchModel.name,
-      messages,
-      max_tokens: maxTokens,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-    })
-    .withResponse();
-  const times: number[] = [];
-  let tokens = 0;
-  for await (const chunk of stream) {
-    if (chunk.choices[0]?.delta.content) times.push(performance.now());
-    if (chunk.usage) tokens = chunk.usage.completion_tokens;
-  }
-  const seconds = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
-  return { tokensPerSecond: tokens > 1 && seconds > 0 ? (tokens - 1) / seconds : Number.NaN, node: response.headers.get("x-rung-node") };
+async function streamedTokensPerSecond(): Promise<number> {
+  const answer = await streamedChat(client, { model: benchModel.name, messages, maxTokens });
+  return tokensPerSecond(answer.pieceTimes, answer.completionTokens);
 }
 
 async function decodeRun(browser: Browser, threads: number): Promise<number[]> {
   const context = await browser.newContext();
   const { tab } = await loadToReady(context, threads);
   const speeds: number[] = [];
-  for (let round = 0; round < rounds; round++) speeds.push((await streamedTokensPerSecond()).tokensPerSecond);
+  for (let round = 0; round < rounds; round++) speeds.push(await streamedTokensPerSecond());
   await tab.close();
   await context.close();
   return speeds;
@@ -93,7 +78,7 @@ const twoThreads = await decodeRun(browser, 2);
 const agent = new AgentProcess({ edge: edge.url, name: "bench-agent", models: [path], extraArgs: ["--slots", "1"] });
 await agent.joined([benchModel.name]);
 const native: number[] = [];
-for (let round = 0; round < rounds; round++) native.push((await streamedTokensPerSecond()).tokensPerSecond);
+for (let round = 0; round < rounds; round++) native.push(await streamedTokensPerSecond());
 await agent.stop();
 
 const ms = (value: number) => `${Math.round(value)} ms`;

@@ -5,6 +5,7 @@ import { modelCache } from "../../../tests/e2e/harness/paths.ts";
 import { ensureTestModel } from "../../gguf/make-test-model.ts";
 import { benchModel } from "../bench-model.ts";
 import { startJoinedAgent } from "../harness/joined-agent.ts";
+import { streamedChat, tokensPerSecond } from "../harness/streamed-chat.ts";
 import { markdownTable } from "./markdown-table.ts";
 import { envNumber, progress, type Section } from "./section.ts";
 import { ms, percentile } from "./stats.ts";
@@ -46,10 +47,14 @@ export const modelsSection: Section = {
         );
         return sampleOf(started, times, result.usage.completionTokens);
       };
+      const streamRun = async (client: OpenAI): Promise<Sample> => {
+        const answer = await streamedChat(client, { model: benchModel.name, messages, maxTokens });
+        return sampleOf(answer.startedAt, answer.pieceTimes, answer.completionTokens);
+      };
       const clients = edges.map((edge) => new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: "local", maxRetries: 0 }));
       const runs: { name: string; run: () => Promise<Sample> }[] = [
         { name: "node-llama-cpp in process", run: directRun },
-        ...edges.map((edge, i) => ({ name: `${edge.label} → agent (openai client)`, run: () => streamRun(clients[i]!, maxTokens) })),
+        ...edges.map((edge, i) => ({ name: `${edge.label} → agent (openai client)`, run: () => streamRun(clients[i]!) })),
       ];
       const samples = runs.map(() => [] as Sample[]);
       progress(`models: 2 warm-up and ${rounds} measured rounds, ${maxTokens} tokens`);
@@ -93,27 +98,8 @@ export const modelsSection: Section = {
   },
 };
 
-async function streamRun(client: OpenAI, maxTokens: number): Promise<Sample> {
-  const started = performance.now();
-  const times: number[] = [];
-  let tokens = 0;
-  const stream = await client.chat.completions.create({
-    model: benchModel.name,
-    messages,
-    max_tokens: maxTokens,
-    temperature: 0,
-    stream: true,
-    stream_options: { include_usage: true },
-  });
-  for await (const chunk of stream) {
-    if (chunk.choices[0]?.delta.content) times.push(performance.now());
-    if (chunk.usage) tokens = chunk.usage.completion_tokens;
-  }
-  return sampleOf(started, times, tokens);
-}
-
 function sampleOf(started: number, times: number[], tokens: number): Sample {
   const first = times[0] ?? performance.now();
   const last = times.at(-1) ?? first;
-  return { totalMs: last - started, firstMs: first - started, tokensPerSecond: ((tokens - 1) * 1000) / Math.max(last - first, 1e-3) };
+  return { totalMs: last - started, firstMs: first - started, tokensPerSecond: tokensPerSecond(times, tokens) };
 }
