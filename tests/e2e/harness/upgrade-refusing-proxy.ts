@@ -51,11 +51,26 @@ export async function startUpgradeRefusingProxy(target: string): Promise<Refusin
   return proxy;
 }
 
+/**
+ * Ports below Linux's ephemeral range (32768 and up), from which the kernel hands out
+ * both `listen(0)` ports and the local ports of outgoing connections: a port found
+ * there could be taken by another test's connection before its process binds it.
+ */
+const FIXED_PORTS = { from: 20_000, to: 32_000 };
+
 /** A port that was free a moment ago, for a process that must be told its port up front. */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = FIXED_PORTS.from + Math.floor(Math.random() * (FIXED_PORTS.to - FIXED_PORTS.from));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${FIXED_PORTS.from} and ${FIXED_PORTS.to}`);
+}
+
+function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
