@@ -9,10 +9,18 @@
 declare global {
   namespace Cloudflare {
     interface Env {
-      /** Comma-separated API keys clients must send as `Authorization: Bearer`. Unset: the API is open (local dev). */
+      /** Comma-separated static API keys (tier `private`, pool `main`, no limits), beside the keys made with the admin API. */
       RUNG_API_KEYS?: string;
-      /** Token nodes must present to join. Unset: every node may join (local dev). */
+      /** The `main` pool's static join token for owned nodes, beside the join tokens made with the admin API. */
       RUNG_NODE_TOKEN?: string;
+      /**
+       * "true" opens the edge: a request without a known key is served (as `anonymous`, every tier,
+       * pool `main`, no limits) and nodes join `main` without a join token. Unset: closed, as a
+       * deployed edge must be. `npm start` sets it, and says so.
+       */
+      RUNG_OPEN_EDGE?: string;
+      /** Bearer key for `GET /metrics`, for a Prometheus scraper that should not hold the admin key. */
+      RUNG_METRICS_KEY?: string;
       /**
        * How long an answer may take to commit, in ms (default 600000, the OpenAI SDKs' own
        * timeout): a stream's first token, a whole answer's end. Past it the client gets 504.

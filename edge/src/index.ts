@@ -23,3 +23,4 @@ const app = new Hono<AppEnv>()
 export type AppType = typeof app;
 export default app;
 export { Fabric } from "./fabric/fabric.ts";
+export { KeyStore } from "./keys/key-store.ts";
