@@ -4,6 +4,7 @@ import { fabricFor } from "../fabric/fabric-stub.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { adminKeyAuth } from "../middleware/auth.ts";
 import { readCappedText } from "../read-capped-text.ts";
+import { adminKeyRoutes } from "./admin-keys.ts";
 
 /** A policy is a few KB; anything far larger is a mistake or an attack. */
 const MAX_POLICY_BYTES = 256 * 1024;
@@ -29,4 +30,5 @@ export const adminRoutes = new Hono<AppEnv>()
       throw new ApiError({ status: 400, message: `Invalid policy, the old one stays: ${change.message}`, code: "invalid_policy" });
     return c.json(change.policy);
   })
-  .delete("/policy", async (c) => c.json(await fabricFor(c.env).resetPolicy()));
+  .delete("/policy", async (c) => c.json(await fabricFor(c.env).resetPolicy()))
+  .route("/", adminKeyRoutes);
