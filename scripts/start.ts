@@ -21,7 +21,19 @@ const donatedModel = await donatePolicy(model);
 const wrangler = start(
   "edge",
   "npx",
-  ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...donatedModel.args],
+  // Open: a local fabric serves without keys and takes nodes without a join token. A deployed edge is closed.
+  [
+    "wrangler",
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--show-interactive-dev-session=false",
+    "--var",
+    "RUNG_OPEN_EDGE:true",
+    ...donatedModel.args,
+  ],
   {
     WRANGLER_SEND_METRICS: "false",
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
@@ -40,7 +52,8 @@ const list = (await (await fetch(`${edge}/v1/models`)).json()) as { data: { id: 
 const modelIds = list.data.map((m) => m.id).filter((id) => id !== "auto");
 
 console.log(`
-Rung is running.
+Rung is running, open to everyone on this machine (RUNG_OPEN_EDGE=true: no API key or join token
+needed). A deployed edge is closed: see docs/operating.md for keys, tiers and pools.
 
   API base URL   ${edge}/v1
   models         auto (smallest capable first), ${modelIds.join(", ")}

@@ -1,3 +1,5 @@
+import type { Caller } from "./keys/caller.ts";
+
 /**
  * The Worker's bindings and vars. Those in wrangler.toml are typed by `npm run types`
  * (`wrangler types`, into edge/worker-configuration.d.ts: generated, never edited by hand);
@@ -50,6 +52,6 @@ declare global {
  */
 export type Env = Cloudflare.Env;
 
-export type AppEnv = { Bindings: Env; Variables: { requestId: string } };
+export type AppEnv = { Bindings: Env; Variables: { requestId: string; caller: Caller } };
 
 export const DEFAULT_POOL = "main";

@@ -18,6 +18,8 @@ export interface OpenAiUsage {
 export interface Attempt {
   model: string;
   node: string;
+  /** The node's trust tier: `private` (an owner's agent, an operator's upstream) or `public` (a donated tab). */
+  tier?: "private" | "public";
   /**
    * How this attempt ended: `answered`; `escalated` (its answer looked weak);
    * `hedge_lost` (a hedge on another node answered first); or the error code
@@ -37,6 +39,8 @@ export interface Attempt {
 export interface RungTrace {
   model: string;
   node: string;
+  /** The tier of the node that answered. */
+  tier?: "private" | "public";
   /** How many times the request climbed to a larger model because an answer looked weak. */
   escalations: number;
   /** The profile that chose where on the ladder the request started (absent when a model was pinned). */

@@ -1,4 +1,5 @@
 import { type Chunk, ChunkSequencer, chunkConfidences, type Job, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
+import type { Tier } from "../keys/caller.ts";
 import type { FabricJob } from "./fabric-job.ts";
 
 /**
@@ -34,6 +35,8 @@ export class Attempt {
     readonly nodeId: string,
     /** Started beside a slow attempt of the same model, not instead of one. */
     readonly hedge: boolean,
+    /** The node's trust tier, for the trace. */
+    readonly tier: Tier,
   ) {}
 
   /** Keeps a chunk until the answer commits; false once the answer grew past what the edge will hold. */

@@ -1,5 +1,6 @@
 import type { FinishReasonValue, RungTrace } from "@rung/shared/openai";
 import type { Job, JobInput, Sampling, ToolCall, Usage } from "@rung/shared/protocol";
+import type { Caller } from "../keys/caller.ts";
 
 /**
  * The request the Worker hands its pool's Durable Object, already validated
@@ -24,6 +25,8 @@ export interface FabricJob {
   responseFormat?: Job["responseFormat"];
   tools?: Job["tools"];
   toolChoice?: Job["toolChoice"];
+  /** Whose request it is: its tiers and models bound where it may run, its limits and usage are counted here. */
+  caller: Caller;
   /** The client's `rung` field: its own confidence bar, highest rung, or no climbing. */
   override?: { minConfidence?: number; maxRung?: string; escalate?: boolean };
 }

@@ -1,14 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildCatalog, type CatalogEntry, type NodeView, type Policy, seededRandom } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
+import type { Tier } from "../keys/caller.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import type { FabricJob } from "./fabric-job.ts";
+import type { RunSummary } from "./job-run-host.ts";
 import { LadderRouter } from "./ladder-router.ts";
 import { NodeAnnouncements } from "./node-announcements.ts";
 import { type PolicyChange, PolicyStore } from "./policy-store.ts";
 import { SlotCounts } from "./slot-counts.ts";
 import { buildTransports } from "./transports/build-transports.ts";
 import type { Transport } from "./transports/transport.ts";
+import { type Access, visibleNodes } from "./visible-nodes.ts";
 
 /**
  * One pool of nodes. A thin shell over the hibernation API: its transports
@@ -20,6 +23,8 @@ export class Fabric extends DurableObject<Env> {
   readonly #transports: Transport[];
   readonly #policies: PolicyStore;
   readonly #router: LadderRouter;
+  /** Answers since the object started, by the tier of the node that gave them. */
+  readonly #servedByTier: Record<Tier, number> = { private: 0, public: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,6 +65,7 @@ export class Fabric extends DurableObject<Env> {
         requestTimeoutMs: msFrom(env.RUNG_REQUEST_TIMEOUT_MS, 600_000),
         gapTimeoutMs: 2_000,
       },
+      (job, summary) => this.#finished(job, summary),
       randomFrom(env.RUNG_RANDOM_SEED),
     );
   }
@@ -80,13 +86,19 @@ export class Fabric extends DurableObject<Env> {
   }
 
   /** The merged catalog of models that connected nodes and upstreams serve. */
-  catalog(): CatalogEntry[] {
-    return buildCatalog(this.#views(), this.#router.policy);
+  catalog(access?: Access): CatalogEntry[] {
+    const views = this.#views();
+    return buildCatalog(access ? visibleNodes(views, access) : views, this.#router.policy);
   }
 
-  /** What an operator's status page shows: the catalog with each node's load and breaker, the queue. */
+  /** What an operator's status page shows: the catalog with each node's load and breaker, the queue, answers per tier. */
   status() {
-    return { ...this.#router.status(), defaultProfile: this.#router.policy.defaultProfile, policy: this.#policies.describe() };
+    return {
+      ...this.#router.status(),
+      servedByTier: { ...this.#servedByTier },
+      defaultProfile: this.#router.policy.defaultProfile,
+      policy: this.#policies.describe(),
+    };
   }
 
   policy(): Policy {
@@ -138,6 +150,12 @@ export class Fabric extends DurableObject<Env> {
     // A client that leaves before the answer commits must not keep a node busy.
     request.signal.addEventListener("abort", () => run.abandon());
     return run.response;
+  }
+
+  /** A request ended: count what it served. */
+  #finished(_job: FabricJob, summary: RunSummary): void {
+    const answered = summary.status === 200 ? summary.attempts.at(-1) : undefined;
+    if (answered?.tier) this.#servedByTier[answered.tier]++;
   }
 
   /**

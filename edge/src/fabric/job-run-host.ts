@@ -1,5 +1,7 @@
-import type { Job } from "@rung/shared/protocol";
+import type { Attempt as AttemptTrace } from "@rung/shared/openai";
+import type { Job, Usage } from "@rung/shared/protocol";
 import type { EffectiveEscalation } from "@rung/shared/routing";
+import type { Tier } from "../keys/caller.ts";
 import type { FabricJob } from "./fabric-job.ts";
 
 /** The models a request may run on, as the router planned them. */
@@ -25,6 +27,23 @@ export interface Queued {
   slotFreed(): void;
 }
 
+/** How a request ended, once: what limits, usage and metrics count. */
+export interface RunSummary {
+  /** 200 answered; a refusal's status; 502 a stream that broke after it committed; 499 the client left. */
+  status: number;
+  /** The model that answered (or was answering when the stream broke). */
+  model?: string;
+  /** The answer's tokens, as its node counted them, when it ended. */
+  usage?: Usage;
+  /** From the request's start to its end. */
+  totalMs: number;
+  /** From the request's start to the answer's first token. */
+  firstTokenMs?: number;
+  /** The answering attempt's own time on its node: what is left of `totalMs` is what the edge and the ladder added. */
+  nodeMs?: number;
+  attempts: readonly AttemptTrace[];
+}
+
 /** What a job needs from the fabric around it; the Durable Object provides it. */
 export interface JobRunHost {
   /** A node of these that can take the model now (free slot, breaker closed), or undefined. */
@@ -38,6 +57,8 @@ export interface JobRunHost {
   /** The attempt is over: free its slot and stop routing its frames here. */
   release(nodeId: string, attemptId: string): void;
   nodeName(nodeId: string): string;
+  /** The node's trust tier (`private` for one that already left). */
+  nodeTier(nodeId: string): Tier;
   /** Feeds the node×model circuit breaker. */
   reportHealth(nodeId: string, modelId: string, healthy: boolean): void;
   /** How long a node took to send a model's first token (a lower bound for an attempt that lost its hedge race). */
@@ -48,6 +69,8 @@ export interface JobRunHost {
   maxRetries: number;
   /** Waits for a free slot; false when the queue is full. The host calls `slotFreed` as slots free. */
   enqueue(run: Queued): boolean;
+  /** The request ended (exactly once, whichever way). */
+  finished(summary: RunSummary): void;
   dequeue(run: Queued): void;
   timing: {
     /** The longest wait for a node's next token, the first included. */

@@ -41,6 +41,7 @@ export class JobRun implements Queued {
   readonly #queue: QueuePlace;
   readonly response: Promise<Response>;
   readonly #timers = new RunTimers<"deadline" | "commit" | "retry">();
+  readonly #startedAt = Date.now();
   #ended = false;
 
   constructor(
@@ -280,5 +281,6 @@ export class JobRun implements Queued {
     this.#attempts.stop();
     this.#queue.leave();
     this.#reply.close();
+    this.host.finished(this.#reply.summary(this.#startedAt));
   }
 }

@@ -15,7 +15,8 @@ import {
 } from "@rung/shared/routing";
 import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
-import type { JobRunHost, Ladder, Queued } from "./job-run-host.ts";
+import type { JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
+import { mayReach, tierOf, visibleNodes } from "./visible-nodes.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
 export interface NodeTransport {
@@ -58,6 +59,8 @@ export class LadderRouter {
     policy: Policy,
     private readonly transport: NodeTransport,
     private readonly timing: RouterTiming,
+    /** Every request's end, once: the object counts limits, usage and metrics from it. */
+    private readonly onFinished: (job: FabricJob, summary: RunSummary) => void,
     private readonly random: () => number = Math.random,
   ) {
     this.#policy = policy;
@@ -75,20 +78,31 @@ export class LadderRouter {
     this.nodesChanged();
   }
 
+  /**
+   * The request's ladder over the nodes its key may reach. When only nodes of
+   * other tiers could serve it, the answer is the 503 of any unserved request
+   * (never a quiet move to a tier the key does not trust), and says so.
+   */
   plan(job: FabricJob): Plan {
-    return planLadder(
-      {
-        model: job.model,
-        promptTokens: job.promptTokens,
-        maxTokens: job.sampling.maxTokens,
-        needs: { jsonSchema: job.responseFormat !== undefined, tools: job.tools !== undefined },
-        texts: job.input.kind === "chat" ? job.input.messages.map((m) => m.content) : [job.input.prompt],
-        ...(job.override && { override: job.override }),
-      },
-      // A pinned model needs only its own nodes; `auto` reads the whole catalog.
-      this.transport.views(isModelId(job.model) ? job.model : undefined),
-      this.#policy,
-    );
+    const request = {
+      model: job.model,
+      promptTokens: job.promptTokens,
+      maxTokens: job.sampling.maxTokens,
+      needs: { jsonSchema: job.responseFormat !== undefined, tools: job.tools !== undefined },
+      texts: job.input.kind === "chat" ? job.input.messages.map((m) => m.content) : [job.input.prompt],
+      ...(job.override && { override: job.override }),
+    };
+    // A pinned model needs only its own nodes; `auto` reads the whole catalog.
+    const all = this.transport.views(isModelId(job.model) ? job.model : undefined);
+    const visible = visibleNodes(all, job.caller);
+    const plan = planLadder(request, visible, this.#policy);
+    if (plan.ok || visible === all || plan.status !== 404 || !planLadder(request, all, this.#policy).ok) return plan;
+    return {
+      ok: false,
+      status: 503,
+      code: "no_capable_node",
+      message: `No node of the tiers this key may use (${job.caller.tiers.join(", ")}) serves the model '${job.model}' now. Try again once one has joined.`,
+    };
   }
 
   /** Starts a planned request; the run's response settles once it commits or fails. */
@@ -204,6 +218,10 @@ export class LadderRouter {
         this.#wakeQueue();
       },
       nodeName: (nodeId) => this.transport.nameOf(nodeId),
+      nodeTier: (nodeId) => {
+        const view = this.transport.view(nodeId);
+        return view ? tierOf(view) : "private";
+      },
       reportHealth: (nodeId, modelId, healthy) =>
         healthy ? this.#breakers.onSuccess(nodeId, modelId) : this.#breakers.onFailure(nodeId, modelId),
       recordFirstToken: (nodeId, modelId, ms) => {
@@ -220,6 +238,7 @@ export class LadderRouter {
         this.#queue.push(queued);
         return true;
       },
+      finished: (summary) => this.onFinished(run().job, summary),
       dequeue: (queued) => {
         const index = this.#queue.indexOf(queued);
         if (index >= 0) this.#queue.splice(index, 1);
@@ -242,6 +261,8 @@ export class LadderRouter {
     // Loads changed since the node was picked: check again before taking the slot.
     const view = this.transport.view(nodeId);
     if (!view || !hasFreeSlot(view, job.model) || !this.#breakers.canDispatch(nodeId, job.model)) return false;
+    // The plan holds only nodes the key may reach; checked here too, as the last step before a prompt leaves.
+    if (!mayReach(run.job.caller, view, job.model)) return false;
     if (!this.transport.send(nodeId, job)) return false;
     this.#breakers.onDispatch(nodeId, job.model);
     this.transport.take(nodeId, job.model);

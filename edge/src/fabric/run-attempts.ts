@@ -59,7 +59,7 @@ export class RunAttempts {
     const modelId = this.ladder.modelOf(rungIndex);
     const id = `${this.job.requestId}.${++this.#dispatched}`;
     if (!this.host.dispatch(nodeId, attemptJob(this.job, id, modelId))) return undefined;
-    const attempt = new Attempt(id, rungIndex, modelId, nodeId, hedge);
+    const attempt = new Attempt(id, rungIndex, modelId, nodeId, hedge, this.host.nodeTier(nodeId));
     this.#running.set(id, attempt);
     this.listenForSilence(attempt);
     return attempt;

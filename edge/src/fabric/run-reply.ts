@@ -4,7 +4,7 @@ import type { ApiError } from "../middleware/api-error.ts";
 import { AnswerWriter } from "./answer-writer.ts";
 import type { Attempt } from "./attempt.ts";
 import type { FabricJob, JobEvent } from "./fabric-job.ts";
-import type { JobRunHost } from "./job-run-host.ts";
+import type { JobRunHost, RunSummary } from "./job-run-host.ts";
 import type { RunLadder } from "./run-ladder.ts";
 import { attemptTrace, type RunTrace, rungHeaders } from "./run-trace.ts";
 
@@ -32,6 +32,11 @@ export class RunReply {
   #kept: KeptAnswer | undefined;
   /** What the commit window measured on the answer that committed. */
   #confidence: AttemptTrace["confidence"];
+  /** How the request is ending, for its summary; 499 (the client left) until something else is known. */
+  #ending: Pick<RunSummary, "status" | "model" | "usage" | "nodeMs"> = { status: 499 };
+  /** When the committed answer's first token came. */
+  #firstTokenAt: number | undefined;
+  #answered: AttemptTrace | undefined;
 
   constructor(
     private readonly job: Pick<FabricJob, "requestId" | "stream" | "reply">,
@@ -76,6 +81,7 @@ export class RunReply {
 
   /** The answer broke after the client had part of it. */
   fail(error: WireError): void {
+    this.#ending = { ...this.#ending, status: 502 };
     this.write({ type: "fail", code: error.code, message: error.message });
   }
 
@@ -97,6 +103,7 @@ export class RunReply {
   }
 
   refuse(error: ApiError): void {
+    this.#ending = { status: error.status };
     this.#resolve(error.toResponse());
   }
 
@@ -110,8 +117,20 @@ export class RunReply {
     this.#body?.close();
   }
 
+  /** How the request ended, given when it started and what its attempts did. */
+  summary(startedAt: number): RunSummary {
+    return {
+      ...this.#ending,
+      totalMs: Date.now() - startedAt,
+      ...(this.#firstTokenAt !== undefined && { firstTokenMs: this.#firstTokenAt - startedAt }),
+      attempts: this.#answered ? [...this.trace.attempts, this.#answered] : this.trace.attempts,
+    };
+  }
+
   #open(attempt: Attempt): void {
     this.onCommit();
+    this.#ending = { status: 499, model: attempt.modelId };
+    this.#firstTokenAt = attempt.firstTokenAt;
     const headers = rungHeaders({
       model: attempt.modelId,
       node: this.host.nodeName(attempt.nodeId),
@@ -125,6 +144,8 @@ export class RunReply {
   }
 
   #end(done: Done, answered: AttemptTrace): void {
+    this.#ending = { ...this.#ending, status: 200, usage: done.usage, nodeMs: answered.ms };
+    this.#answered = answered;
     const trace = this.trace.rung(answered, this.ladder.climbs, this.ladder.plan);
     this.write({
       type: "end",

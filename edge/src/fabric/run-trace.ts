@@ -11,6 +11,7 @@ export function attemptTrace(attempt: Attempt, node: string, outcome: string, ex
   return {
     model: attempt.modelId,
     node,
+    tier: attempt.tier,
     outcome,
     ...(extra.reason === undefined ? {} : { reason: extra.reason }),
     ms: Date.now() - attempt.startedAt,
@@ -66,6 +67,7 @@ export class RunTrace {
     return {
       model: answered.model,
       node: answered.node,
+      ...(answered.tier && { tier: answered.tier }),
       escalations,
       ...(ladder.profile && { profile: ladder.profile }),
       ...(ladder.preRouted.length > 0 && { preRouted: [...ladder.preRouted] }),

@@ -1,19 +1,67 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv, Env } from "../env.ts";
+import { DEFAULT_POOL } from "../env.ts";
+import { type Caller, TIERS } from "../keys/caller.ts";
+import { keyStoreOf } from "../keys/key-store-stub.ts";
+import { poolOf } from "../pool-of.ts";
 import { ApiError } from "./api-error.ts";
 
-/** Bearer key check for the OpenAI API; open when no keys are configured (local dev). */
+/** Keys the admin API makes start so; anything else is not worth asking the key store about. */
+const MANAGED_KEY_PREFIX = "rk_";
+/** And join tokens so. */
+const MANAGED_JOIN_TOKEN_PREFIX = "rj_";
+
+/** Who an open edge serves without a key: everyone, in the default pool, on every tier, without limits. */
+const ANONYMOUS: Caller = { keyId: "anonymous", name: "anonymous", pool: DEFAULT_POOL, tiers: TIERS, limits: {} };
+
+/**
+ * Resolves the request's key to its `Caller` (pool, tiers, limits) for the
+ * routes after it. Closed by default: without a known key the answer is 401,
+ * unless the operator opened the edge (`RUNG_OPEN_EDGE`).
+ */
 export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const keys = listOf(c.env.RUNG_API_KEYS);
-  if (keys.length > 0 && !keys.some((key) => timingSafeEqual(key, bearerOf(c.req.header("authorization"))))) {
-    throw new ApiError({
+  const caller = await callerOf(c.env, bearerOf(c.req.header("authorization")));
+  if (!caller) throw await unauthorized(c.env);
+  c.set("caller", caller);
+  await next();
+});
+
+/** The caller a bearer secret stands for: a static key, a key of the admin API, or anonymous on an open edge. */
+export async function callerOf(env: Env, secret: string): Promise<Caller | undefined> {
+  if (secret) {
+    const index = listOf(env.RUNG_API_KEYS).findIndex((key) => timingSafeEqual(key, secret));
+    if (index >= 0)
+      return { keyId: `static:${index + 1}`, name: `RUNG_API_KEYS #${index + 1}`, pool: DEFAULT_POOL, tiers: ["private"], limits: {} };
+    if (secret.startsWith(MANAGED_KEY_PREFIX)) {
+      const caller = await keyStoreOf(env).authorize(secret);
+      if (caller) return caller;
+    }
+  }
+  return isOpenEdge(env) ? ANONYMOUS : undefined;
+}
+
+export function isOpenEdge(env: Env): boolean {
+  return env.RUNG_OPEN_EDGE?.trim().toLowerCase() === "true";
+}
+
+/** A wrong key, or (on an edge that has none yet) how the operator makes the first one. */
+async function unauthorized(env: Env): Promise<ApiError> {
+  const hasKeys = listOf(env.RUNG_API_KEYS).length > 0 || (await keyStoreOf(env).keyCount()) > 0;
+  if (hasKeys) {
+    return new ApiError({
       status: 401,
       message: "Incorrect API key provided. Send it as 'Authorization: Bearer <key>'.",
       code: "invalid_api_key",
     });
   }
-  await next();
-});
+  return new ApiError({
+    status: 401,
+    message:
+      "This edge has no API keys yet, and a deployed edge serves no one without one. The operator creates a key with " +
+      "'POST /admin/keys' (bearer RUNG_ADMIN_KEY) or sets the RUNG_API_KEYS secret; a local edge may be opened to everyone with RUNG_OPEN_EDGE=true.",
+    code: "invalid_api_key",
+  });
+}
 
 /**
  * The operator's key for `/admin/*`. Unlike the API, admin routes are closed
@@ -38,14 +86,51 @@ export const adminKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Nodes present the join token as a bearer header, or `?token=` where a browser cannot set headers. */
-export function nodeTokenAccepted(expected: string | undefined, request: Request): boolean {
-  if (!expected) return true;
-  const given = bearerOf(request.headers.get("authorization") ?? undefined) || new URL(request.url).searchParams.get("token") || "";
-  return timingSafeEqual(expected, given);
+/** Whether the request carries the admin key (for routes that show more to the operator). */
+export function isAdmin(env: Env, request: Request): boolean {
+  return !!env.RUNG_ADMIN_KEY && timingSafeEqual(env.RUNG_ADMIN_KEY, bearerOf(request.headers.get("authorization") ?? undefined));
 }
 
-function bearerOf(header: string | undefined): string {
+/** `/metrics` also takes its own key, so a Prometheus scraper need not hold the admin key. */
+export function isMetricsReader(env: Env, request: Request): boolean {
+  const given = bearerOf(request.headers.get("authorization") ?? undefined);
+  return isAdmin(env, request) || (!!env.RUNG_METRICS_KEY && timingSafeEqual(env.RUNG_METRICS_KEY, given));
+}
+
+export type JoinVerdict = { ok: true; pool: string } | { ok: false; error: ApiError };
+
+/**
+ * Which pool a node may join. `RUNG_NODE_TOKEN` admits to `main`; a join token
+ * of the admin API to its own pool; an open edge takes a node without one into
+ * the pool it asks for. Nodes present the token as a bearer header, or `?token=`
+ * where a browser cannot set headers; `?pool=` (or the token) names the pool.
+ */
+export async function joinVerdict(env: Env, request: Request): Promise<JoinVerdict> {
+  const url = new URL(request.url);
+  const asked = url.searchParams.get("pool") ? poolOf(url.searchParams.get("pool")) : undefined;
+  const given = bearerOf(request.headers.get("authorization") ?? undefined) || url.searchParams.get("token") || "";
+  let pool: string | undefined;
+  if (given && env.RUNG_NODE_TOKEN && timingSafeEqual(env.RUNG_NODE_TOKEN, given)) pool = DEFAULT_POOL;
+  else if (given.startsWith(MANAGED_JOIN_TOKEN_PREFIX)) pool = (await keyStoreOf(env).joinPool(given)) ?? undefined;
+  if (pool !== undefined) {
+    if (asked === undefined || asked === pool) return { ok: true, pool };
+    return refuse(`This join token admits nodes to the pool '${pool}', not '${asked}'.`);
+  }
+  if (isOpenEdge(env)) return { ok: true, pool: asked ?? DEFAULT_POOL };
+  if (!given && !env.RUNG_NODE_TOKEN) {
+    return refuse(
+      "This edge takes no nodes without a join token. The operator makes one with 'POST /admin/join-tokens' " +
+        "(bearer RUNG_ADMIN_KEY) or sets the RUNG_NODE_TOKEN secret; start the node with --token <join token>.",
+    );
+  }
+  return refuse("Invalid node token. Start the node with --token <join token>.");
+}
+
+function refuse(message: string): JoinVerdict {
+  return { ok: false, error: new ApiError({ status: 401, message, code: "invalid_node_token" }) };
+}
+
+export function bearerOf(header: string | undefined): string {
   const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
   return match?.[1]?.trim() ?? "";
 }

@@ -9,10 +9,12 @@ import {
 } from "@rung/shared/openai";
 import type { JobInput, Sampling } from "@rung/shared/protocol";
 import { AUTO_MODEL, estimateTokens, PROFILE_NAMES } from "@rung/shared/routing";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import type { FabricJob } from "../fabric/fabric-job.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
+import type { Access } from "../fabric/visible-nodes.ts";
+import type { Caller } from "../keys/caller.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { apiKeyAuth } from "../middleware/auth.ts";
 import { parseBody } from "../middleware/parse-body.ts";
@@ -43,7 +45,7 @@ export const openaiRoutes = new Hono<AppEnv>()
   .post("/chat/completions", async (c) => {
     const body = await parseBody(c, chatCompletionRequestSchema, plainChatRequest);
     const messages = toWireMessages(body.messages);
-    return submit(c.env, c.req.raw.signal, c.get("requestId"), {
+    return submit(c, {
       dialect: "chat",
       model: body.model,
       input: { kind: "chat", messages },
@@ -58,7 +60,7 @@ export const openaiRoutes = new Hono<AppEnv>()
   .post("/completions", async (c) => {
     const body = await parseBody(c, completionRequestSchema);
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
-    return submit(c.env, c.req.raw.signal, c.get("requestId"), {
+    return submit(c, {
       dialect: "completion",
       model: body.model,
       input: { kind: "completion", prompt },
@@ -69,27 +71,39 @@ export const openaiRoutes = new Hono<AppEnv>()
       override: rungOverrideOf(body),
     });
   })
+  // The key's pool, and of it only the models the key may reach.
   .get("/models", async (c) => {
-    const models = await fabricFor(c.env).catalog();
+    const caller = c.get("caller");
+    const models = await fabricFor(c.env, caller.pool).catalog(accessOf(caller));
     return c.json(listing([...AUTO_MODELS, ...models.map((m) => m.id)]));
   })
   .get("/models/:model{.+}", async (c) => {
     const wanted = c.req.param("model");
-    const models = await fabricFor(c.env).catalog();
-    if (!AUTO_MODELS.includes(wanted) && !models.some((m) => m.id === wanted)) {
-      throw new ApiError({
-        status: 404,
-        message: `The model '${wanted}' does not exist or no node serves it.`,
-        code: "model_not_found",
-        param: "model",
-      });
-    }
+    const caller = c.get("caller");
+    const models = await fabricFor(c.env, caller.pool).catalog(accessOf(caller));
+    if (!AUTO_MODELS.includes(wanted) && !models.some((m) => m.id === wanted)) throw modelNotFound(wanted);
     return c.json(listing([wanted]).data[0]);
   });
 
-async function submit(env: AppEnv["Bindings"], clientGone: AbortSignal, requestId: string, submission: Submission): Promise<Response> {
+function modelNotFound(model: string, why = "no node serves it"): ApiError {
+  return new ApiError({ status: 404, message: `The model '${model}' does not exist or ${why}.`, code: "model_not_found", param: "model" });
+}
+
+function accessOf({ tiers, models }: Caller): Access {
+  return { tiers, ...(models && { models }) };
+}
+
+async function submit(c: Context<AppEnv>, submission: Submission): Promise<Response> {
+  const caller = c.get("caller");
+  const requestId = c.get("requestId");
+  const clientGone = c.req.raw.signal;
+  // A key limited to some models is told a model outside them does not exist, as OpenAI tells a key without access.
+  if (caller.models && !AUTO_MODELS.includes(submission.model) && !caller.models.includes(submission.model)) {
+    throw modelNotFound(submission.model, "your key does not have access to it");
+  }
   const job: FabricJob = {
     requestId,
+    caller,
     model: submission.model,
     input: submission.input,
     sampling: submission.sampling,
@@ -101,7 +115,11 @@ async function submit(env: AppEnv["Bindings"], clientGone: AbortSignal, requestI
   };
   let answer: Response;
   try {
-    answer = await fabricFor(env).fetch("https://fabric/jobs", { method: "POST", body: JSON.stringify(job), signal: clientGone });
+    answer = await fabricFor(c.env, caller.pool).fetch("https://fabric/jobs", {
+      method: "POST",
+      body: JSON.stringify(job),
+      signal: clientGone,
+    });
   } catch (error) {
     if (clientGone.aborted) throw error;
     // The pool's object restarted or was unreachable: nothing ran to completion, so retrying is safe.

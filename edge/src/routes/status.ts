@@ -4,8 +4,12 @@ import { fabricFor } from "../fabric/fabric-stub.ts";
 import { apiKeyAuth } from "../middleware/auth.ts";
 
 /**
- * The pool as the router sees it: every catalog model with its quality score
- * and source, capabilities and first-token p95; each node's load, speed and
- * breaker; open breakers; the queue; and where the policy came from.
+ * The key's pool as the router sees it: every catalog model with its quality
+ * score and source, capabilities and first-token p95; each node's tier, load,
+ * speed and breaker; open breakers; the queue; answers served per tier; and
+ * where the policy came from.
  */
-export const statusRoutes = new Hono<AppEnv>().use("*", apiKeyAuth).get("/", async (c) => c.json(await fabricFor(c.env).status()));
+export const statusRoutes = new Hono<AppEnv>().use("*", apiKeyAuth).get("/", async (c) => {
+  const { pool } = c.get("caller");
+  return c.json({ pool, ...(await fabricFor(c.env, pool).status()) });
+});

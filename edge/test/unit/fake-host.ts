@@ -3,13 +3,15 @@ import type { EffectiveEscalation } from "@rung/shared/routing";
 import { vi } from "vitest";
 import type { FabricJob } from "../../src/fabric/fabric-job.ts";
 import { JobRun } from "../../src/fabric/job-run.ts";
-import type { JobRunHost, Ladder, Queued } from "../../src/fabric/job-run-host.ts";
+import type { JobRunHost, Ladder, Queued, RunSummary } from "../../src/fabric/job-run-host.ts";
+import type { Tier } from "../../src/keys/caller.ts";
 
 /** A node of the fake pool: the models it serves and its slots. */
 interface FakeNode {
   models: readonly string[];
   slots: number;
   busy: number;
+  tier?: Tier;
 }
 
 /**
@@ -26,6 +28,8 @@ export class FakeHost implements JobRunHost {
   readonly health: string[] = [];
   readonly firstTokens: string[] = [];
   readonly queue: Queued[] = [];
+  /** How each run ended, in order. */
+  readonly summaries: RunSummary[] = [];
   queueLength = 64;
   hedgeDelay: number | null = null;
   maxRetries = 2;
@@ -67,6 +71,14 @@ export class FakeHost implements JobRunHost {
 
   nodeName(nodeId: string): string {
     return nodeId;
+  }
+
+  nodeTier(nodeId: string): Tier {
+    return this.nodes.get(nodeId)?.tier ?? "private";
+  }
+
+  finished(summary: RunSummary): void {
+    this.summaries.push(summary);
   }
 
   reportHealth(nodeId: string, modelId: string, healthy: boolean): void {
@@ -141,6 +153,7 @@ export function fabricJob(overrides: Partial<FabricJob> = {}): FabricJob {
     promptTokens: 1,
     stream: true,
     reply: { dialect: "chat", includeUsage: false },
+    caller: { keyId: "anonymous", name: "anonymous", pool: "main", tiers: ["private", "public"], limits: {} },
     ...overrides,
   };
 }

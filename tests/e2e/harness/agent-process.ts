@@ -6,6 +6,8 @@ export interface AgentOptions {
   models: string[];
   name: string;
   extraArgs?: string[];
+  /** A key of the agent's pool: on a closed edge `/health` names nodes only to a key. */
+  apiKey?: string;
 }
 
 /**
@@ -42,8 +44,8 @@ export class AgentProcess {
     void this.exited.then((code) => (exitCode = code));
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`agent ${this.options.name} exited (${exitCode}):\n${this.output.join("")}`);
-      // /health needs no API key, so this works on edges with keys set too.
-      const response = await fetch(`${this.options.edge}/health`).catch(() => undefined);
+      const headers = this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : undefined;
+      const response = await fetch(`${this.options.edge}/health`, { headers }).catch(() => undefined);
       const health = response?.ok ? ((await response.json()) as { models: string[]; nodes: string[] }) : { models: [], nodes: [] };
       if (health.nodes.includes(this.options.name) && modelIds.every((id) => health.models.includes(id))) return;
       await new Promise((resolve) => setTimeout(resolve, 100));

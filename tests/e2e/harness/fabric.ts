@@ -78,6 +78,7 @@ export async function startFabric(options: FabricOptions = {}): Promise<LocalFab
       edge: agent.edge ?? edge.url,
       name: agent.name,
       models: agent.models,
+      apiKey,
       ...(agent.extraArgs && { extraArgs: agent.extraArgs }),
     });
     agents.push(started);

@@ -11,13 +11,16 @@ export interface LocalEdge {
 
 /**
  * The real edge Worker and Durable Object in workerd, as `wrangler dev` runs
- * them, on a free loopback port. Vars override wrangler.toml's for the test.
+ * them, on a free loopback port. Vars override wrangler.toml's for the test;
+ * the edge is open (`RUNG_OPEN_EDGE`) unless they say otherwise, as `npm start`'s is.
  */
 export async function startLocalEdge(vars: Record<string, string> = {}): Promise<LocalEdge> {
   process.env.WRANGLER_SEND_METRICS = "false";
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   process.env.XDG_CONFIG_HOME ??= join(repoRoot, ".cache", "xdg");
-  const bindings = Object.fromEntries(Object.entries(vars).map(([k, value]) => [k, { type: "plain_text" as const, value }]));
+  const bindings = Object.fromEntries(
+    Object.entries({ RUNG_OPEN_EDGE: "true", ...vars }).map(([k, value]) => [k, { type: "plain_text" as const, value }]),
+  );
   const worker = await unstable_startWorker({
     config: join(repoRoot, "wrangler.toml"),
     bindings,

@@ -40,7 +40,8 @@ export async function startWorkerdBundle(config: string, options: BundleOptions 
   const before = childPids("workerd");
   const mf = new Miniflare({
     ...workerOptions,
-    bindings: { ...workerOptions.bindings, ...options.vars },
+    // Open, as `npm start`'s edge: the figures are of routing and relaying, not of key checks.
+    bindings: { ...workerOptions.bindings, RUNG_OPEN_EDGE: "true", ...options.vars },
     host: "127.0.0.1",
     port: 0,
     modules: true,
