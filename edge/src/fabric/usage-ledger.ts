@@ -1,0 +1,186 @@
+/** One request's usage, as the pool's object records it when the answer ends. */
+export interface UsageEntry {
+  keyId: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** The model's parameter count; compute is parameters × tokens. Default 0. */
+  parameters?: number;
+  /** The operator's price in USD per million tokens (prompt and completion alike). Default 0. */
+  pricePerMillionTokens?: number;
+  /** When, in ms since the epoch; default now. It picks the UTC day the usage rolls up into. */
+  at?: number;
+}
+
+/** One key's usage of one model on one UTC day. */
+export interface UsageRow {
+  /** `YYYY-MM-DD`, UTC. */
+  date: string;
+  keyId: string;
+  model: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Model parameters × tokens, summed. */
+  compute: number;
+  /** USD. */
+  cost: number;
+}
+
+export interface UsageQuery {
+  keyId?: string;
+  /** First day, `YYYY-MM-DD` (UTC), inclusive. */
+  from?: string;
+  /** Last day, `YYYY-MM-DD` (UTC), inclusive. */
+  to?: string;
+}
+
+/** Days of usage kept; older days go when a new day's first usage is recorded. */
+export const USAGE_RETENTION_DAYS = 400;
+
+const DAY_MS = 86_400_000;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+type StoredRow = {
+  day: string;
+  key_id: string;
+  model: string;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  compute: number;
+  cost: number;
+};
+
+/**
+ * Usage per key in the pool's object's SQLite, rolled up by UTC day, key and
+ * model. Each key's tokens this month are kept in memory as well, read from
+ * SQL once per key and month and kept current by `record`, so admission asks
+ * no query per request.
+ */
+export class UsageLedger {
+  /** Per key: the month (`YYYY-MM`) and its tokens (prompt and completion). */
+  readonly #months = new Map<string, { month: string; tokens: number }>();
+  /** The latest day retention has been applied for. */
+  #prunedDay = "";
+
+  /** @param sql the object's `ctx.storage.sql` (only `exec` is used). */
+  constructor(private readonly sql: Pick<SqlStorage, "exec">) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS usage_daily (
+      day TEXT NOT NULL,
+      key_id TEXT NOT NULL,
+      model TEXT NOT NULL,
+      requests INTEGER NOT NULL,
+      prompt_tokens INTEGER NOT NULL,
+      completion_tokens INTEGER NOT NULL,
+      compute REAL NOT NULL,
+      cost REAL NOT NULL,
+      PRIMARY KEY (day, key_id, model)
+    )`);
+    sql.exec("CREATE INDEX IF NOT EXISTS usage_daily_key ON usage_daily (key_id, day)");
+  }
+
+  /** Adds one request's usage to its day's roll-up. */
+  record(entry: UsageEntry): void {
+    const at = entry.at ?? Date.now();
+    const day = utcDay(at);
+    const prompt = count(entry.promptTokens);
+    const completion = count(entry.completionTokens);
+    const tokens = prompt + completion;
+    const compute = tokens * (entry.parameters ?? 0);
+    const cost = (tokens * (entry.pricePerMillionTokens ?? 0)) / 1_000_000;
+    if (day > this.#prunedDay) {
+      this.#prunedDay = day;
+      this.sql.exec("DELETE FROM usage_daily WHERE day < ?", utcDay(at - USAGE_RETENTION_DAYS * DAY_MS));
+    }
+    this.sql.exec(
+      `INSERT INTO usage_daily (day, key_id, model, requests, prompt_tokens, completion_tokens, compute, cost)
+       VALUES (?, ?, ?, 1, ?, ?, ?, ?)
+       ON CONFLICT (day, key_id, model) DO UPDATE SET
+         requests = requests + 1,
+         prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+         completion_tokens = completion_tokens + excluded.completion_tokens,
+         compute = compute + excluded.compute,
+         cost = cost + excluded.cost`,
+      day,
+      entry.keyId,
+      entry.model,
+      prompt,
+      completion,
+      compute,
+      cost,
+    );
+    const cached = this.#months.get(entry.keyId);
+    if (cached?.month === day.slice(0, 7)) cached.tokens += tokens;
+  }
+
+  /** The key's prompt and completion tokens in the UTC month of `now`. */
+  monthTokens(keyId: string, now = Date.now()): number {
+    const month = utcDay(now).slice(0, 7);
+    const cached = this.#months.get(keyId);
+    if (cached?.month === month) return cached.tokens;
+    const first = `${month}-01`;
+    const start = new Date(`${first}T00:00:00Z`);
+    const next = utcDay(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+    const row = this.sql
+      .exec<{ tokens: number | null }>(
+        "SELECT SUM(prompt_tokens + completion_tokens) AS tokens FROM usage_daily WHERE key_id = ? AND day >= ? AND day < ?",
+        keyId,
+        first,
+        next,
+      )
+      .one();
+    const tokens = row.tokens ?? 0;
+    this.#months.set(keyId, { month, tokens });
+    return tokens;
+  }
+
+  /** Daily rows, ordered by date, key and model; `from` and `to` are inclusive. Throws a RangeError for a date not `YYYY-MM-DD`. */
+  query(filter: UsageQuery = {}): UsageRow[] {
+    const where: string[] = [];
+    const bindings: string[] = [];
+    if (filter.keyId !== undefined) {
+      where.push("key_id = ?");
+      bindings.push(filter.keyId);
+    }
+    if (filter.from !== undefined) {
+      where.push("day >= ?");
+      bindings.push(checkedDate(filter.from));
+    }
+    if (filter.to !== undefined) {
+      where.push("day <= ?");
+      bindings.push(checkedDate(filter.to));
+    }
+    const clause = where.length ? ` WHERE ${where.join(" AND ")}` : "";
+    return this.sql
+      .exec<StoredRow>(
+        `SELECT day, key_id, model, requests, prompt_tokens, completion_tokens, compute, cost FROM usage_daily${clause} ORDER BY day, key_id, model`,
+        ...bindings,
+      )
+      .toArray()
+      .map((row) => ({
+        date: row.day,
+        keyId: row.key_id,
+        model: row.model,
+        requests: row.requests,
+        promptTokens: row.prompt_tokens,
+        completionTokens: row.completion_tokens,
+        compute: row.compute,
+        cost: row.cost,
+      }));
+  }
+}
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** A token count as stored: a whole number, never negative. */
+function count(tokens: number): number {
+  return tokens > 0 ? Math.round(tokens) : 0;
+}
+
+function checkedDate(date: string): string {
+  if (!DATE.test(date)) throw new RangeError(`not a YYYY-MM-DD date: ${date}`);
+  return date;
+}
