@@ -1,0 +1,144 @@
+import {
+  type AttemptEnd,
+  attemptOutcomes,
+  Counter,
+  EDGE_SECONDS_BUCKETS,
+  ESCALATION_REASONS,
+  foldLabels,
+  HEDGE_OUTCOMES,
+  Histogram,
+  type Labels,
+  LLM_SECONDS_BUCKETS,
+  type MetricFamily,
+  SeriesMap,
+} from "../metrics/index.ts";
+
+/** How a request ended, as the Fabric tells it once its answer or error is out. */
+export interface RequestEnd {
+  /** The model the client asked for (an `auto` one included), not the rung that answered. */
+  model: string;
+  /** 200 answered; else the HTTP status: 429, 503, 504, 499 (client closed), 502 (a stream that broke after its commit). */
+  status: number;
+  /** From the request's arrival to its end. */
+  totalMs: number;
+  /** From the request's arrival to the first token the client got. */
+  firstTokenMs?: number;
+  /** The time nodes spent on it; the rest of `totalMs` is the edge's own. */
+  nodeMs?: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Every attempt in the order they ended, the answered one included; `hedge` on each tells won hedges from lost ones. */
+  attempts: readonly AttemptEnd[];
+}
+
+/** What the pool's object knows now, read at scrape time. */
+export interface LiveState {
+  queueDepth: number;
+  breakers: readonly { node: string; model: string; open: boolean }[];
+  nodes: readonly { tier: string; kind: string; engine: string }[];
+}
+
+export interface FabricMetricsOptions {
+  /** Series per family before new label sets fold into `other`; default 1,000. */
+  maxSeries?: number;
+}
+
+/**
+ * The metrics of one pool's object, in memory: counters start again at 0 when
+ * the object does, which Prometheus' `rate` and `increase` allow for. The
+ * Fabric reports each request's end and each refusal by rate limit; a scrape
+ * reads them with the live state as plain `MetricFamily` data.
+ */
+export class FabricMetrics {
+  readonly #maxSeries: number | undefined;
+  readonly #requests: Counter;
+  readonly #duration: Histogram;
+  readonly #firstToken: Histogram;
+  readonly #edgeOverhead: Histogram;
+  readonly #tokens: Counter;
+  readonly #escalations = new Counter();
+  readonly #hedges = new Counter();
+  readonly #retries = new Counter();
+  readonly #rateLimited: Counter;
+
+  constructor(options: FabricMetricsOptions = {}) {
+    const maxSeries = options.maxSeries;
+    this.#maxSeries = maxSeries;
+    const byModel = { ...(maxSeries !== undefined && { maxSeries }), fold: foldLabels("model") };
+    this.#requests = new Counter(byModel);
+    this.#duration = new Histogram(LLM_SECONDS_BUCKETS, byModel);
+    this.#firstToken = new Histogram(LLM_SECONDS_BUCKETS, byModel);
+    this.#edgeOverhead = new Histogram(EDGE_SECONDS_BUCKETS);
+    this.#tokens = new Counter(byModel);
+    this.#rateLimited = new Counter(maxSeries === undefined ? {} : { maxSeries });
+    // Known label values show from the start at 0, so `rate` sees their first increase.
+    for (const reason of ESCALATION_REASONS) this.#escalations.inc({ reason }, 0);
+    for (const outcome of HEDGE_OUTCOMES) if (outcome !== "unknown") this.#hedges.inc({ outcome }, 0);
+    this.#retries.inc({}, 0);
+  }
+
+  requestEnded(r: RequestEnd): void {
+    const model = { model: r.model };
+    this.#requests.inc({ ...model, status: String(r.status) });
+    this.#duration.observe(model, r.totalMs / 1000);
+    if (r.firstTokenMs !== undefined) this.#firstToken.observe(model, r.firstTokenMs / 1000);
+    if (r.nodeMs !== undefined) this.#edgeOverhead.observe({}, Math.max(0, r.totalMs - r.nodeMs) / 1000);
+    this.#tokens.inc({ ...model, direction: "prompt" }, r.promptTokens);
+    this.#tokens.inc({ ...model, direction: "completion" }, r.completionTokens);
+    const outcomes = attemptOutcomes(r.attempts);
+    for (const reason of outcomes.escalations) this.#escalations.inc({ reason });
+    for (const outcome of HEDGE_OUTCOMES) if (outcomes.hedges[outcome] > 0) this.#hedges.inc({ outcome }, outcomes.hedges[outcome]);
+    this.#retries.inc({}, outcomes.retries);
+  }
+
+  /** A request refused because its key went past a limit. */
+  rateLimited(keyId: string): void {
+    this.#rateLimited.inc({ key: keyId });
+  }
+
+  families(pool: string, live: LiveState): MetricFamily[] {
+    const p = { pool };
+    return [
+      this.#requests.family("rung_requests_total", "Requests that ended, by the model asked for and HTTP status (200 answered).", p),
+      this.#duration.family("rung_request_duration_seconds", "From a request's arrival to its end.", p),
+      this.#firstToken.family("rung_time_to_first_token_seconds", "From a request's arrival to the first token the client got.", p),
+      this.#edgeOverhead.family("rung_edge_overhead_seconds", "The part of a request's time not spent on nodes.", p),
+      this.#tokens.family("rung_tokens_total", "Tokens of ended requests, by direction (prompt or completion).", p),
+      this.#escalations.family("rung_escalations_total", "Attempts whose answer looked weak, so the request climbed a rung.", p),
+      this.#hedges.family("rung_hedges_total", "Hedges (a second node for a late first token), by how their race ended.", p),
+      this.#retries.family("rung_retries_total", "Attempts that failed and were followed by another attempt.", p),
+      this.#rateLimited.family("rung_rate_limited_total", "Requests refused because their key went past a limit.", p),
+      {
+        name: "rung_breaker_open",
+        help: "1 while the circuit breaker of a node and model is open, else 0.",
+        type: "gauge",
+        samples: this.#gauge(
+          live.breakers.map((b) => [{ node: b.node, model: b.model }, b.open ? 1 : 0]),
+          p,
+        ),
+      },
+      {
+        name: "rung_queue_depth",
+        help: "Requests waiting for a free node.",
+        type: "gauge",
+        samples: [{ labels: p, value: live.queueDepth }],
+      },
+      {
+        name: "rung_nodes",
+        help: "Nodes connected now, by tier, kind and engine.",
+        type: "gauge",
+        samples: this.#gauge(
+          live.nodes.map((n) => [{ tier: n.tier, kind: n.kind, engine: n.engine }, 1]),
+          p,
+        ),
+      },
+    ];
+  }
+
+  /** Values added up per label set, capped like the counters: past the cap they add up under `other`. */
+  #gauge(values: [Labels, number][], extra: Labels): { labels: Labels; value: number }[] {
+    const series = new SeriesMap(() => ({ value: 0 }), this.#maxSeries === undefined ? {} : { maxSeries: this.#maxSeries });
+    for (const [labels, value] of values) series.get(labels).value += value;
+    return series.entries().map(({ labels, value }) => ({ labels: { ...extra, ...labels }, value: value.value }));
+  }
+}
