@@ -81,6 +81,14 @@ describe("configuration sources", () => {
     expect(parseStart(["--config", other], { ...env, RUNG_CONFIG: file }).edge).toBe("http://other:1");
   });
 
+  it("takes the pool from the file, and names the file's key when it is no pool name", () => {
+    expect(parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], pool: "lab" })]).pool).toBe("lab");
+    const path = configFile({ edge: "http://file:1", models: ["m.gguf"], pool: "Lab 1" });
+    expect(startErrorOf(["--config", path]).message).toBe(
+      `file:pool must be 1 to 32 lowercase letters, digits or dashes, starting with a letter or digit (in ${path}); e.g. "pool": "lab"`,
+    );
+  });
+
   it("takes a memory limit in the file as a size or a number of bytes", () => {
     expect(
       parseStart(["--config", configFile({ edge: "http://file:1", models: ["m.gguf"], memoryLimit: 8_000_000_000 })]).memoryLimitBytes,

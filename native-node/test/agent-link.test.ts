@@ -10,23 +10,26 @@ import { memoryLogger } from "./helpers/memory-logger.ts";
 /** An edge behind a proxy that refuses WebSocket upgrades (426), serving the tunnel endpoints over plain HTTP. */
 async function upgradeRefusingEdge() {
   const paths: string[] = [];
+  const upgrades: string[] = [];
   const server: Server = createServer((request, response) => {
     paths.push(request.url ?? "");
     request.resume();
     request.on("end", () => {
       response.writeHead(200, { "content-type": "application/json" });
       const welcome = { nodeId: "node_fallback", secret: newSecret(), heartbeatIntervalMs: 50 };
-      response.end(JSON.stringify(request.url === TunnelPath.register ? welcome : { ok: true }));
+      const path = new URL(request.url ?? "/", "http://edge").pathname;
+      response.end(JSON.stringify(path === TunnelPath.register ? welcome : { ok: true }));
     });
   });
-  server.on("upgrade", (_request, socket) => {
+  server.on("upgrade", (request, socket) => {
+    upgrades.push(request.url ?? "");
     // A refused client may reset the connection; that is its right, not a test failure.
     socket.on("error", () => {});
     socket.end("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { paths, url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { paths, upgrades, url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 async function freePort(): Promise<number> {
@@ -54,6 +57,21 @@ describe("AgentLink", () => {
     });
     cleanups.push(() => link.close(), edge.close);
     await expect.poll(() => edge.paths).toContain(TunnelPath.register);
+  });
+
+  it("asks for the same pool over either transport", async () => {
+    const edge = await upgradeRefusingEdge();
+    const link = new AgentLink({
+      edge: edge.url,
+      pool: "lab",
+      engine: new EchoEngine({ models: [ECHO_MODEL] }),
+      identity: { name: "fallback", kind: "native" },
+      logger: memoryLogger(),
+      publicUrl: "http://127.0.0.1:9",
+    });
+    cleanups.push(() => link.close(), edge.close);
+    await expect.poll(() => edge.paths).toContain(`${TunnelPath.register}?pool=lab`);
+    expect(edge.upgrades).toEqual(["/v1/nodes/connect?pool=lab"]);
   });
 
   it("starts no tunnel and registers nothing when closed while switching to it", async () => {

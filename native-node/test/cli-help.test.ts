@@ -31,6 +31,7 @@ describe("rung-agent --help", () => {
       for (const env of [
         "RUNG_EDGE",
         "RUNG_TOKEN",
+        "RUNG_POOL",
         "RUNG_NAME",
         "RUNG_MODELS",
         "RUNG_THREADS",

@@ -69,6 +69,15 @@ describe("rung-agent doctor", () => {
     expect(code).toBe(1);
   });
 
+  it("opens the socket in the pool start would join, and says a token may belong to another pool", async () => {
+    const { lines } = await doctor("--edge", edge.url, "--token", TOKEN, "--pool", "lab");
+    expect(line(lines, /edge socket/)).toMatch(
+      /^ok {4}edge socket +ws:\/\/127\.0\.0\.1:\d+\/v1\/nodes\/connect\?pool=lab: upgrade accepted \(101\)$/,
+    );
+    const refused = await doctor("--edge", edge.url, "--token", "wrong", "--pool", "lab");
+    expect(line(refused.lines, /fix: this token/)).toMatch(/another pool than lab: leave --pool out to join the token's pool$/);
+  });
+
   it("says how to give a token the edge wants but none was set", async () => {
     const { lines } = await doctor("--edge", edge.url, "--model", model);
     expect(line(lines, /fix: the edge wants a join token/)).toMatch(/--token, RUNG_TOKEN or "token" in the config file$/);

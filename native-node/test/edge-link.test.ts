@@ -258,3 +258,30 @@ describe("EdgeLink heartbeats", () => {
     expect(conn.frames.filter(isHeartbeat)).toHaveLength(0);
   });
 });
+
+describe("EdgeLink pools", () => {
+  it("names the pool it joins in the connect URL, and nothing without one", async () => {
+    const pooled = await setup({ link: { pool: "lab" } });
+    expect((await pooled.edge.connection(0)).request.url).toBe("/v1/nodes/connect?pool=lab");
+    const plain = await setup();
+    expect((await plain.edge.connection(0)).request.url).toBe("/v1/nodes/connect");
+  });
+
+  it("warns when an edge older than pools ignored the pool it asked for", async () => {
+    const { edge, link, logger } = await setup({ link: { pool: "lab" } });
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    conn.send({ type: "welcome", nodeId: "node_old", protocol: "1.4" });
+    await expect.poll(() => link.nodeId).toBe("node_old");
+    expect(logger.lines).toContain("warn this edge predates pools (protocol 1.4): it ignored --pool lab");
+  });
+
+  it("says nothing more to an edge that takes pools", async () => {
+    const { edge, link, logger } = await setup({ link: { pool: "lab" } });
+    const conn = await edge.connection(0);
+    await conn.waitFor(isHello);
+    conn.send({ type: "welcome", nodeId: "node_new", protocol: PROTOCOL_VERSION });
+    await expect.poll(() => link.nodeId).toBe("node_new");
+    expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([]);
+  });
+});

@@ -17,6 +17,19 @@ describe("connectUrl", () => {
     expect(edgeHttpUrl("ws://127.0.0.1:8787", "/health")).toBe("http://127.0.0.1:8787/health");
   });
 
+  it("names the pool to join as ?pool=, on the socket URL and the tunnel calls, and nothing without one", () => {
+    expect(connectUrl("http://127.0.0.1:8787", "lab").href).toBe("ws://127.0.0.1:8787/v1/nodes/connect?pool=lab");
+    expect(connectUrl("https://edge.example/rung/?pool=other#y", "gpu-2").href).toBe("wss://edge.example/rung/v1/nodes/connect?pool=gpu-2");
+    expect(connectUrl("https://edge.example/rung/?pool=other", undefined).href).toBe("wss://edge.example/rung/v1/nodes/connect");
+    expect(connectUrl("http://127.0.0.1:8787", "main").href).toBe("ws://127.0.0.1:8787/v1/nodes/connect?pool=main");
+    expect(edgeHttpUrl("wss://edge.example/rung", "/v1/nodes/tunnel/register", "lab")).toBe(
+      "https://edge.example/rung/v1/nodes/tunnel/register?pool=lab",
+    );
+    expect(edgeHttpUrl("http://127.0.0.1:8787", "/v1/nodes/tunnel/heartbeat", undefined)).toBe(
+      "http://127.0.0.1:8787/v1/nodes/tunnel/heartbeat",
+    );
+  });
+
   it("sends the join token as a bearer header, and nothing without one", () => {
     expect(connectHeaders("s3cret")).toEqual({ authorization: "Bearer s3cret" });
     expect(connectHeaders(undefined)).toEqual({});

@@ -15,6 +15,7 @@ describe("start options", () => {
       edge: "http://127.0.0.1:8787",
       models: [{ id: "rung-tiny", path: "/models/rung-tiny.gguf" }],
       token: undefined,
+      pool: undefined,
       threads: defaultThreads(),
       gpu: "auto",
       slots: 2,
@@ -40,6 +41,8 @@ describe("start options", () => {
       "lab-1",
       "--token",
       "t0k",
+      "--pool",
+      "lab-2",
       "--threads",
       "1",
       "--gpu",
@@ -73,6 +76,7 @@ describe("start options", () => {
       ],
       name: "lab-1",
       token: "t0k",
+      pool: "lab-2",
       threads: 1,
       gpu: false,
       slots: 3,
@@ -120,6 +124,18 @@ describe("start options", () => {
     expect(startErrorOf([...EDGE, "-m", "a.gguf", "--public-url", "ftp://x"]).message).toMatch(
       /^--public-url must be an http\(s\):\/\/ URL/,
     );
+  });
+
+  it("takes the pool from --pool over RUNG_POOL, and only a pool name", () => {
+    const env = { RUNG_EDGE: EDGE[1], RUNG_POOL: "from-env" };
+    expect(parseStart(["-m", "a.gguf"], env).pool).toBe("from-env");
+    expect(parseStart(["-m", "a.gguf", "--pool", "flag"], env).pool).toBe("flag");
+    for (const bad of ["Lab", "-lab", "lab pool", "a".repeat(33), "lab/1"]) {
+      expect(startErrorOf([...EDGE, "-m", "a.gguf", `--pool=${bad}`]).message).toBe(
+        "--pool must be 1 to 32 lowercase letters, digits or dashes, starting with a letter or digit; e.g. --pool lab",
+      );
+    }
+    expect(startErrorOf(["-m", "a.gguf"], { RUNG_EDGE: EDGE[1], RUNG_POOL: "LAB" }).message).toMatch(/^RUNG_POOL must be 1 to 32/);
   });
 
   it("takes --edge and --token from the environment, flags first", () => {

@@ -4,6 +4,7 @@ import { EchoEngine } from "@rung/shared/node";
 import {
   edgeMessageSchema,
   type NodeMessage,
+  NonceWindow,
   newSecret,
   nodeMessageSchema,
   parseFrame,
@@ -12,6 +13,7 @@ import {
   type TunnelWelcome,
   tunnelHeartbeatSchema,
   tunnelRegistrationSchema,
+  verifyCall,
 } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { startQuickTunnel } from "../src/tunnel/cloudflared.ts";
@@ -23,21 +25,36 @@ import { memoryLogger } from "./helpers/memory-logger.ts";
 /** The edge never calls it in these tests; the schema takes plain http only on loopback. */
 const PLACEHOLDER_URL = "http://127.0.0.1:9";
 
-/** An edge's tunnel endpoints on loopback, issuing a secret the test knows. */
-async function fakeTunnelEdge(options: { heartbeatIntervalMs?: number; registerDelayMs?: number } = {}) {
-  const welcome: TunnelWelcome = { nodeId: "node_tunnel", secret: newSecret(), heartbeatIntervalMs: options.heartbeatIntervalMs ?? 50 };
-  const calls: { path: string; authorization?: string; body: string; at: number }[] = [];
+/**
+ * An edge's tunnel endpoints on loopback, issuing a secret the test knows. It
+ * routes by path, keeps each call's query apart, and checks the signature of
+ * heartbeats and leaves over the path alone, as a pool's Fabric does.
+ */
+async function fakeTunnelEdge(options: { heartbeatIntervalMs?: number; registerDelayMs?: number; pool?: string } = {}) {
+  const welcome: TunnelWelcome = {
+    nodeId: "node_tunnel",
+    secret: newSecret(),
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 50,
+    ...(options.pool !== undefined && { pool: options.pool }),
+  };
+  const calls: { path: string; query: string; authorization?: string; body: string; at: number; signed?: boolean }[] = [];
+  const seen = new NonceWindow();
   const server: Server = createServer(async (request, response) => {
     const body = await textOf(request);
-    calls.push({ path: request.url ?? "", authorization: request.headers.authorization, body, at: Date.now() });
-    if (request.url === TunnelPath.register && !tunnelRegistrationSchema.safeParse(JSON.parse(body)).success) {
+    const { pathname: path, search: query } = new URL(request.url ?? "/", "http://edge");
+    const signed =
+      path === TunnelPath.register
+        ? undefined
+        : (await verifyCall(welcome.secret, { method: "POST", path, body }, { get: (name) => request.headers[name] as string }, seen)).ok;
+    calls.push({ path, query, authorization: request.headers.authorization, body, at: Date.now(), signed });
+    if (path === TunnelPath.register && !tunnelRegistrationSchema.safeParse(JSON.parse(body)).success) {
       response.writeHead(400, { "content-type": "application/json" });
       return void response.end(JSON.stringify({ error: { message: "bad registration" } }));
     }
-    if (request.url === TunnelPath.register && options.registerDelayMs)
+    if (path === TunnelPath.register && options.registerDelayMs)
       await new Promise((resolve) => setTimeout(resolve, options.registerDelayMs));
     response.writeHead(200, { "content-type": "application/json" });
-    response.end(JSON.stringify(request.url === TunnelPath.register ? welcome : { ok: true }));
+    response.end(JSON.stringify(path === TunnelPath.register ? welcome : { ok: true }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -57,7 +74,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function setup(options: { heartbeatIntervalMs?: number; link?: Partial<TunnelLinkOptions> } = {}) {
+async function setup(options: { heartbeatIntervalMs?: number; pool?: string; link?: Partial<TunnelLinkOptions> } = {}) {
   const edge = await fakeTunnelEdge(options);
   const engine = new EchoEngine({ models: [ECHO_MODEL] });
   const logger = memoryLogger();
@@ -149,6 +166,39 @@ describe("TunnelLink", () => {
     const { edge, link } = await setup();
     await link.close();
     expect(edge.calls.at(-1)?.path).toBe(TunnelPath.leave);
+  });
+});
+
+describe("TunnelLink pools", () => {
+  it("registers in the pool it was given, then beats and leaves in the pool the welcome named, signed over the path", async () => {
+    const { edge, link, logger } = await setup({ pool: "lab", link: { pool: "lab" } });
+    expect(link.nodeId).toBe("node_tunnel");
+    await expect.poll(() => edge.calls.filter((c) => c.path === TunnelPath.heartbeat).length).toBeGreaterThanOrEqual(1);
+    await link.close();
+    const calls = edge.calls.map(({ path, query, signed }) => ({ path, query, signed }));
+    expect(calls[0]).toEqual({ path: TunnelPath.register, query: "?pool=lab", signed: undefined });
+    expect(calls.slice(1, -1).every((c) => c.path === TunnelPath.heartbeat && c.query === "?pool=lab" && c.signed)).toBe(true);
+    expect(calls.at(-1)).toEqual({ path: TunnelPath.leave, query: "?pool=lab", signed: true });
+    expect(logger.lines).toContain("info joined as node_tunnel in pool lab through the tunnel");
+  });
+
+  it("follows the welcome's pool when it named none itself (the join token's)", async () => {
+    const { edge, link } = await setup({ pool: "tokens-pool" });
+    await link.close();
+    expect(edge.calls.map((c) => `${c.path}${c.query}`)).toEqual([
+      TunnelPath.register,
+      ...edge.calls.slice(1, -1).map(() => `${TunnelPath.heartbeat}?pool=tokens-pool`),
+      `${TunnelPath.leave}?pool=tokens-pool`,
+    ]);
+  });
+
+  it("sends no query to an edge whose welcome names no pool, and says it ignored --pool", async () => {
+    const { edge, link, logger } = await setup({ link: { pool: "lab" } });
+    await expect.poll(() => edge.calls.filter((c) => c.path === TunnelPath.heartbeat).length).toBeGreaterThanOrEqual(1);
+    await link.close();
+    expect(edge.calls[0]?.query).toBe("?pool=lab");
+    expect(edge.calls.slice(1).every((c) => c.query === "" && c.signed)).toBe(true);
+    expect(logger.lines).toContain("warn this edge predates pools: it ignored --pool lab");
   });
 });
 

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { idSchema, PROTOCOL_VERSION } from "./messages.ts";
+import { DEFAULT_POOL, poolQuery } from "./pool-name.ts";
 
 /**
  * What the donate page reads from `GET /donate/config` before it proposes a
  * model: which GGUF files a tab without WebGPU may load with wllama, which of
  * WebLLM's prebuilt models a WebGPU tab may pick, and where to connect.
+ * `/donate?pool=<pool>` reads `/donate/config?pool=<pool>`, whose `connectPath`
+ * names the pool again.
  * The page parses it like any frame: the edge is a different program.
  */
 
@@ -47,11 +50,13 @@ export const donateConfigSchema = z.object({
   protocol: z.string(),
   /** False when the operator closed the pool to donated tabs; the page says so and offers nothing. */
   accepting: z.boolean(),
+  /** Since 1.5: why the pool takes no tabs, when `accepting` is false, in words the page shows the donor. */
+  reason: z.string().max(500).optional(),
   /** For tabs without a usable GPU (wllama), smallest first. */
   ggufModels: z.array(browserModelSchema).max(32),
   /** WebLLM prebuilt model ids a WebGPU tab may choose from; empty means any that fits. */
   webllmModels: z.array(idSchema).max(256),
-  /** WebSocket path for donated tabs, relative to the page's origin. */
+  /** WebSocket path for donated tabs, relative to the page's origin; carries `?pool=` for any pool but `main`. */
   connectPath: z.string().startsWith("/"),
 });
 export type DonateConfig = z.infer<typeof donateConfigSchema>;
@@ -59,6 +64,13 @@ export type DonateConfig = z.infer<typeof donateConfigSchema>;
 export const DONATE_CONNECT_PATH = "/donate/connect";
 export const DONATE_CONFIG_PATH = "/donate/config";
 
-export function donateConfig(settings: Omit<DonateConfig, "protocol" | "connectPath">): DonateConfig {
-  return { protocol: PROTOCOL_VERSION, connectPath: DONATE_CONNECT_PATH, ...settings };
+export interface DonateSettings extends Omit<DonateConfig, "protocol" | "connectPath"> {
+  /** The pool the page is for; its tabs connect to it. Default `main`, which the path leaves unnamed. */
+  pool?: string;
+}
+
+/** The config the edge answers with: this protocol version, and the connect path of the pool. */
+export function donateConfig({ pool, ...settings }: DonateSettings): DonateConfig {
+  const connectPath = DONATE_CONNECT_PATH + poolQuery(pool === DEFAULT_POOL ? undefined : pool);
+  return { protocol: PROTOCOL_VERSION, connectPath, ...settings };
 }

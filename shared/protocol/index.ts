@@ -4,6 +4,7 @@ export * from "./donate-config.ts";
 export * from "./messages.ts";
 export * from "./parse-frame.ts";
 export * from "./parse-node-frame.ts";
+export * from "./pool-name.ts";
 export * from "./tunnel.ts";
 export * from "./tunnel-signature.ts";
 export * from "./wire-error.ts";

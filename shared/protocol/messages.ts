@@ -6,7 +6,7 @@ import { wireErrorSchema } from "./wire-error.ts";
  * Every frame is one JSON object whose `type` selects its schema.
  * Major versions are incompatible; minor versions only add optional fields.
  */
-export const PROTOCOL_VERSION = "1.4";
+export const PROTOCOL_VERSION = "1.5";
 
 /** The first minor version whose edge accepts `heartbeat` frames; a node sends none to an older edge. */
 export const HEARTBEAT_SINCE_MINOR = 1;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { heartbeatSchema, helloSchema } from "./messages.ts";
+import { poolNameSchema } from "./pool-name.ts";
 
 /**
  * The tunnel transport, for nodes that cannot hold a WebSocket (a proxy strips
@@ -10,7 +11,11 @@ import { heartbeatSchema, helloSchema } from "./messages.ts";
  * registration (see tunnel-signature.ts).
  */
 export const TunnelPath = {
-  /** Edge side: a node registers (join token as bearer), renews, and leaves. */
+  /**
+   * Edge side: a node registers (join token as bearer), renews, and leaves.
+   * Since 1.5 each takes `?pool=`: register the pool to join, heartbeat and
+   * leave the pool the welcome named. Signatures cover the path without it.
+   */
   register: "/v1/nodes/tunnel/register",
   heartbeat: "/v1/nodes/tunnel/heartbeat",
   leave: "/v1/nodes/tunnel/leave",
@@ -33,6 +38,12 @@ export const tunnelWelcomeSchema = z.object({
   secret: z.string().min(32),
   /** The node renews this often; the edge forgets it after three missed beats. */
   heartbeatIntervalMs: z.number().int().positive(),
+  /**
+   * Since 1.5: the pool the node joined. Its heartbeats and its leave name it
+   * (`?pool=`), since each pool's Fabric keeps its own registrations. Absent
+   * from an older edge, which has one pool: those calls then carry no query.
+   */
+  pool: poolNameSchema.optional(),
 });
 export type TunnelWelcome = z.infer<typeof tunnelWelcomeSchema>;
 

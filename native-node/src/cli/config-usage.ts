@@ -13,6 +13,10 @@ export const configUsage = `Settings: a flag wins over its environment variable,
   --name <name>          How the node shows up at the edge. Default: ${hostname()}.
                          Env RUNG_NAME, file "name".
   --token <token>        The edge's join token. Env RUNG_TOKEN, file "token".
+  --pool <name>          The pool to join: 1 to 32 lowercase letters, digits or dashes.
+                         Default: the pool the join token names (tokens from the admin
+                         API name one), else main. A token bound to another pool is
+                         refused. Env RUNG_POOL, file "pool".
   --threads <n>          CPU threads per model. Default: half the CPU cores. Threads that
                          compete for cores make decoding much slower.
                          Env RUNG_THREADS, file "threads".

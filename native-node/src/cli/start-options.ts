@@ -15,6 +15,8 @@ export interface StartOptions {
   models: ModelSource[];
   name: string;
   token: string | undefined;
+  /** The pool to join; undefined: the one the join token names (or the edge's default). */
+  pool: string | undefined;
   threads: number;
   gpu: GpuOption;
   slots: number;
@@ -37,6 +39,7 @@ export const configFlags = {
   model: { type: "string", multiple: true, short: "m" },
   name: { type: "string" },
   token: { type: "string" },
+  pool: { type: "string" },
   threads: { type: "string" },
   gpu: { type: "string" },
   slots: { type: "string" },
@@ -67,6 +70,7 @@ export function settingsFromFlags(values: ConfigFlagValues): {
       models: values.model,
       name: values.name,
       token: values.token,
+      pool: values.pool,
       threads: values.threads,
       gpu: values.gpu,
       slots: values.slots,
@@ -100,6 +104,7 @@ function toStartOptions({ drainTimeout, memoryLimit, faultFirstTokenDelayMs, fau
   return {
     ...config,
     token: config.token,
+    pool: config.pool,
     contextSize: config.contextSize,
     drainTimeoutMs: Math.round(drainTimeout * 1000),
     memoryLimitBytes: memoryLimit,

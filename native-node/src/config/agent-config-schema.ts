@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { idSchema, nodeNameSchema } from "@rung/shared/protocol";
+import { idSchema, nodeNameSchema, poolNameSchema } from "@rung/shared/protocol";
 import { z } from "zod";
 import { parseModelFlag } from "../cli/model-flag.ts";
 import { isEchoModel } from "../engines/create-echo-engine.ts";
@@ -66,6 +66,8 @@ const fields = {
     .string({ error: "must be text" })
     .optional()
     .transform((value) => value || undefined),
+  /** The pool to join; none: the pool the join token names, or the edge's default. */
+  pool: poolNameSchema.optional(),
   threads: count(1, 1024).default(defaultThreads()),
   gpu: z.preprocess(
     // `"gpu": false` reads naturally in JSON; the flag spells it "false".

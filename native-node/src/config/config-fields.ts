@@ -23,6 +23,7 @@ export const CONFIG_FIELDS = {
     example: "./model.gguf, hf:user/repo:Q4_K_M or my-id=./model.gguf",
     json: '["my-id=./model.gguf", { "id": "big", "path": "hf:user/repo:Q4_K_M" }]',
   },
+  pool: { flag: "pool", env: "RUNG_POOL", example: "lab", json: '"lab"' },
   threads: { flag: "threads", env: "RUNG_THREADS", example: "1", json: "1" },
   gpu: { flag: "gpu", env: "RUNG_GPU", example: "auto", json: '"auto"' },
   slots: { flag: "slots", env: "RUNG_SLOTS", example: "2", json: "2" },

@@ -9,6 +9,8 @@ export type Transport = (typeof TRANSPORTS)[number];
 export interface AgentLinkOptions {
   edge: string;
   token?: string;
+  /** The pool to join; default: the one the join token names. */
+  pool?: string;
   engine: InferenceEngine;
   identity: NodeIdentity;
   logger: Logger;
@@ -73,12 +75,12 @@ export class AgentLink {
   }
 
   #websocket(giveUpWhenUnusable: boolean): EdgeLink {
-    const { edge, token, engine, identity, logger } = this.options;
-    return new EdgeLink({ edge, token, engine, identity, logger, giveUpWhenUnusable });
+    const { edge, token, pool, engine, identity, logger } = this.options;
+    return new EdgeLink({ edge, token, pool, engine, identity, logger, giveUpWhenUnusable });
   }
 
   #tunnel(): TunnelLink {
-    const { edge, token, engine, identity, logger, publicUrl, tunnelPort } = this.options;
-    return new TunnelLink({ edge, token, engine, identity, logger, publicUrl, port: tunnelPort });
+    const { edge, token, pool, engine, identity, logger, publicUrl, tunnelPort } = this.options;
+    return new TunnelLink({ edge, token, pool, engine, identity, logger, publicUrl, port: tunnelPort });
   }
 }

@@ -1,6 +1,16 @@
 import type { IncomingMessage } from "node:http";
 import { type InferenceEngine, type NodeIdentity, NodeSession } from "@rung/shared/node";
-import { type NodeMessage, PING_FRAME, PONG_FRAME, type Welcome, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
+import {
+  hasMinorVersion,
+  type NodeMessage,
+  PING_FRAME,
+  PONG_FRAME,
+  POOLS_SINCE_MINOR,
+  type Welcome,
+  type WireError,
+  WireErrorCode,
+  wireError,
+} from "@rung/shared/protocol";
 import { type BackoffSettings, retryDelayMs } from "@rung/shared/routing";
 import WebSocket, { type RawData } from "ws";
 import { type Logger, silentLogger } from "../log/logger.ts";
@@ -13,6 +23,8 @@ export interface EdgeLinkOptions {
   edge: string;
   /** Join token; none when the edge runs without one (local dev). */
   token?: string;
+  /** The pool to join (`?pool=` on the connect URL); default: the one the join token names. */
+  pool?: string;
   engine: InferenceEngine;
   identity: NodeIdentity;
   /** Default: silent. */
@@ -77,7 +89,7 @@ export class EdgeLink {
 
   constructor(options: EdgeLinkOptions) {
     this.#options = options;
-    this.#url = connectUrl(options.edge);
+    this.#url = connectUrl(options.edge, options.pool);
     this.#log = options.logger ?? silentLogger;
     this.session = new NodeSession(options.engine, options.identity, (frame) => this.#send(frame), {
       onWelcome: (welcome) => this.#onWelcome(welcome),
@@ -167,6 +179,9 @@ export class EdgeLink {
     this.#attempt = 0;
     this.#nodeId = welcome.nodeId;
     this.#log.info(`joined as ${welcome.nodeId} (protocol ${welcome.protocol})`);
+    if (this.#options.pool !== undefined && !hasMinorVersion(welcome.protocol, POOLS_SINCE_MINOR)) {
+      this.#log.warn(`this edge predates pools (protocol ${welcome.protocol}): it ignored --pool ${this.#options.pool}`);
+    }
     this.session.startHeartbeats(welcome.protocol, this.#options.heartbeatIntervalMs ?? 15_000);
   }
 

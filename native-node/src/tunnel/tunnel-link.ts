@@ -24,6 +24,8 @@ export interface TunnelLinkOptions {
   edge: string;
   /** Join token; none when the edge runs without one (local dev). */
   token?: string;
+  /** The pool to register with (`?pool=`); default: the one the join token names. */
+  pool?: string;
   engine: InferenceEngine;
   identity: NodeIdentity;
   /** The URL the edge reaches this node at. Default: start a cloudflared quick tunnel. */
@@ -125,7 +127,7 @@ export class TunnelLink {
     if (this.#end) return;
     const registration: TunnelRegistration = { hello: this.session.hello(), url };
     try {
-      const response = await fetch(edgeHttpUrl(this.#options.edge, TunnelPath.register), {
+      const response = await fetch(edgeHttpUrl(this.#options.edge, TunnelPath.register, this.#options.pool), {
         method: "POST",
         headers: { "content-type": "application/json", ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}) },
         body: JSON.stringify(registration),
@@ -143,7 +145,10 @@ export class TunnelLink {
       this.#welcome = welcome;
       this.server.authorize({ nodeId: this.#welcome.nodeId, secret: this.#welcome.secret });
       this.#failures = 0;
-      this.#log.info(`joined as ${this.#welcome.nodeId} through the tunnel`);
+      this.#log.info(`joined as ${welcome.nodeId}${welcome.pool ? ` in pool ${welcome.pool}` : ""} through the tunnel`);
+      if (this.#options.pool !== undefined && welcome.pool === undefined) {
+        this.#log.warn(`this edge predates pools: it ignored --pool ${this.#options.pool}`);
+      }
       // Registering again mid-drain: say so at once, or the edge sends this node new jobs.
       this.#schedule(() => this.#beat(url), this.session.draining ? 0 : welcome.heartbeatIntervalMs);
     } catch (error) {
@@ -180,9 +185,18 @@ export class TunnelLink {
     );
   }
 
+  /**
+   * A call to the pool the welcome named (`?pool=`, which routes it to that pool's
+   * Fabric), or with no query to an edge that named none. The signature covers the
+   * path without the query: the Fabric that checks it sees the path alone.
+   */
   #signedPost(welcome: TunnelWelcome, path: string, body: string): Promise<Response> {
     return signCall(welcome.secret, welcome.nodeId, { method: "POST", path, body }).then((signature) =>
-      fetch(edgeHttpUrl(this.#options.edge, path), { method: "POST", headers: { "content-type": "application/json", ...signature }, body }),
+      fetch(edgeHttpUrl(this.#options.edge, path, welcome.pool), {
+        method: "POST",
+        headers: { "content-type": "application/json", ...signature },
+        body,
+      }),
     );
   }
 

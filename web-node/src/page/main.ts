@@ -1,9 +1,11 @@
 /// <reference types="vite/client" />
 // First: configures zod before any schema module is evaluated.
 import "./zod-without-eval.ts";
-import { DONATE_CONFIG_PATH, type DonateConfig, donateConfigSchema } from "@rung/shared/protocol";
+import { type DonateConfig, donateConfigSchema } from "@rung/shared/protocol";
 import wasmUrl from "@wllama/wllama/esm/wasm/wllama.wasm?url";
 import type { WorkerToPage } from "../worker/worker-messages.ts";
+import { closedNotice } from "./closed-notice.ts";
+import { donateConfigUrl } from "./donate-config-url.ts";
 import { addNotice, renderChoice, renderDevice, renderFigures, renderPhase, renderPlan, ui } from "./donate-view.ts";
 import { DonorController } from "./donor-controller.ts";
 import { type DeviceFacts, type ModelPlan, planModels, type WebgpuSurvey } from "./model-plan.ts";
@@ -13,7 +15,7 @@ const createWorker = () => new Worker(new URL("../worker/engine-worker.ts", impo
 async function main(): Promise<void> {
   const config = await readConfig();
   if (!config.accepting) {
-    addNotice("This pool is not accepting donated tabs right now. Thank you all the same!");
+    addNotice(closedNotice(config));
     return;
   }
   // Chromium's Device Memory API; not in TypeScript's DOM types, and absent in other browsers.
@@ -72,8 +74,9 @@ function wireControls(controller: DonorController, plan: ModelPlan, selected: ()
   // Closing the tab cannot wait for a job to finish; the edge sees the socket drop and retries it elsewhere.
 }
 
+/** The settings of the pool this page's address names (`?pool=`), or of `main`. */
 async function readConfig(): Promise<DonateConfig> {
-  const response = await fetch(DONATE_CONFIG_PATH, { headers: { accept: "application/json" } });
+  const response = await fetch(donateConfigUrl(location.search), { headers: { accept: "application/json" } });
   const parsed = donateConfigSchema.safeParse(await response.json().catch(() => undefined));
   if (!response.ok || !parsed.success) throw new Error(`the pool's donate settings could not be read (HTTP ${response.status})`);
   return parsed.data;

@@ -48,6 +48,7 @@ export const startCommand: Command = {
     const link = new AgentLink({
       edge: options.edge,
       token: options.token,
+      pool: options.pool,
       engine: firstTokenDelayMs > 0 || failJobs > 0 ? new FaultInjectingEngine(engine, options.faults) : engine,
       identity: { name: options.name, kind: NodeKind.native },
       logger: log,

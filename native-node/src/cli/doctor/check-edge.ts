@@ -22,7 +22,11 @@ export interface EdgeFacts {
 }
 
 /** `GET <edge>/health` (with clock skew from its `Date` header) and a WebSocket upgrade that is closed at once. */
-export async function checkEdge(edge: string | undefined, token: string | undefined): Promise<{ checks: DoctorCheck[]; facts: EdgeFacts }> {
+export async function checkEdge(
+  edge: string | undefined,
+  token: string | undefined,
+  pool?: string,
+): Promise<{ checks: DoctorCheck[]; facts: EdgeFacts }> {
   if (!edge) {
     return {
       checks: [fail("edge", "no edge configured", 'give it with --edge https://..., RUNG_EDGE or "edge" in the config file')],
@@ -34,7 +38,7 @@ export async function checkEdge(edge: string | undefined, token: string | undefi
   if (facts.clockSkewS !== undefined) checks.push(clockCheck(facts.clockSkewS));
   // workerd under `wrangler dev` sends no Date header; Cloudflare's edge does.
   else if (facts.health) checks.push(pass("clock", "not checked: the edge sent no Date header"));
-  checks.push(await checkConnect(edge, token, facts));
+  checks.push(await checkConnect(edge, token, pool, facts));
   return { checks, facts };
 }
 
@@ -81,9 +85,9 @@ function clockCheck(skewS: number): DoctorCheck {
   return pass("clock", Math.abs(skewS) < 1 ? "in step with the edge (within 1 s)" : detail);
 }
 
-/** Open the node socket with the join token and close it before any hello: the edge registers nothing. */
-function checkConnect(edge: string, token: string | undefined, facts: EdgeFacts): Promise<DoctorCheck> {
-  const url = connectUrl(edge);
+/** Open the node socket (with `?pool=` as start would) with the join token and close it before any hello: the edge registers nothing. */
+function checkConnect(edge: string, token: string | undefined, pool: string | undefined, facts: EdgeFacts): Promise<DoctorCheck> {
+  const url = connectUrl(edge, pool);
   return new Promise((resolve) => {
     const socket = new WebSocket(url, { handshakeTimeout: TIMEOUT_MS, headers: connectHeaders(token) });
     let settled = false;
@@ -102,7 +106,7 @@ function checkConnect(edge: string, token: string | undefined, facts: EdgeFacts)
       void readRefusal(response).then((refusal) => {
         facts.connect = { status, refusal };
         socket.terminate();
-        settle(fail("edge socket", `${url}: refused with ${status}: ${refusal}`, refusalFix(status, token)));
+        settle(fail("edge socket", `${url}: refused with ${status}: ${refusal}`, refusalFix(status, token, pool)));
       });
     });
     socket.on("error", (error) => {
@@ -117,11 +121,11 @@ function checkConnect(edge: string, token: string | undefined, facts: EdgeFacts)
   });
 }
 
-function refusalFix(status: number, token: string | undefined): string {
+function refusalFix(status: number, token: string | undefined, pool: string | undefined): string {
   if (status === 401 || status === 403) {
-    return token
-      ? 'this token is not the edge\'s join token: copy RUNG_NODE_TOKEN from the edge into --token, RUNG_TOKEN or "token"'
-      : 'the edge wants a join token: give it with --token, RUNG_TOKEN or "token" in the config file';
+    if (!token) return 'the edge wants a join token: give it with --token, RUNG_TOKEN or "token" in the config file';
+    const fix = `this token is not the edge's join token: copy RUNG_NODE_TOKEN from the edge (or a join token made with its admin API) into --token, RUNG_TOKEN or "token"`;
+    return pool === undefined ? fix : `${fix}; or the token admits to another pool than ${pool}: leave --pool out to join the token's pool`;
   }
   if (status === 404) return "this URL is not a Rung edge's base URL (or a proxy rewrites the path)";
   return "the edge or a proxy in front of it refused the WebSocket upgrade; check its logs";

@@ -24,7 +24,7 @@ export async function buildDoctorReport(config: PartialAgentConfigData): Promise
     { slots: config.slots, contextSize: config.contextSize, memoryLimitBytes: config.memoryLimit },
     gpu.llama,
   );
-  const edge = await checkEdge(config.edge, config.token);
+  const edge = await checkEdge(config.edge, config.token, config.pool);
   const checks = [gpu.check, ...models, ...edge.checks];
   return {
     ok: checks.every((c) => c.ok),
