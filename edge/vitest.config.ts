@@ -15,7 +15,12 @@ export default defineConfig({
       wrangler: { configPath: "../wrangler.toml" },
       miniflare: {
         // Short timeouts so timeout paths are tested in milliseconds, not minutes.
-        bindings: { RUNG_TOKEN_TIMEOUT_MS: "1000", RUNG_REQUEST_TIMEOUT_MS: "6000", RUNG_ADMIN_KEY: "admin-key-for-tests", RUNG_OPEN_EDGE: "true" },
+        bindings: {
+          RUNG_TOKEN_TIMEOUT_MS: "1000",
+          RUNG_REQUEST_TIMEOUT_MS: "6000",
+          RUNG_ADMIN_KEY: "admin-key-for-tests",
+          RUNG_OPEN_EDGE: "true",
+        },
         // Calls to tunnel nodes and upstreams land here (Node side), not on the network.
         outboundService: (request) =>
           new URL(request.url).hostname.endsWith(".upstream.test") ? upstreamStandIn(request) : tunnelNodeStandIns(request),

@@ -54,4 +54,4 @@ export type Env = Cloudflare.Env;
 
 export type AppEnv = { Bindings: Env; Variables: { requestId: string; caller: Caller } };
 
-export const DEFAULT_POOL = "main";
+export { DEFAULT_POOL } from "@rung/shared/protocol";

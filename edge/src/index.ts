@@ -5,6 +5,7 @@ import { requestId } from "./middleware/request-id.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { donateRoutes } from "./routes/donate.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { openaiRoutes } from "./routes/openai.ts";
 import { statusRoutes } from "./routes/status.ts";
@@ -15,6 +16,7 @@ const app = new Hono<AppEnv>()
   .route("/v1/nodes", nodeRoutes)
   .route("/v1/status", statusRoutes)
   .route("/admin", adminRoutes)
+  .route("/metrics", metricsRoutes)
   .route("/donate", donateRoutes)
   .route("/v1", openaiRoutes)
   .onError(onError)

@@ -1,12 +1,10 @@
-import { DEFAULT_POOL } from "./env.ts";
+import { DEFAULT_POOL, POOL_NAME_PATTERN } from "@rung/shared/protocol";
 import { ApiError } from "./middleware/api-error.ts";
-
-const POOL_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 /** The pool a `?pool=` parameter names: `main` when absent, a 400 when it is no pool name. */
 export function poolOf(asked: string | null | undefined): string {
   if (asked === undefined || asked === null || asked === "") return DEFAULT_POOL;
-  if (!POOL_NAME.test(asked)) {
+  if (!POOL_NAME_PATTERN.test(asked)) {
     throw new ApiError({
       status: 400,
       message: `'${asked.slice(0, 64)}' is not a pool name (lowercase letters, digits and '-', at most 32).`,

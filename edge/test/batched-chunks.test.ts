@@ -1,4 +1,4 @@
-import { type ChunkToken, chunkFrame, type Job } from "@rung/shared/protocol";
+import { type ChunkToken, chunkFrame, type Job, PROTOCOL_VERSION } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Body, closeNodesAndResetPolicy, outcomes, small, twoRungs } from "./ladder-fixtures.ts";
 import { chat, putPolicy, sseData, TestNode } from "./test-node.ts";
@@ -25,10 +25,10 @@ const streamedText = (data: string[]) =>
     .join("");
 
 describe("batched chunk frames (1.4)", () => {
-  it("welcomes nodes as 1.4, and gives the client every token of batched frames, whole and streamed", async () => {
+  it("welcomes nodes as the edge's version, and gives the client every token of batched frames, whole and streamed", async () => {
     const node = await TestNode.connect();
     node.send({ type: "hello", protocol: "1.4", node: { name: "batcher", kind: "native", engine: "echo", slots: 2 }, models: [small] });
-    expect((await node.next("welcome")).protocol).toBe("1.4");
+    expect((await node.next("welcome")).protocol).toBe(PROTOCOL_VERSION);
     const batches = [tokens(["One ", "two ", "three "], [0.9, 0.8, 0.9]), tokens(["four"], [0.9])];
 
     const whole = chat({ model: "rung-small" });

@@ -78,8 +78,15 @@ describe("/donate/connect", () => {
     expect(errorBodySchema.parse(await plain.json()).error.code).toBe("websocket_expected");
   });
 
-  it("needs no join token even when one is set, while /v1/nodes/connect still does", async () => {
-    const withToken = { ...env, RUNG_NODE_TOKEN: "join-me" };
+  it("on a closed edge needs no join token, while /v1/nodes/connect does", async () => {
+    // Closed, with a key that may use donated tabs: otherwise a tab would have no work and is refused.
+    const made = await SELF.fetch("http://edge/admin/keys", {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.RUNG_ADMIN_KEY}` },
+      body: JSON.stringify({ name: "donations-welcome", tiers: ["private", "public"] }),
+    });
+    expect(made.status).toBe(201);
+    const withToken = { ...env, RUNG_OPEN_EDGE: "false", RUNG_NODE_TOKEN: "join-me" };
     const owned = await app.request("/v1/nodes/connect", { headers: { upgrade: "websocket" } }, withToken);
     expect(owned.status).toBe(401);
     expect(errorBodySchema.parse(await owned.json()).error.code).toBe("invalid_node_token");

@@ -18,7 +18,15 @@ export interface Body {
   rung: {
     escalations: number;
     profile?: string;
-    attempts: { model: string; node: string; outcome: string; reason?: string; confidence?: { mean: number; min: number } }[];
+    tier?: string;
+    attempts: {
+      model: string;
+      node: string;
+      tier?: string;
+      outcome: string;
+      reason?: string;
+      confidence?: { mean: number; min: number };
+    }[];
   };
 }
 

@@ -15,7 +15,7 @@ async function expectError(response: Response, status: number, code?: string) {
 
 describe("OpenAI surface", () => {
   it("reports health and lists auto plus the models nodes serve", async () => {
-    expect(await (await SELF.fetch("http://edge/health")).json()).toEqual({ status: "ok", models: [], nodes: [] });
+    expect(await (await SELF.fetch("http://edge/health")).json()).toEqual({ status: "ok", pool: "main", models: [], nodes: [] });
     const node = await TestNode.join("a", [model("rung-small", 1_000_000)]);
     const list = (await (await SELF.fetch("http://edge/v1/models")).json()) as { data: { id: string }[] };
     const profiles = ["quality", "balanced", "speed", "budget", "long_context"].map((p) => `auto:${p}`);

@@ -28,6 +28,8 @@ export interface Attempt {
   outcome: string;
   /** Why, in words, when the outcome alone does not say (e.g. `mean confidence 0.21 < 0.5`). */
   reason?: string;
+  /** Started beside a slow attempt of the same model (a hedge), not instead of one. */
+  hedge?: true;
   /** From dispatch to the attempt's end. */
   ms: number;
   /** From dispatch to its first token, when one came. */

@@ -11,7 +11,9 @@ export interface NodeView {
   id: string;
   name: string;
   kind?: "native" | "browser" | "upstream";
-  /** Who vouches for it (`TrustTier`; absent means private, as upstreams the operator named are): shown on the status page; routing does not read it yet. */
+  /** What runs its models (`node-llama-cpp`, `wllama`, `webllm`, `echo`…) as the node said; absent for upstreams. */
+  engine?: string;
+  /** Who vouches for it (`TrustTier`; absent means private, as upstreams the operator named are): shown on the status page; a request reaches only the tiers its key lists. */
   trust?: "private" | "public";
   slots: number;
   /** Jobs the edge has running on the node now. */

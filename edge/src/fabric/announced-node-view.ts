@@ -25,6 +25,7 @@ export function announcedNodeView(
     id: nodeId,
     name: announcement.node.name,
     kind: announcement.node.kind,
+    engine: announcement.node.engine,
     trust: trust ?? announcement.node.trust ?? "private",
     slots: announcement.node.slots,
     draining,

@@ -1,17 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
-import { buildCatalog, type CatalogEntry, type NodeView, type Policy, seededRandom } from "@rung/shared/routing";
+import { buildCatalog, type CatalogEntry, type NodeView, type Policy, type RoutedModel, seededRandom } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
 import type { Tier } from "../keys/caller.ts";
+import type { MetricFamily } from "../metrics/index.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import type { FabricJob } from "./fabric-job.ts";
+import { FabricMetrics } from "./fabric-metrics.ts";
 import type { RunSummary } from "./job-run-host.ts";
+import { KeyAccounting } from "./key-accounting.ts";
 import { LadderRouter } from "./ladder-router.ts";
 import { NodeAnnouncements } from "./node-announcements.ts";
 import { type PolicyChange, PolicyStore } from "./policy-store.ts";
 import { SlotCounts } from "./slot-counts.ts";
 import { buildTransports } from "./transports/build-transports.ts";
 import type { Transport } from "./transports/transport.ts";
-import { type Access, visibleNodes } from "./visible-nodes.ts";
+import { UsageLedger, type UsageQuery, type UsageRow } from "./usage-ledger.ts";
+import { type Access, tierOf, visibleNodes } from "./visible-nodes.ts";
 
 /**
  * One pool of nodes. A thin shell over the hibernation API: its transports
@@ -23,6 +27,8 @@ export class Fabric extends DurableObject<Env> {
   readonly #transports: Transport[];
   readonly #policies: PolicyStore;
   readonly #router: LadderRouter;
+  readonly #accounts: KeyAccounting;
+  readonly #metrics = new FabricMetrics();
   /** Answers since the object started, by the tier of the node that gave them. */
   readonly #servedByTier: Record<Tier, number> = { private: 0, public: 0 };
 
@@ -30,6 +36,7 @@ export class Fabric extends DurableObject<Env> {
     super(ctx, env);
     const announcements = new NodeAnnouncements(ctx.storage);
     this.#policies = new PolicyStore(ctx.storage, env.RUNG_POLICY);
+    this.#accounts = new KeyAccounting(new UsageLedger(ctx.storage.sql));
     this.#transports = buildTransports({
       ctx,
       env,
@@ -144,18 +151,62 @@ export class Fabric extends DurableObject<Env> {
   async #submit(request: Request): Promise<Response> {
     // Only this pool's Worker reaches the object, with a job it built from a request it validated: not parsed twice.
     const job = await request.json<FabricJob>();
+    const admission = this.#accounts.admit(job);
+    if (!admission.ok) {
+      this.#metrics.rateLimited(job.caller.keyId);
+      const { status, message, code, headers } = admission;
+      return new ApiError({ status, message, code, headers: { ...headers } }).toResponse();
+    }
     const plan = this.#router.plan(job);
-    if (!plan.ok) return new ApiError({ status: plan.status, message: plan.message, code: plan.code }).toResponse();
+    if (!plan.ok) {
+      this.#accounts.settle(job, {}, this.#router.policy, undefined);
+      return withHeaders(new ApiError({ status: plan.status, message: plan.message, code: plan.code }).toResponse(), admission.headers);
+    }
     const run = this.#router.start(job, plan);
     // A client that leaves before the answer commits must not keep a node busy.
     request.signal.addEventListener("abort", () => run.abandon());
-    return run.response;
+    return withHeaders(await run.response, admission.headers);
+  }
+
+  /** This pool's metrics, labelled with its name (which the object does not know itself). */
+  metrics(pool: string): MetricFamily[] {
+    const { queueDepth, breakers } = this.#router.gauges();
+    const nodes = this.#views()
+      .filter((view) => !view.draining)
+      .map((view) => ({ tier: tierOf(view), kind: view.kind ?? "native", engine: view.engine ?? view.kind ?? "unknown" }));
+    const breakerGauges = breakers.map((b) => ({ node: this.#nameOf(b.nodeId), model: b.modelId, open: b.open }));
+    return this.#metrics.families(pool, { queueDepth, breakers: breakerGauges, nodes });
+  }
+
+  /** Usage of this pool's keys, by day, key and model. */
+  usage(query: UsageQuery): UsageRow[] {
+    return this.#accounts.usage(query);
   }
 
   /** A request ended: count what it served. */
-  #finished(_job: FabricJob, summary: RunSummary): void {
+  #finished(job: FabricJob, summary: RunSummary): void {
     const answered = summary.status === 200 ? summary.attempts.at(-1) : undefined;
     if (answered?.tier) this.#servedByTier[answered.tier]++;
+    this.#accounts.settle(job, summary, this.#router.policy, summary.model ? this.#model(summary.model) : undefined);
+    this.#metrics.requestEnded({
+      model: summary.model ?? job.model,
+      status: summary.status,
+      totalMs: summary.totalMs,
+      ...(summary.firstTokenMs !== undefined && { firstTokenMs: summary.firstTokenMs }),
+      ...(summary.nodeMs !== undefined && { nodeMs: summary.nodeMs }),
+      promptTokens: summary.usage?.promptTokens ?? 0,
+      completionTokens: summary.usage?.completionTokens ?? 0,
+      attempts: summary.attempts,
+    });
+  }
+
+  /** What a model is, as a node that serves it (or an upstream) announced it. */
+  #model(modelId: string): RoutedModel | undefined {
+    for (const view of this.#views(modelId)) {
+      const model = view.models.find((m) => m.id === modelId);
+      if (model) return model;
+    }
+    return undefined;
   }
 
   /**
@@ -183,6 +234,12 @@ export class Fabric extends DurableObject<Env> {
     }
     return nodeId;
   }
+}
+
+/** The `x-ratelimit-*` headers of the key's admission, on whatever the answer is. */
+function withHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {
+  for (const name in headers) response.headers.set(name, headers[name]!);
+  return response;
 }
 
 function msFrom(value: string | undefined, fallback: number): number {

@@ -172,6 +172,14 @@ export class LadderRouter {
     });
   }
 
+  /** What `/metrics` reads of the router, cheaply: the queue and every breaker's state. */
+  gauges(): { queueDepth: number; breakers: { nodeId: string; modelId: string; open: boolean }[] } {
+    return {
+      queueDepth: this.#queue.length,
+      breakers: this.#breakers.snapshot().map((b) => ({ nodeId: b.nodeId, modelId: b.modelId, open: b.state === "open" })),
+    };
+  }
+
   status() {
     const views = this.transport.views();
     return {

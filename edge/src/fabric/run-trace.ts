@@ -14,6 +14,7 @@ export function attemptTrace(attempt: Attempt, node: string, outcome: string, ex
     tier: attempt.tier,
     outcome,
     ...(extra.reason === undefined ? {} : { reason: extra.reason }),
+    ...(attempt.hedge && { hedge: true as const }),
     ms: Date.now() - attempt.startedAt,
     ...(attempt.firstTokenAt === undefined ? {} : { firstTokenMs: attempt.firstTokenAt - attempt.startedAt }),
     ...(extra.confidence === undefined ? {} : { confidence: extra.confidence }),

@@ -1,4 +1,11 @@
-export type AuditAction = "key.create" | "key.update" | "key.revoke" | "join_token.create" | "join_token.revoke";
+export type AuditAction =
+  | "key.create"
+  | "key.update"
+  | "key.revoke"
+  | "join_token.create"
+  | "join_token.revoke"
+  | "policy.replace"
+  | "policy.reset";
 
 /** One log line per admin change: who, what, which record and pool. Never a secret or a hash. */
 export function audit(action: AuditAction, target: string, pool: string): void {

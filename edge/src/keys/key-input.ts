@@ -1,11 +1,7 @@
+import { DEFAULT_POOL, poolNameSchema } from "@rung/shared/protocol";
 import { z } from "zod";
-import { DEFAULT_POOL } from "../env.ts";
 import { TIERS } from "./caller.ts";
 
-/** A pool's name: lowercase letters, digits and dashes, up to 32 chars, not starting with a dash. */
-export const POOL_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
-
-const poolSchema = z.string().regex(POOL_NAME, "a pool is 1 to 32 lowercase letters, digits or dashes, not starting with a dash");
 const nameSchema = z.string().min(1).max(128);
 /** Deduplicated and in `TIERS` order, so equal sets compare and print alike. */
 const tiersSchema = z
@@ -25,7 +21,7 @@ const modelsSchema = z
 const keyFields = {
   name: nameSchema,
   tiers: tiersSchema,
-  pool: poolSchema,
+  pool: poolNameSchema,
   rpm: limitSchema,
   tpm: limitSchema,
   concurrency: limitSchema,
@@ -37,7 +33,7 @@ const keyFields = {
 export const keyCreateSchema = z.strictObject({
   ...keyFields,
   tiers: tiersSchema.default(["private"]),
-  pool: poolSchema.default(DEFAULT_POOL),
+  pool: poolNameSchema.default(DEFAULT_POOL),
   rpm: limitSchema.default(null),
   tpm: limitSchema.default(null),
   concurrency: limitSchema.default(null),
@@ -54,7 +50,7 @@ export type KeyPatch = z.output<typeof keyPatchSchema>;
 
 /** `POST /admin/join-tokens`: the pool its nodes join (default `main`) and a name for the operator. */
 export const joinTokenCreateSchema = z.strictObject({
-  pool: poolSchema.default(DEFAULT_POOL),
+  pool: poolNameSchema.default(DEFAULT_POOL),
   name: nameSchema.nullable().default(null),
 });
 export type JoinTokenCreateInput = z.input<typeof joinTokenCreateSchema>;

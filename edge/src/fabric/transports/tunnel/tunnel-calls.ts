@@ -38,7 +38,11 @@ export class TunnelCalls {
   ) {}
 
   async handle(path: string, request: Request): Promise<Response> {
-    if (path === TunnelPath.register) return this.#register(await readCappedText(request, MAX_REGISTRATION_BYTES));
+    if (path === TunnelPath.register) {
+      // The Worker names the pool it admitted the node to; the node sends its heartbeats there.
+      const pool = new URL(request.url).searchParams.get("pool") ?? undefined;
+      return this.#register(await readCappedText(request, MAX_REGISTRATION_BYTES), pool);
+    }
     if (path !== TunnelPath.heartbeat && path !== TunnelPath.leave) {
       throw new ApiError({ status: 404, message: `no tunnel route ${path}`, code: "unknown_url" });
     }
@@ -62,7 +66,7 @@ export class TunnelCalls {
     return Response.json({ ok: true });
   }
 
-  #register(body: string): Response {
+  #register(body: string, pool: string | undefined): Response {
     const parsed = tunnelRegistrationSchema.safeParse(safeJson(body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -79,7 +83,12 @@ export class TunnelCalls {
     // A node that reaches the edge through a tunnel joins without a socket.
     const tunnel = this.tunnels.register(url);
     this.announcements.join(tunnel.nodeId, { node: hello.node, models: hello.models, hardware: hello.hardware });
-    const welcome: TunnelWelcome = { nodeId: tunnel.nodeId, secret: tunnel.secret, heartbeatIntervalMs: TUNNEL_HEARTBEAT_MS };
+    const welcome: TunnelWelcome = {
+      nodeId: tunnel.nodeId,
+      secret: tunnel.secret,
+      heartbeatIntervalMs: TUNNEL_HEARTBEAT_MS,
+      ...(pool && { pool }),
+    };
     this.nodeJoined();
     return Response.json(welcome);
   }
