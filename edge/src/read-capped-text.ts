@@ -7,7 +7,11 @@ import { ApiError } from "./middleware/api-error.ts";
 export async function readCappedText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes || !request.body) {
-    if (declared > maxBytes) throw tooLarge(maxBytes);
+    if (declared > maxBytes) {
+      // Said no to, not left half-read: the sender learns at once that the rest is not wanted.
+      await request.body?.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
     return "";
   }
   const reader = request.body.getReader();

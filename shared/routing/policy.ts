@@ -181,6 +181,20 @@ const donateSchema = z
   .strict()
   .prefault({});
 
+/** `*`, or an origin exactly as a browser sends it: scheme, host and port, nothing after. */
+const originSchema = z.string().refine((text) => {
+  if (text === "*") return true;
+  return URL.canParse(text) && new URL(text).origin === text;
+}, "must be '*' or an origin such as https://app.example.com (no path or trailing slash)");
+
+/** Browser clients: which web pages may call the API from a visitor's browser (CORS). Read from the `main` pool's policy. */
+const corsSchema = z
+  .object({
+    allowedOrigins: z.array(originSchema).max(64).default([]),
+  })
+  .strict()
+  .prefault({});
+
 export const policySchema = z
   .object({
     defaultProfile: z.enum(PROFILE_NAMES).default("balanced"),
@@ -197,6 +211,7 @@ export const policySchema = z
     prices: z.record(idSchema, z.number().min(0).max(1e6)).default({}),
     upstreams: z.array(upstreamSchema).max(16).default([]),
     donate: donateSchema,
+    cors: corsSchema,
   })
   .strict()
   .superRefine((policy, ctx) => {

@@ -8,7 +8,10 @@ let model: string;
 
 beforeAll(async () => {
   model = await testModel("tiny");
-  fabric = await startFabric({ vars: { RUNG_API_KEYS: "sk-first,sk-second", RUNG_NODE_TOKEN: "join-secret" }, apiKey: "sk-second" });
+  fabric = await startFabric({
+    vars: { RUNG_OPEN_EDGE: "false", RUNG_API_KEYS: "sk-first,sk-second", RUNG_NODE_TOKEN: "join-secret" },
+    apiKey: "sk-second",
+  });
 });
 
 afterAll(() => fabric?.stop());

@@ -1,6 +1,10 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { readCappedText } from "../read-capped-text.ts";
 import { ApiError } from "./api-error.ts";
+
+/** The largest request body the API reads: far above any text prompt a node's context could hold. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /**
  * Read and validate a JSON body; any problem is a 400 that names the offending field.
@@ -11,12 +15,7 @@ export async function parseBody<S extends z.ZodType>(
   schema: S,
   quick?: (body: unknown) => z.infer<S> | undefined,
 ): Promise<z.infer<S>> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    throw new ApiError({ status: 400, message: "The request body is not valid JSON.", code: "invalid_json" });
-  }
+  const json = await readJson(c.req.raw);
   const plain = quick?.(json);
   if (plain !== undefined) return plain;
   const parsed = schema.safeParse(json);
@@ -25,6 +24,21 @@ export async function parseBody<S extends z.ZodType>(
   const param = issue?.path.length ? issue.path.join(".") : null;
   const where = param ? `'${param}': ` : "";
   throw new ApiError({ status: 400, message: `Invalid request: ${where}${issue?.message ?? "bad input"}`, param, code: "invalid_request" });
+}
+
+/**
+ * The body's JSON, refused with 413 past `MAX_BODY_BYTES`. A body that declares
+ * its length (every SDK's does) is checked by the header and parsed natively;
+ * a chunked one is read with a cap, so neither can hold more than the limit.
+ */
+async function readJson(request: Request): Promise<unknown> {
+  const declared = request.headers.get("content-length");
+  const text = declared !== null && Number(declared) <= MAX_BODY_BYTES ? undefined : await readCappedText(request, MAX_BODY_BYTES);
+  try {
+    return text === undefined ? await request.json() : JSON.parse(text);
+  } catch {
+    throw new ApiError({ status: 400, message: "The request body is not valid JSON.", code: "invalid_json" });
+  }
 }
 
 type Issue = Pick<z.core.$ZodIssue, "path" | "message"> & { code?: string; errors?: Issue[][] };

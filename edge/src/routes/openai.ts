@@ -17,6 +17,7 @@ import type { Access } from "../fabric/visible-nodes.ts";
 import type { Caller } from "../keys/caller.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { apiKeyAuth } from "../middleware/auth.ts";
+import { apiCors } from "../middleware/cors.ts";
 import { parseBody } from "../middleware/parse-body.ts";
 import { relayAnswer } from "../openai/relay-answer.ts";
 import { rungOverrideOf } from "./rung-override.ts";
@@ -41,7 +42,8 @@ interface Submission {
 const AUTO_MODELS = [AUTO_MODEL, ...PROFILE_NAMES.map((profile) => `${AUTO_MODEL}:${profile}`)];
 
 export const openaiRoutes = new Hono<AppEnv>()
-  .use("*", apiKeyAuth)
+  // CORS first: a browser's preflight carries no key.
+  .use("*", apiCors, apiKeyAuth)
   .post("/chat/completions", async (c) => {
     const body = await parseBody(c, chatCompletionRequestSchema, plainChatRequest);
     const messages = toWireMessages(body.messages);

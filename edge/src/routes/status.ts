@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
 import { apiKeyAuth } from "../middleware/auth.ts";
+import { apiCors } from "../middleware/cors.ts";
 
 /**
  * The key's pool as the router sees it: every catalog model with its quality
@@ -9,7 +10,7 @@ import { apiKeyAuth } from "../middleware/auth.ts";
  * speed and breaker; open breakers; the queue; answers served per tier; and
  * where the policy came from.
  */
-export const statusRoutes = new Hono<AppEnv>().use("*", apiKeyAuth).get("/", async (c) => {
+export const statusRoutes = new Hono<AppEnv>().use("*", apiCors, apiKeyAuth).get("/", async (c) => {
   const { pool } = c.get("caller");
   return c.json({ pool, ...(await fabricFor(c.env, pool).status()) });
 });
