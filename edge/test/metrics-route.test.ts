@@ -66,6 +66,7 @@ describe("GET /metrics", () => {
     expect(delta("rung_tokens_total", { pool: "main", model: large.id, direction: "completion" })).toBe(2);
     expect(delta("rung_escalations_total", { pool: "main", reason: "low_confidence" })).toBe(1);
     expect(delta("rung_rate_limited_total", { pool: "main", key: id })).toBe(1);
+    expect(delta("rung_requests_total", { pool: "main", model: small.id, status: "429" })).toBe(1);
     expect(delta("rung_request_duration_seconds_count", { pool: "main", model: large.id })).toBe(1);
     expect(at(after, "rung_nodes", { pool: "main", tier: "private", kind: "native", engine: "echo" })).toBe(2);
     expect(at(after, "rung_queue_depth", { pool: "main" })).toBe(0);

@@ -91,6 +91,11 @@ export class FabricMetrics {
     this.#retries.inc({}, outcomes.retries);
   }
 
+  /** A request refused before it ran (a limit, no node to serve it): counted, but no time or tokens to observe. */
+  refused(model: string, status: number): void {
+    this.#requests.inc({ model, status: String(status) });
+  }
+
   /** A request refused because its key went past a limit. */
   rateLimited(keyId: string): void {
     this.#rateLimited.inc({ key: keyId });
@@ -99,7 +104,11 @@ export class FabricMetrics {
   families(pool: string, live: LiveState): MetricFamily[] {
     const p = { pool };
     return [
-      this.#requests.family("rung_requests_total", "Requests that ended, by the model asked for and HTTP status (200 answered).", p),
+      this.#requests.family(
+        "rung_requests_total",
+        "Requests that ended, by model (the one that answered, else the one asked for) and HTTP status (200 answered).",
+        p,
+      ),
       this.#duration.family("rung_request_duration_seconds", "From a request's arrival to its end.", p),
       this.#firstToken.family("rung_time_to_first_token_seconds", "From a request's arrival to the first token the client got.", p),
       this.#edgeOverhead.family("rung_edge_overhead_seconds", "The part of a request's time not spent on nodes.", p),

@@ -154,12 +154,14 @@ export class Fabric extends DurableObject<Env> {
     const admission = this.#accounts.admit(job);
     if (!admission.ok) {
       this.#metrics.rateLimited(job.caller.keyId);
+      this.#refused(job, admission.status);
       const { status, message, code, headers } = admission;
       return new ApiError({ status, message, code, headers: { ...headers } }).toResponse();
     }
     const plan = this.#router.plan(job);
     if (!plan.ok) {
       this.#accounts.settle(job, {}, this.#router.policy, undefined);
+      this.#refused(job, plan.status);
       return withHeaders(new ApiError({ status: plan.status, message: plan.message, code: plan.code }).toResponse(), admission.headers);
     }
     const run = this.#router.start(job, plan);
@@ -198,6 +200,11 @@ export class Fabric extends DurableObject<Env> {
       completionTokens: summary.usage?.completionTokens ?? 0,
       attempts: summary.attempts,
     });
+  }
+
+  /** A request refused before it ran (a limit, no node that can serve it) still counts as one. */
+  #refused(job: FabricJob, status: number): void {
+    this.#metrics.refused(job.model, status);
   }
 
   /** What a model is, as a node that serves it (or an upstream) announced it. */
