@@ -30,6 +30,16 @@ function inObject<T>(name: string, body: (inside: Inside) => T): Promise<T> {
 }
 
 describe("UsageLedger", () => {
+  it("writes nothing per request: roll-ups wait in memory for one write, which every query makes first", async () => {
+    const { writesBefore, rows } = await inObject("batched", ({ ledger, queries }) => {
+      for (let i = 0; i < 50; i++) ledger.record({ keyId: "key_a", model: "small", promptTokens: 1, completionTokens: 1, at: JULY_15 });
+      const writesBefore = queries.filter((q) => q.includes("INSERT")).length;
+      return { writesBefore, rows: ledger.query({ keyId: "key_a" }) };
+    });
+    expect(writesBefore).toBe(0);
+    expect(rows).toMatchObject([{ date: "2026-07-15", requests: 50, promptTokens: 50, completionTokens: 50 }]);
+  });
+
   it("rolls requests up by UTC day, key and model", async () => {
     const rows = await inObject("roll-up", ({ ledger }) => {
       ledger.record({ keyId: "key_b", model: "small", promptTokens: 5, completionTokens: 6, at: JULY_15 });

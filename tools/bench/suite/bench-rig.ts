@@ -12,6 +12,8 @@ export const INSTANT_MODEL = "instant";
 export const UPSTREAM_MODEL = "mock-upstream";
 /** More than the largest concurrency, so slots never limit a figure. */
 const AGENT_SLOTS = 256;
+/** The admin key of Rung's edge under test, to make a client key with limits. */
+const ADMIN_KEY = "bench-admin-key";
 
 /** An edge under test: the floor or Rung's, in its own workerd process, with the echo agent joined. */
 export interface Edge {
@@ -51,8 +53,26 @@ export class BenchRig {
       // RUNG_EDGE_CONFIG: another checkout's wrangler.toml, to measure it against the same floor and harness.
       await this.#edge("Rung", process.env.RUNG_EDGE_CONFIG ?? join(repoRoot, "wrangler.toml"), {
         RUNG_POLICY: JSON.stringify({ upstreams }),
+        RUNG_ADMIN_KEY: ADMIN_KEY,
       }),
     ];
+  });
+
+  /**
+   * A key made with Rung's admin API, with limits far above what the bench sends: what a
+   * closed edge's client pays per request (the key store's lookup, admission, headers).
+   * Undefined for an edge without the key API (RUNG_EDGE_CONFIG naming an older checkout).
+   */
+  readonly rungKey = this.#once(async (): Promise<ChatTarget | undefined> => {
+    const rung = (await this.edges())[1]!;
+    const response = await fetch(`${rung.url}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "bench", rpm: 1_000_000, tpm: 1_000_000_000, concurrency: 10_000 }),
+    });
+    if (response.status !== 201) return undefined;
+    const { key } = (await response.json()) as { key: string };
+    return { url: rung.url, headers: { authorization: `Bearer ${key}` } };
   });
 
   async dispose(): Promise<void> {

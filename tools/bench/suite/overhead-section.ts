@@ -29,9 +29,11 @@ export const overheadSection: Section = {
     const tokens = envNumber("TOKENS", 8);
     const [floor, rung] = await rig.edges();
     const mock = { url: (await rig.mock()).url };
+    const keyed = await rig.rungKey();
     const paths: Path[] = [
       { name: "floor → instant node", target: { url: floor!.url }, model: INSTANT_MODEL },
       { name: "Rung → instant node", target: { url: rung!.url }, model: INSTANT_MODEL },
+      ...(keyed ? [{ name: "Rung → instant node, with a limited key", target: keyed, model: INSTANT_MODEL }] : []),
       { name: "Rung → mock OpenAI (upstream rung)", target: { url: rung!.url }, model: UPSTREAM_MODEL },
       { name: "Portkey → mock OpenAI", target: await rig.portkey(), model: UPSTREAM_MODEL },
       { name: "mock OpenAI directly", target: mock, model: UPSTREAM_MODEL },
@@ -55,10 +57,17 @@ export const overheadSection: Section = {
       streamed: spread(samples[i]!.streamed),
       firstToken: spread(samples[i]!.firstToken),
     }));
+    const named = (name: string) => figures.find((f) => f.path === name);
+    const withKey = named("Rung → instant node, with a limited key");
     const added = [
       addedOver("Rung's edge over the floor (same instant node)", figures[1]!, figures[0]!),
-      addedOver("Rung's upstream rung over the mock directly", figures[2]!, figures[4]!),
-      addedOver("Portkey over the mock directly", figures[3]!, figures[4]!),
+      ...(withKey ? [addedOver("a limited key over no key (Rung, same node)", withKey, figures[1]!)] : []),
+      addedOver(
+        "Rung's upstream rung over the mock directly",
+        named("Rung → mock OpenAI (upstream rung)")!,
+        named("mock OpenAI directly")!,
+      ),
+      addedOver("Portkey over the mock directly", named("Portkey → mock OpenAI")!, named("mock OpenAI directly")!),
     ];
     const triple = (s: Spread) => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`;
     const markdown = [
