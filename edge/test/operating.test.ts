@@ -4,6 +4,7 @@ import { DONATE_CONFIG_PATH, DONATE_CONNECT_PATH, donateConfigSchema } from "@ru
 import { afterEach, describe, expect, it } from "vitest";
 import app from "../src/index.ts";
 import type { CreatedJoinToken, CreatedKey } from "../src/keys/key-record.ts";
+import { keyStoreOf } from "../src/keys/key-store-stub.ts";
 import { closeNodesAndResetPolicy, small } from "./ladder-fixtures.ts";
 import { chat, helloOf, putPolicy, TestNode } from "./test-node.ts";
 
@@ -128,6 +129,15 @@ describe("pools", () => {
     };
     expect(status).toMatchObject({ pool: "team-a", catalog: [{ id: small.id }] });
     expect(node.received.filter((m) => m.type === "job")).toEqual([]);
+  });
+
+  it("keeps reading a pool whose keys were all revoked, and one a node named on an open edge", async () => {
+    const made = await newKey({ name: "short-lived", pool: "bygone" });
+    const revoked = await SELF.fetch(`http://edge/admin/keys/${made.id}`, { method: "DELETE", headers: as(env.RUNG_ADMIN_KEY!) });
+    expect(revoked.status).toBe(200);
+    await joinWith("lab-node", { query: "?pool=lab-open" });
+    const pools = await keyStoreOf(env).pools();
+    expect(pools).toEqual(expect.arrayContaining(["bygone", "lab-open", "main"]));
   });
 
   it("refuses a join token for another pool than the one asked for", async () => {

@@ -15,7 +15,7 @@ import {
 
 /** How a request ended, as the Fabric tells it once its answer or error is out. */
 export interface RequestEnd {
-  /** The model the client asked for (an `auto` one included), not the rung that answered. */
+  /** The model that answered, else (nothing answered) the one the client asked for, an `auto` one included. */
   model: string;
   /** 200 answered; else the HTTP status: 429, 503, 504, 499 (client closed), 502 (a stream that broke after its commit). */
   status: number;

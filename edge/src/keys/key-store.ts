@@ -30,12 +30,17 @@ export class KeyStore extends DurableObject<Env> {
   /** By public id (`key_…`, `jt_…`). */
   readonly #keys = new Map<string, CachedKey>();
   readonly #joinTokens = new Map<string, Stored<JoinTokenRecord>>();
+  /** Every pool ever named, and `main`. */
+  readonly #pools = new Set<string>([DEFAULT_POOL]);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#tables = new KeyTables(ctx.storage.sql);
     for (const stored of this.#tables.keys()) this.#cacheKey(stored);
     for (const stored of this.#tables.joinTokens()) this.#joinTokens.set(stored.record.id, stored);
+    for (const pool of this.#tables.pools()) this.#pools.add(pool);
+    // Keys and tokens made before the pools table existed name pools too.
+    for (const { record } of [...this.#keys.values(), ...this.#joinTokens.values()]) this.#notePool(record.pool);
   }
 
   /** The caller a key secret stands for; null for an unknown or revoked key. */
@@ -69,12 +74,24 @@ export class KeyStore extends DurableObject<Env> {
     return this.#keys.size;
   }
 
-  /** Every pool some live key or join token names, `main` always included, sorted. */
+  /**
+   * Every pool a key or join token ever named (revoked ones included, so a
+   * pool's usage and metrics stay readable), those nodes joined on an open
+   * edge, and `main`; sorted.
+   */
   async pools(): Promise<string[]> {
-    const pools = new Set([DEFAULT_POOL]);
-    for (const { record } of this.#keys.values()) pools.add(record.pool);
-    for (const { record } of this.#joinTokens.values()) pools.add(record.pool);
-    return [...pools].sort();
+    return [...this.#pools].sort();
+  }
+
+  /** A pool in use that no key or token named (a node on an open edge asked for it). */
+  async addPool(pool: string): Promise<void> {
+    this.#notePool(pool);
+  }
+
+  #notePool(pool: string): void {
+    if (this.#pools.has(pool)) return;
+    this.#pools.add(pool);
+    this.#tables.addPool(pool);
   }
 
   /** Whether some live key of this pool may reach public (donated) nodes. */
@@ -90,6 +107,7 @@ export class KeyStore extends DurableObject<Env> {
     const record: KeyRecord = { id, ...fields, createdAt: new Date().toISOString() };
     const stored = { record, hash };
     this.#tables.putKey(stored);
+    this.#notePool(stored.record.pool);
     this.#cacheKey(stored);
     audit("key.create", record.id, record.pool);
     return { ...record, key };
@@ -113,6 +131,7 @@ export class KeyStore extends DurableObject<Env> {
     const record: KeyRecord = { ...cached.record, ...changes };
     const stored = { record, hash: cached.hash };
     this.#tables.putKey(stored);
+    this.#notePool(stored.record.pool);
     this.#cacheKey(stored, cached.touchedAt);
     audit("key.update", id, record.pool);
     return record;
@@ -135,6 +154,7 @@ export class KeyStore extends DurableObject<Env> {
     const record: JoinTokenRecord = { id, pool, name, createdAt: new Date().toISOString() };
     const stored = { record, hash };
     this.#tables.putJoinToken(stored);
+    this.#notePool(stored.record.pool);
     this.#joinTokens.set(record.id, stored);
     audit("join_token.create", record.id, pool);
     return { ...record, token };

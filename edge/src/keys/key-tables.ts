@@ -37,6 +37,19 @@ export class KeyTables {
       created_at TEXT NOT NULL, last_used_at TEXT)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS join_tokens (
       id TEXT PRIMARY KEY, hash TEXT NOT NULL, pool TEXT NOT NULL, name TEXT, created_at TEXT NOT NULL)`);
+    // Every pool ever named, kept when its keys and tokens go: its usage stays readable.
+    sql.exec("CREATE TABLE IF NOT EXISTS pools (name TEXT PRIMARY KEY)");
+  }
+
+  pools(): string[] {
+    return this.sql
+      .exec<{ name: string }>("SELECT name FROM pools")
+      .toArray()
+      .map((row) => row.name);
+  }
+
+  addPool(name: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO pools (name) VALUES (?)", name);
   }
 
   keys(): Stored<KeyRecord>[] {

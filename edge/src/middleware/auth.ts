@@ -116,7 +116,11 @@ export async function joinVerdict(env: Env, request: Request): Promise<JoinVerdi
     if (asked === undefined || asked === pool) return { ok: true, pool };
     return refuse(`This join token admits nodes to the pool '${pool}', not '${asked}'.`);
   }
-  if (isOpenEdge(env)) return { ok: true, pool: asked ?? DEFAULT_POOL };
+  if (isOpenEdge(env)) {
+    // No key or token names a pool a node makes up on an open edge: note it, so /metrics and usage read it too.
+    if (asked !== undefined && asked !== DEFAULT_POOL) await keyStoreOf(env).addPool(asked);
+    return { ok: true, pool: asked ?? DEFAULT_POOL };
+  }
   if (!given && !env.RUNG_NODE_TOKEN) {
     return refuse(
       "This edge takes no nodes without a join token. The operator makes one with 'POST /admin/join-tokens' " +

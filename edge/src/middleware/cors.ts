@@ -23,6 +23,7 @@ export const apiCors = cors({
     "x-rung-attempts",
     "x-rung-escalations",
     "retry-after",
+    "retry-after-ms",
     "x-ratelimit-limit-requests",
     "x-ratelimit-remaining-requests",
     "x-ratelimit-reset-requests",
