@@ -187,7 +187,7 @@ describe("admin key API", () => {
     expect(JSON.stringify(list)).not.toContain(secret.slice(16));
 
     const deleted = await admin(`/join-tokens/${token.id}`, { method: "DELETE" });
-    expect(await deleted.json()).toEqual({ id: token.id, object: "join_token", deleted: true });
+    expect(await deleted.json()).toEqual({ id: token.id, object: "join_token", deleted: true, nodesDropped: 0 });
     expect(await store.joinPool(token.token)).toBeNull();
     await expectError(await admin(`/join-tokens/${token.id}`, { method: "DELETE" }), 404, "join_token_not_found");
   });

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { errorBodySchema } from "@rung/shared/openai";
 import { DONATE_CONFIG_PATH, DONATE_CONNECT_PATH, donateConfigSchema } from "@rung/shared/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import app from "../src/index.ts";
 import type { CreatedJoinToken, CreatedKey } from "../src/keys/key-record.ts";
 import { keyStoreOf } from "../src/keys/key-store-stub.ts";
@@ -129,6 +129,32 @@ describe("pools", () => {
     };
     expect(status).toMatchObject({ pool: "team-a", catalog: [{ id: small.id }] });
     expect(node.received.filter((m) => m.type === "job")).toEqual([]);
+  });
+
+  it("drops the nodes that came in with a join token when it is revoked, and only those; a node cannot claim a token by header", async () => {
+    const token = await adminPost<CreatedJoinToken>("/join-tokens", { name: "revoked-soon" });
+    const other = await adminPost<CreatedJoinToken>("/join-tokens", { name: "stays" });
+    const doomed = await joinWith("doomed", { token: token.token, on: closed });
+    const staying = await joinWith("staying", { token: other.token, on: closed });
+    // An open-edge node that sends the header itself is not taken for the token's: the Worker sets it, alone.
+    const forger = await TestNode.from(
+      await SELF.fetch("http://edge/v1/nodes/connect", { headers: { upgrade: "websocket", "x-rung-join-token": token.id } }),
+    );
+    forger.send(helloOf("forger", [small]));
+    await forger.next("welcome");
+
+    const revoked = await SELF.fetch(`http://edge/admin/join-tokens/${token.id}`, { method: "DELETE", headers: as(env.RUNG_ADMIN_KEY!) });
+    expect(await revoked.json()).toEqual({ id: token.id, object: "join_token", deleted: true, nodesDropped: 1 });
+    const error = await doomed.next("error");
+    expect(error).toMatchObject({ fatal: true, error: { code: "unauthorized" } });
+    await vi.waitFor(() => expect(doomed.closed).toBe(true));
+    expect(staying.closed).toBe(false);
+    expect(forger.closed).toBe(false);
+    await expectError(
+      await app.request("/v1/nodes/connect", { headers: { upgrade: "websocket", ...as(token.token) } }, closed),
+      401,
+      "invalid_node_token",
+    );
   });
 
   it("keeps reading a pool whose keys were all revoked, and one a node named on an open edge", async () => {

@@ -123,3 +123,31 @@ describe("jobs over the tunnel", () => {
     for (const failed of outcomes.slice(0, -1)) expect(failed).toMatch(/^(failing|endless):node_disconnected$/);
   });
 });
+
+describe("tunnel nodes and join tokens", () => {
+  it("names the pool it joined in the welcome, and drops a node whose join token is revoked", async () => {
+    const made = await SELF.fetch("http://edge/admin/join-tokens", {
+      method: "POST",
+      headers: { authorization: "Bearer admin-key-for-tests" },
+      body: JSON.stringify({ pool: "tunnel-pool" }),
+    });
+    const token = (await made.json()) as { id: string; token: string };
+    const response = await post(TunnelPath.register, JSON.stringify({ hello: helloOf("tokened", [small]), url: "http://127.0.0.1:9/" }), {
+      authorization: `Bearer ${token.token}`,
+    });
+    const welcome = tunnelWelcomeSchema.parse(await response.json());
+    expect(welcome.pool).toBe("tunnel-pool");
+    const beat = async () => {
+      const call = await signed(welcome, TunnelPath.heartbeat, JSON.stringify({ nodeId: welcome.nodeId }));
+      return (await post(`${TunnelPath.heartbeat}?pool=tunnel-pool`, call.body, call.headers)).status;
+    };
+    expect(await beat()).toBe(200);
+    const revoked = await SELF.fetch(`http://edge/admin/join-tokens/${token.id}`, {
+      method: "DELETE",
+      headers: { authorization: "Bearer admin-key-for-tests" },
+    });
+    expect(((await revoked.json()) as { nodesDropped: number }).nodesDropped).toBe(1);
+    // The edge no longer knows it: its next heartbeat is refused, and it would have to register again, which its token no longer allows.
+    expect(await beat()).toBe(404);
+  });
+});

@@ -170,6 +170,13 @@ export class Fabric extends DurableObject<Env> {
     return withHeaders(await run.response, admission.headers);
   }
 
+  /** A join token was revoked: the nodes that came in with it leave now, their jobs moving on. */
+  dropJoinToken(joinTokenId: string): number {
+    let dropped = 0;
+    for (const transport of this.#transports) dropped += transport.dropJoinToken?.(joinTokenId) ?? 0;
+    return dropped;
+  }
+
   /** This pool's metrics, labelled with its name (which the object does not know itself). */
   metrics(pool: string): MetricFamily[] {
     const { queueDepth, breakers } = this.#router.gauges();

@@ -166,13 +166,14 @@ export class KeyStore extends DurableObject<Env> {
   }
 
   /** Deletes a join token for good: no node joins with it again. False for an unknown id. */
-  async revokeJoinToken(id: string): Promise<boolean> {
+  /** Revokes the token at once; its record (to find its pool), or null for an unknown id. */
+  async revokeJoinToken(id: string): Promise<JoinTokenRecord | null> {
     const stored = this.#joinTokens.get(id);
-    if (!stored) return false;
+    if (!stored) return null;
     this.#joinTokens.delete(id);
     this.#tables.deleteJoinToken(id);
     audit("join_token.revoke", id, stored.record.pool);
-    return true;
+    return stored.record;
   }
 
   #cacheKey(stored: Stored<KeyRecord>, touchedAt = stored.record.lastUsedAt ? Date.parse(stored.record.lastUsedAt) : 0): void {

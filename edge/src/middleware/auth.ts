@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv, Env } from "../env.ts";
 import { DEFAULT_POOL } from "../env.ts";
 import { type Caller, TIERS } from "../keys/caller.ts";
+import { idOfSecret, publicId } from "../keys/key-secret.ts";
 import { keyStoreOf } from "../keys/key-store-stub.ts";
 import { poolOf } from "../pool-of.ts";
 import { ApiError } from "./api-error.ts";
@@ -97,7 +98,8 @@ export function isMetricsReader(env: Env, request: Request): boolean {
   return isAdmin(env, request) || (!!env.RUNG_METRICS_KEY && timingSafeEqual(env.RUNG_METRICS_KEY, given));
 }
 
-export type JoinVerdict = { ok: true; pool: string } | { ok: false; error: ApiError };
+/** Where a node may join, and the admin API's join token it came with (so revoking the token drops it). */
+export type JoinVerdict = { ok: true; pool: string; joinTokenId?: string } | { ok: false; error: ApiError };
 
 /**
  * Which pool a node may join. `RUNG_NODE_TOKEN` admits to `main`; a join token
@@ -110,10 +112,15 @@ export async function joinVerdict(env: Env, request: Request): Promise<JoinVerdi
   const asked = url.searchParams.get("pool") ? poolOf(url.searchParams.get("pool")) : undefined;
   const given = bearerOf(request.headers.get("authorization") ?? undefined) || url.searchParams.get("token") || "";
   let pool: string | undefined;
+  let joinTokenId: string | undefined;
   if (given && env.RUNG_NODE_TOKEN && timingSafeEqual(env.RUNG_NODE_TOKEN, given)) pool = DEFAULT_POOL;
-  else if (given.startsWith(MANAGED_JOIN_TOKEN_PREFIX)) pool = (await keyStoreOf(env).joinPool(given)) ?? undefined;
+  else if (given.startsWith(MANAGED_JOIN_TOKEN_PREFIX)) {
+    pool = (await keyStoreOf(env).joinPool(given)) ?? undefined;
+    const id = idOfSecret("joinToken", given);
+    if (pool !== undefined && id !== null) joinTokenId = publicId("joinToken", id);
+  }
   if (pool !== undefined) {
-    if (asked === undefined || asked === pool) return { ok: true, pool };
+    if (asked === undefined || asked === pool) return { ok: true, pool, ...(joinTokenId && { joinTokenId }) };
     return refuse(`This join token admits nodes to the pool '${pool}', not '${asked}'.`);
   }
   if (isOpenEdge(env)) {

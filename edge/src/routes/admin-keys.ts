@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { fabricFor } from "../fabric/fabric-stub.ts";
 import { joinTokenCreateSchema, keyCreateSchema, keyPatchSchema } from "../keys/key-input.ts";
 import { keyStoreOf } from "../keys/key-store-stub.ts";
 import { ApiError } from "../middleware/api-error.ts";
@@ -30,8 +31,11 @@ export const adminKeyRoutes = new Hono<AppEnv>()
   .get("/join-tokens", async (c) => c.json({ object: "list", data: await keyStoreOf(c.env).listJoinTokens() }))
   .delete("/join-tokens/:id", async (c) => {
     const id = c.req.param("id");
-    if (!(await keyStoreOf(c.env).revokeJoinToken(id))) notFound("join token", id);
-    return c.json({ id, object: "join_token", deleted: true });
+    const revoked = await keyStoreOf(c.env).revokeJoinToken(id);
+    if (!revoked) notFound("join token", id);
+    // Nodes that came in with it leave too: a revoked token must not keep a machine in the pool.
+    const nodesDropped = await fabricFor(c.env, revoked.pool).dropJoinToken(id);
+    return c.json({ id, object: "join_token", deleted: true, nodesDropped });
   });
 
 /** The body, capped and validated; an empty body is `{}`. Any problem is a 400 naming the field. */

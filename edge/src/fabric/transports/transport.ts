@@ -5,6 +5,12 @@ import type { NodeAnnouncements } from "../node-announcements.ts";
 import type { SlotCounts } from "../slot-counts.ts";
 
 /**
+ * Set by the Worker (and only by it: it removes any a node sends) on a node's
+ * way in: the id of the admin API's join token it was admitted with.
+ */
+export const JOIN_TOKEN_HEADER = "x-rung-join-token";
+
+/**
  * One way of reaching nodes (a WebSocket, a signed HTTPS tunnel, an upstream
  * API). The Fabric holds a list of them and never asks which kind a node is:
  * it asks each transport whether the node is its own. Node ids of different
@@ -33,6 +39,8 @@ export interface Transport {
   webSocketMessage?(socket: WebSocket, message: string | ArrayBuffer): void;
   webSocketClose?(socket: WebSocket, code: number, reason: string): void;
   webSocketError?(socket: WebSocket): void;
+  /** Drops the nodes that joined with this join token (it was revoked); how many there were. */
+  dropJoinToken?(joinTokenId: string): number;
 }
 
 /** How transports report back to the Fabric. */

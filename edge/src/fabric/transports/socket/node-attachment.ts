@@ -16,4 +16,6 @@ export interface NodeAttachment {
   entrance: Entrance;
   /** The node's tier: `public` through the donate entrance, else what its hello claimed (`private` unless it said otherwise). */
   trust: Trust;
+  /** The admin API's join token it came in with (`jt_…`): revoking the token drops the node. */
+  joinTokenId?: string;
 }

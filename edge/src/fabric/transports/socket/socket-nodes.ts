@@ -32,7 +32,7 @@ export class SocketNodes {
     private readonly slots: SlotCounts,
   ) {}
 
-  accept(socket: WebSocket, nodeId: string, entrance: Entrance): void {
+  accept(socket: WebSocket, nodeId: string, entrance: Entrance, joinTokenId?: string): void {
     this.ctx.acceptWebSocket(socket, [nodeId]);
     const attachment: NodeAttachment = {
       nodeId,
@@ -42,6 +42,7 @@ export class SocketNodes {
       joined: false,
       entrance,
       trust: trustOfEntrance(entrance),
+      ...(joinTokenId && { joinTokenId }),
     };
     socket.serializeAttachment(attachment);
     this.#idOf.set(socket, nodeId);
@@ -116,6 +117,11 @@ export class SocketNodes {
     if (node.view) this.#index.remove(node.view);
     node.view = view;
     if (view) this.#index.add(view);
+  }
+
+  /** The sockets of nodes that came in with this join token. */
+  joinedWith(joinTokenId: string): WebSocket[] {
+    return [...this.#registry().values()].filter((node) => node.attachment.joinTokenId === joinTokenId).map((node) => node.socket);
   }
 
   /** The registry, rebuilt from the sockets the runtime kept when the object starts. */

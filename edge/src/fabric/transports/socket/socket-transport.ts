@@ -15,7 +15,7 @@ import {
 import type { NodeView } from "@rung/shared/routing";
 import { ApiError } from "../../../middleware/api-error.ts";
 import { type Entrance, trustAtHello } from "../../entrance.ts";
-import type { Transport, TransportContext } from "../transport.ts";
+import { JOIN_TOKEN_HEADER, type Transport, type TransportContext } from "../transport.ts";
 import type { NodeAttachment } from "./node-attachment.ts";
 import { SocketNodes } from "./socket-nodes.ts";
 
@@ -120,7 +120,7 @@ export class SocketTransport implements Transport {
       return new ApiError({ status: 403, message, code: "donations_closed" }).toResponse();
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#nodes.accept(server, `node_${crypto.randomUUID()}`, entrance);
+    this.#nodes.accept(server, `node_${crypto.randomUUID()}`, entrance, request.headers.get(JOIN_TOKEN_HEADER) ?? undefined);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -137,6 +137,16 @@ export class SocketTransport implements Transport {
   }
 
   /** A hello the edge will never accept: the node gets the reason to print, then the socket closes. */
+  dropJoinToken(joinTokenId: string): number {
+    const sockets = this.#nodes.joinedWith(joinTokenId);
+    for (const socket of sockets) {
+      const error = wireError(WireErrorCode.unauthorized, "the join token this node came in with was revoked", false);
+      this.#refuseHello(socket, error, "join token revoked");
+      this.#forget(socket);
+    }
+    return sockets.length;
+  }
+
   #refuseHello(socket: WebSocket, error: WireError, reason: string): void {
     socket.send(JSON.stringify({ type: "error", error, fatal: true }));
     socket.close(CLOSE_POLICY, reason);

@@ -12,6 +12,7 @@ import {
 import { ApiError } from "../../../middleware/api-error.ts";
 import { readCappedText } from "../../../read-capped-text.ts";
 import type { NodeAnnouncements } from "../../node-announcements.ts";
+import { JOIN_TOKEN_HEADER } from "../transport.ts";
 import { TUNNEL_HEARTBEAT_MS, type TunnelNodes } from "./tunnel-nodes.ts";
 
 /**
@@ -41,7 +42,8 @@ export class TunnelCalls {
     if (path === TunnelPath.register) {
       // The Worker names the pool it admitted the node to; the node sends its heartbeats there.
       const pool = new URL(request.url).searchParams.get("pool") ?? undefined;
-      return this.#register(await readCappedText(request, MAX_REGISTRATION_BYTES), pool);
+      const joinTokenId = request.headers.get(JOIN_TOKEN_HEADER) ?? undefined;
+      return this.#register(await readCappedText(request, MAX_REGISTRATION_BYTES), pool, joinTokenId);
     }
     if (path !== TunnelPath.heartbeat && path !== TunnelPath.leave) {
       throw new ApiError({ status: 404, message: `no tunnel route ${path}`, code: "unknown_url" });
@@ -66,7 +68,7 @@ export class TunnelCalls {
     return Response.json({ ok: true });
   }
 
-  #register(body: string, pool: string | undefined): Response {
+  #register(body: string, pool: string | undefined, joinTokenId: string | undefined): Response {
     const parsed = tunnelRegistrationSchema.safeParse(safeJson(body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -81,7 +83,7 @@ export class TunnelCalls {
       throw new ApiError({ status: 400, message: protocolMismatchMessage(hello.protocol), code: "protocol_version_unsupported" });
     }
     // A node that reaches the edge through a tunnel joins without a socket.
-    const tunnel = this.tunnels.register(url);
+    const tunnel = this.tunnels.register(url, joinTokenId);
     this.announcements.join(tunnel.nodeId, { node: hello.node, models: hello.models, hardware: hello.hardware });
     const welcome: TunnelWelcome = {
       nodeId: tunnel.nodeId,

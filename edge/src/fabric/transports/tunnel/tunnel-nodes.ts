@@ -10,6 +10,8 @@ export interface TunnelNode {
   lastSeen: number;
   /** The node said it is shutting down: no new jobs. */
   draining: boolean;
+  /** The admin API's join token it registered with (`jt_…`): revoking the token drops the node. */
+  joinTokenId?: string;
 }
 
 const PREFIX = "tunnel:";
@@ -29,10 +31,21 @@ export class TunnelNodes {
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
-  register(url: string, now = Date.now()): TunnelNode {
-    const node: TunnelNode = { nodeId: `node_${crypto.randomUUID()}`, url, secret: newSecret(), lastSeen: now, draining: false };
+  register(url: string, joinTokenId?: string, now = Date.now()): TunnelNode {
+    const node: TunnelNode = {
+      nodeId: `node_${crypto.randomUUID()}`,
+      url,
+      secret: newSecret(),
+      lastSeen: now,
+      draining: false,
+      ...(joinTokenId && { joinTokenId }),
+    };
     this.#put(node);
     return node;
+  }
+
+  joinedWith(joinTokenId: string): TunnelNode[] {
+    return [...this.#registry().values()].filter((node) => node.joinTokenId === joinTokenId);
   }
 
   get(nodeId: string): TunnelNode | undefined {

@@ -75,6 +75,12 @@ export class TunnelTransport implements Transport {
     return this.#calls.handle(path, request);
   }
 
+  dropJoinToken(joinTokenId: string): number {
+    const nodes = this.#nodes.joinedWith(joinTokenId);
+    for (const node of nodes) this.#left(node.nodeId);
+    return nodes.length;
+  }
+
   #viewOf(tunnel: TunnelNode): NodeView | undefined {
     // A tunnel node registered with the join token, so it is what it claimed.
     return announcedNodeView(tunnel.nodeId, this.context.announcements, this.context.slots, tunnel.draining);
