@@ -94,7 +94,7 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
     expect(jobsOf(tab)).toEqual([]);
   });
 
-  it("lists to a key only the models its tiers reach, and counts answers per tier on the status page", async () => {
+  it("lists to a key only the models and nodes its tiers reach, and counts answers per tier on the status page", async () => {
     await TestNode.join("owned", [small]);
     await donatedTab("tab", [large]);
     const ids = async (key: string) =>
@@ -108,8 +108,13 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
     const status = (await (await SELF.fetch("http://edge/v1/status", { headers: as(privateKey) })).json()) as {
       pool: string;
       servedByTier: Record<string, number>;
+      catalog: { nodes: { name: string }[] }[];
     };
     expect(status.pool).toBe("main");
+    // A key's status and health show the nodes its prompts may reach, not the donated tabs it may not.
+    expect(status.catalog.flatMap((m) => m.nodes.map((n) => n.name))).toEqual(["owned"]);
+    const health = (await (await SELF.fetch("http://edge/health", { headers: as(privateKey) })).json()) as { nodes: string[] };
+    expect(health.nodes).toEqual(["owned"]);
     expect(Object.keys(status.servedByTier).sort()).toEqual(["private", "public"]);
   });
 });

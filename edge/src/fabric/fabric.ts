@@ -99,9 +99,9 @@ export class Fabric extends DurableObject<Env> {
   }
 
   /** What an operator's status page shows: the catalog with each node's load and breaker, the queue, answers per tier. */
-  status() {
+  status(access?: Access) {
     return {
-      ...this.#router.status(),
+      ...this.#router.status(access),
       servedByTier: { ...this.#servedByTier },
       defaultProfile: this.#router.policy.defaultProfile,
       policy: this.#policies.describe(),
@@ -130,10 +130,9 @@ export class Fabric extends DurableObject<Env> {
    * Names of the nodes taking jobs now (draining ones excluded), for health checks.
    * Upstream APIs are the operator's, not nodes that joined: they are not listed.
    */
-  nodeNames(): string[] {
-    return this.#views()
-      .filter((n) => n.kind !== "upstream" && !n.draining)
-      .map((n) => n.name);
+  nodeNames(access?: Access): string[] {
+    const views = this.#views();
+    return (access ? visibleNodes(views, access) : views).filter((n) => n.kind !== "upstream" && !n.draining).map((n) => n.name);
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {

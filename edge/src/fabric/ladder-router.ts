@@ -16,7 +16,7 @@ import {
 import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
 import type { JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
-import { mayReach, tierOf, visibleNodes } from "./visible-nodes.ts";
+import { type Access, mayReach, tierOf, visibleNodes } from "./visible-nodes.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
 export interface NodeTransport {
@@ -180,8 +180,10 @@ export class LadderRouter {
     };
   }
 
-  status() {
-    const views = this.transport.views();
+  /** The catalog with each node's tier, load and breaker: of the nodes a key may reach, or (no access given) all. */
+  status(access?: Access) {
+    const all = this.transport.views();
+    const views = access ? visibleNodes(all, access) : all;
     return {
       catalog: buildCatalog(views, this.#policy).map((entry) => ({
         ...entry,

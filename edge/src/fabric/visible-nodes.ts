@@ -4,6 +4,11 @@ import type { Caller, Tier } from "../keys/caller.ts";
 /** What a key may reach: node tiers, and model ids when the key lists them. */
 export type Access = Pick<Caller, "tiers" | "models">;
 
+/** A caller's access, as plain data that crosses to the pool's object. */
+export function accessOf({ tiers, models }: Caller): Access {
+  return { tiers, ...(models && { models }) };
+}
+
 export function tierOf(view: Pick<NodeView, "trust">): Tier {
   return view.trust ?? "private";
 }

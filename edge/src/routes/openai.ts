@@ -13,8 +13,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import type { FabricJob } from "../fabric/fabric-job.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
-import type { Access } from "../fabric/visible-nodes.ts";
-import type { Caller } from "../keys/caller.ts";
+import { accessOf } from "../fabric/visible-nodes.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { apiKeyAuth } from "../middleware/auth.ts";
 import { apiCors } from "../middleware/cors.ts";
@@ -89,10 +88,6 @@ export const openaiRoutes = new Hono<AppEnv>()
 
 function modelNotFound(model: string, why = "no node serves it"): ApiError {
   return new ApiError({ status: 404, message: `The model '${model}' does not exist or ${why}.`, code: "model_not_found", param: "model" });
-}
-
-function accessOf({ tiers, models }: Caller): Access {
-  return { tiers, ...(models && { models }) };
 }
 
 async function submit(c: Context<AppEnv>, submission: Submission): Promise<Response> {

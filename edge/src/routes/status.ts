@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
+import { accessOf } from "../fabric/visible-nodes.ts";
 import { apiKeyAuth } from "../middleware/auth.ts";
 import { apiCors } from "../middleware/cors.ts";
 
@@ -11,6 +12,6 @@ import { apiCors } from "../middleware/cors.ts";
  * where the policy came from.
  */
 export const statusRoutes = new Hono<AppEnv>().use("*", apiCors, apiKeyAuth).get("/", async (c) => {
-  const { pool } = c.get("caller");
-  return c.json({ pool, ...(await fabricFor(c.env, pool).status()) });
+  const caller = c.get("caller");
+  return c.json({ pool: caller.pool, ...(await fabricFor(c.env, caller.pool).status(accessOf(caller))) });
 });
