@@ -187,8 +187,9 @@ describe("limits and usage", () => {
     const node = await TestNode.join("worker", [small]);
     const { key } = await newKey({ name: "rpm-2", rpm: 2 });
     const served: Response[] = [];
-    for (let i = 0; i < 2; i++) {
-      const pending = chat({ model: small.id }, as(key));
+    // A whole answer, then a stream: both carry the headers.
+    for (const stream of [false, true]) {
+      const pending = chat({ model: small.id, stream }, as(key));
       node.answer(await node.next("job"), ["ok"]);
       served.push(await pending);
     }
