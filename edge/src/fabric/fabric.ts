@@ -1,20 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildCatalog, type CatalogEntry, type NodeView, type Policy, type RoutedModel, seededRandom } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
-import type { Tier } from "../keys/caller.ts";
 import type { MetricFamily } from "../metrics/index.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import type { FabricJob } from "./fabric-job.ts";
-import { FabricMetrics } from "./fabric-metrics.ts";
-import type { RunSummary } from "./job-run-host.ts";
-import { KeyAccounting } from "./key-accounting.ts";
 import { LadderRouter } from "./ladder-router.ts";
 import { NodeAnnouncements } from "./node-announcements.ts";
 import { type PolicyChange, PolicyStore } from "./policy-store.ts";
+import { RequestBooks } from "./request-books.ts";
 import { SlotCounts } from "./slot-counts.ts";
 import { buildTransports } from "./transports/build-transports.ts";
 import type { Transport } from "./transports/transport.ts";
-import { UsageLedger, type UsageQuery, type UsageRow } from "./usage-ledger.ts";
+import type { UsageQuery, UsageRow } from "./usage-ledger.ts";
 import { type Access, tierOf, visibleNodes } from "./visible-nodes.ts";
 
 /**
@@ -27,16 +24,17 @@ export class Fabric extends DurableObject<Env> {
   readonly #transports: Transport[];
   readonly #policies: PolicyStore;
   readonly #router: LadderRouter;
-  readonly #accounts: KeyAccounting;
-  readonly #metrics = new FabricMetrics();
-  /** Answers since the object started, by the tier of the node that gave them. */
-  readonly #servedByTier: Record<Tier, number> = { private: 0, public: 0 };
+  readonly #books: RequestBooks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const announcements = new NodeAnnouncements(ctx.storage);
     this.#policies = new PolicyStore(ctx.storage, env.RUNG_POLICY);
-    this.#accounts = new KeyAccounting(new UsageLedger(ctx.storage.sql));
+    this.#books = new RequestBooks(
+      ctx.storage.sql,
+      () => this.#router.policy,
+      (modelId) => this.#model(modelId),
+    );
     this.#transports = buildTransports({
       ctx,
       env,
@@ -72,7 +70,7 @@ export class Fabric extends DurableObject<Env> {
         requestTimeoutMs: msFrom(env.RUNG_REQUEST_TIMEOUT_MS, 600_000),
         gapTimeoutMs: 2_000,
       },
-      (job, summary) => this.#finished(job, summary),
+      (job, summary) => this.#books.finished(job, summary),
       randomFrom(env.RUNG_RANDOM_SEED),
     );
   }
@@ -102,7 +100,7 @@ export class Fabric extends DurableObject<Env> {
   status(access?: Access) {
     return {
       ...this.#router.status(access),
-      servedByTier: { ...this.#servedByTier },
+      servedByTier: this.#books.servedByTier,
       defaultProfile: this.#router.policy.defaultProfile,
       policy: this.#policies.describe(),
     };
@@ -150,17 +148,14 @@ export class Fabric extends DurableObject<Env> {
   async #submit(request: Request): Promise<Response> {
     // Only this pool's Worker reaches the object, with a job it built from a request it validated: not parsed twice.
     const job = await request.json<FabricJob>();
-    const admission = this.#accounts.admit(job);
+    const admission = this.#books.admit(job);
     if (!admission.ok) {
-      this.#metrics.rateLimited(job.caller.keyId);
-      this.#refused(job, admission.status);
       const { status, message, code, headers } = admission;
       return new ApiError({ status, message, code, headers: { ...headers } }).toResponse();
     }
     const plan = this.#router.plan(job);
     if (!plan.ok) {
-      this.#accounts.settle(job, {}, this.#router.policy, undefined);
-      this.#refused(job, plan.status);
+      this.#books.refused(job, plan.status);
       return withHeaders(new ApiError({ status: plan.status, message: plan.message, code: plan.code }).toResponse(), admission.headers);
     }
     const run = this.#router.start(job, plan);
@@ -183,34 +178,12 @@ export class Fabric extends DurableObject<Env> {
       .filter((view) => !view.draining)
       .map((view) => ({ tier: tierOf(view), kind: view.kind ?? "native", engine: view.engine ?? view.kind ?? "unknown" }));
     const breakerGauges = breakers.map((b) => ({ node: this.#nameOf(b.nodeId), model: b.modelId, open: b.open }));
-    return this.#metrics.families(pool, { queueDepth, breakers: breakerGauges, nodes });
+    return this.#books.families(pool, { queueDepth, breakers: breakerGauges, nodes });
   }
 
   /** Usage of this pool's keys, by day, key and model. */
   usage(query: UsageQuery): UsageRow[] {
-    return this.#accounts.usage(query);
-  }
-
-  /** A request ended: count what it served. */
-  #finished(job: FabricJob, summary: RunSummary): void {
-    const answered = summary.status === 200 ? summary.attempts.at(-1) : undefined;
-    if (answered?.tier) this.#servedByTier[answered.tier]++;
-    this.#accounts.settle(job, summary, this.#router.policy, summary.model ? this.#model(summary.model) : undefined);
-    this.#metrics.requestEnded({
-      model: summary.model ?? job.model,
-      status: summary.status,
-      totalMs: summary.totalMs,
-      ...(summary.firstTokenMs !== undefined && { firstTokenMs: summary.firstTokenMs }),
-      ...(summary.nodeMs !== undefined && { nodeMs: summary.nodeMs }),
-      promptTokens: summary.usage?.promptTokens ?? 0,
-      completionTokens: summary.usage?.completionTokens ?? 0,
-      attempts: summary.attempts,
-    });
-  }
-
-  /** A request refused before it ran (a limit, no node that can serve it) still counts as one. */
-  #refused(job: FabricJob, status: number): void {
-    this.#metrics.refused(job.model, status);
+    return this.#books.usage(query);
   }
 
   /** What a model is, as a node that serves it (or an upstream) announced it. */
