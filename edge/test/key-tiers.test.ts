@@ -47,6 +47,8 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
     const error = errorBodySchema.parse(await refused.json()).error;
     expect(error.code).toBe("no_capable_node");
     expect(error.message).toContain("(private)");
+    const autoError = errorBodySchema.parse(await (await chat({ model: "auto" }, as(privateKey))).json()).error;
+    expect(autoError).toMatchObject({ code: "no_capable_node", message: expect.stringContaining("(private) serves this request") });
     expect(jobsOf(tab)).toEqual([]);
 
     const pending = chat({ model: small.id }, as(everyTierKey));

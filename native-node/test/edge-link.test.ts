@@ -206,7 +206,7 @@ describe("EdgeLink", () => {
     const { edge, link, logger } = await setup({ token: "s3cret", link: { token: "wrong" } });
     const end = await link.ended;
     expect(end).toMatchObject({ reason: "fatal", error: { code: WireErrorCode.unauthorized } });
-    expect(logger.lines.some((l) => l.includes("HTTP 401, --token given") && l.includes("Invalid node token."))).toBe(true);
+    expect(logger.lines.some((l) => l.includes("HTTP 401, a join token given") && l.includes("Invalid node token."))).toBe(true);
     await sleep(FAST_BACKOFF.maxDelayMs * 3);
     expect(edge.connections).toHaveLength(0);
   });

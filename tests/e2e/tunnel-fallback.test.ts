@@ -34,7 +34,7 @@ describe("the tunnel fallback", () => {
   it("joins through the tunnel once the proxy refuses the WebSocket", async () => {
     expect(proxy.refusedUpgrades).toBeGreaterThanOrEqual(1);
     // The edge lists the node as soon as it registers; the agent logs it a moment later.
-    await expect.poll(() => agent.output.join("")).toMatch(/joined as node_\S+ through the tunnel/);
+    await expect.poll(() => agent.output.join("")).toMatch(/joined as node_\S+ in pool main through the tunnel/);
   });
 
   it("answers streamed and whole requests through the tunnel", async () => {

@@ -38,14 +38,29 @@ export interface LiveState {
   nodes: readonly { tier: string; kind: string; engine: string }[];
 }
 
+type CounterSnapshot = ReturnType<Counter["snapshot"]>;
+type HistogramSnapshot = ReturnType<Histogram["snapshot"]>;
+
+export interface MetricsSnapshot {
+  requests: CounterSnapshot;
+  duration: HistogramSnapshot;
+  firstToken: HistogramSnapshot;
+  edgeOverhead: HistogramSnapshot;
+  tokens: CounterSnapshot;
+  escalations: CounterSnapshot;
+  hedges: CounterSnapshot;
+  retries: CounterSnapshot;
+  rateLimited: CounterSnapshot;
+}
+
 export interface FabricMetricsOptions {
   /** Series per family before new label sets fold into `other`; default 1,000. */
   maxSeries?: number;
 }
 
 /**
- * The metrics of one pool's object, in memory: counters start again at 0 when
- * the object does, which Prometheus' `rate` and `increase` allow for. The
+ * The metrics of one pool's object, in memory, kept in storage by its owner
+ * (`snapshot`, `restore`) so that they outlive the object's hibernation. The
  * Fabric reports each request's end and each refusal by rate limit; a scrape
  * reads them with the live state as plain `MetricFamily` data.
  */
@@ -75,6 +90,34 @@ export class FabricMetrics {
     for (const reason of ESCALATION_REASONS) this.#escalations.inc({ reason }, 0);
     for (const outcome of HEDGE_OUTCOMES) if (outcome !== "unknown") this.#hedges.inc({ outcome }, 0);
     this.#retries.inc({}, 0);
+  }
+
+  /** Every count as plain data, to keep in storage: a hibernating object is rebuilt, and counters would start at 0. */
+  snapshot(): MetricsSnapshot {
+    return {
+      requests: this.#requests.snapshot(),
+      duration: this.#duration.snapshot(),
+      firstToken: this.#firstToken.snapshot(),
+      edgeOverhead: this.#edgeOverhead.snapshot(),
+      tokens: this.#tokens.snapshot(),
+      escalations: this.#escalations.snapshot(),
+      hedges: this.#hedges.snapshot(),
+      retries: this.#retries.snapshot(),
+      rateLimited: this.#rateLimited.snapshot(),
+    };
+  }
+
+  /** The counts of a snapshot an earlier instance kept (one written by another release may lack families: those start at 0). */
+  restore(snapshot: Partial<MetricsSnapshot>): void {
+    this.#requests.restore(snapshot.requests ?? []);
+    this.#duration.restore(snapshot.duration ?? []);
+    this.#firstToken.restore(snapshot.firstToken ?? []);
+    this.#edgeOverhead.restore(snapshot.edgeOverhead ?? []);
+    this.#tokens.restore(snapshot.tokens ?? []);
+    this.#escalations.restore(snapshot.escalations ?? []);
+    this.#hedges.restore(snapshot.hedges ?? []);
+    this.#retries.restore(snapshot.retries ?? []);
+    this.#rateLimited.restore(snapshot.rateLimited ?? []);
   }
 
   requestEnded(r: RequestEnd): void {

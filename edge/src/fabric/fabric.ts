@@ -31,7 +31,7 @@ export class Fabric extends DurableObject<Env> {
     const announcements = new NodeAnnouncements(ctx.storage);
     this.#policies = new PolicyStore(ctx.storage, env.RUNG_POLICY);
     this.#books = new RequestBooks(
-      ctx.storage.sql,
+      ctx.storage,
       () => this.#router.policy,
       (modelId) => this.#model(modelId),
     );

@@ -148,7 +148,7 @@ export class KeyLimiter {
       return refusal(message, wait, rateHeaders(caller, window, 0, now));
     }
     if (tpm !== undefined && prompt > tpm) {
-      const message = `Request too large for tokens per minute (tpm): Limit ${tpm}, Requested ${prompt}. The prompt must be shorter for this key to run it.`;
+      const message = `Request too large for tokens per minute (tpm): Limit ${tpm}, Requested ${prompt}. A shorter prompt can run.`;
       return refusal(message, undefined, rateHeaders(caller, window, 0, now));
     }
     if (tpm !== undefined && window.tokenCount + prompt > tpm) {

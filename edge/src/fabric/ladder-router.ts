@@ -96,12 +96,14 @@ export class LadderRouter {
     const all = this.transport.views(isModelId(job.model) ? job.model : undefined);
     const visible = visibleNodes(all, job.caller);
     const plan = planLadder(request, visible, this.#policy);
-    if (plan.ok || visible === all || plan.status !== 404 || !planLadder(request, all, this.#policy).ok) return plan;
+    // Refused only because of the key's tiers (or model list): say so, as the 503 of a request no node can serve now.
+    if (plan.ok || visible === all || plan.status === 400 || !planLadder(request, all, this.#policy).ok) return plan;
+    const what = isModelId(job.model) ? `the model '${job.model}'` : "this request";
     return {
       ok: false,
       status: 503,
       code: "no_capable_node",
-      message: `No node of the tiers this key may use (${job.caller.tiers.join(", ")}) serves the model '${job.model}' now. Try again once one has joined.`,
+      message: `No node of the tiers this key may use (${job.caller.tiers.join(", ")}) serves ${what} now. Try again once one has joined.`,
     };
   }
 

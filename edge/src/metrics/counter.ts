@@ -20,6 +20,16 @@ export class Counter {
     return this.#series.entries().map(({ labels, value }) => ({ labels: { ...extra, ...labels }, value: value.value }));
   }
 
+  /** Its counts as plain data, to keep across the object's restarts. */
+  snapshot(): { labels: Labels; value: number }[] {
+    return this.#series.entries().map(({ labels, value }) => ({ labels, value: value.value }));
+  }
+
+  /** Counts from a snapshot, added to what it holds (a restored object starts at 0, so: set). */
+  restore(snapshot: readonly { labels: Labels; value: number }[]): void {
+    for (const { labels, value } of snapshot) this.inc(labels, value);
+  }
+
   family(name: string, help: string, extra: Labels = {}): ScalarFamily {
     return { name, help, type: "counter", samples: this.samples(extra) };
   }

@@ -49,6 +49,23 @@ export class Histogram {
       .map(({ labels, value }) => ({ labels: { ...extra, ...labels }, counts: [...value.counts], sum: value.sum }));
   }
 
+  /** Its buckets as plain data, to keep across the object's restarts. */
+  snapshot(): { labels: Labels; counts: number[]; sum: number }[] {
+    return this.#series.entries().map(({ labels, value }) => ({ labels, counts: [...value.counts], sum: value.sum }));
+  }
+
+  /** Buckets from a snapshot, added to what it holds; a series of other bounds (a changed release) is left out. */
+  restore(snapshot: readonly { labels: Labels; counts: readonly number[]; sum: number }[]): void {
+    for (const { labels, counts, sum } of snapshot) {
+      if (counts.length !== this.bounds.length + 1) continue;
+      const series = this.#series.get(labels);
+      counts.forEach((count, i) => {
+        series.counts[i]! += count;
+      });
+      series.sum += sum;
+    }
+  }
+
   family(name: string, help: string, extra: Labels = {}): HistogramFamily {
     return { name, help, type: "histogram", bounds: [...this.bounds], samples: this.samples(extra) };
   }

@@ -196,7 +196,8 @@ export class EdgeLink {
     const status = response.statusCode ?? 0;
     const message = await readRefusal(response);
     if (status === 401 || status === 403) {
-      const given = this.#options.token ? "--token given" : "no --token given";
+      // The token may come from --token, RUNG_TOKEN or the config file: say whether there was one, not where from.
+      const given = this.#options.token ? "a join token given" : "no join token given";
       this.#log.error(`the edge refused this node (HTTP ${status}, ${given}): ${message}`);
       this.#finish({ reason: "fatal", error: wireError(WireErrorCode.unauthorized, message, false) });
     } else if (this.#options.giveUpWhenUnusable && upgradeStripped(status)) {
