@@ -7,8 +7,7 @@ import { ApiError } from "./middleware/api-error.ts";
 export async function readCappedText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes || !request.body) {
-    // The body is left unread, not cancelled: cancelling it stalled the next request on the
-    // connection's runtime (measured under wrangler dev: the request after a 413 hung).
+    // Left unread, not cancelled: see `discardRest`.
     if (declared > maxBytes) throw tooLarge(maxBytes);
     return "";
   }
@@ -20,7 +19,7 @@ export async function readCappedText(request: Request, maxBytes: number): Promis
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      await discardRest(reader);
       throw tooLarge(maxBytes);
     }
     chunks.push(value);
@@ -32,6 +31,25 @@ export async function readCappedText(request: Request, maxBytes: number): Promis
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(bytes);
+}
+
+/** However much a sender streams past the limit, the edge reads no more than this of it. */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads what is left of a refused body without keeping it. Cancelling a body
+ * the client is still sending stalled the next request under wrangler dev (the
+ * one after a 413 hung until its timeout); one that streams without end is
+ * cancelled after `MAX_DISCARDED_BYTES` all the same.
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let discarded = 0;
+  while (discarded < MAX_DISCARDED_BYTES) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    discarded += value.byteLength;
+  }
+  await reader.cancel();
 }
 
 function tooLarge(maxBytes: number): ApiError {
