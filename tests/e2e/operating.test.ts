@@ -217,4 +217,30 @@ describe("an operator's edge", () => {
     const models = await teamClient.models.list();
     expect(models.data.map((m) => m.id)).toContain(MODEL);
   });
+
+  it("answers the request after a 413 at once, whether the refused body declared its length or streamed it", async () => {
+    const oversized = "a".repeat(70 * 1024);
+    const declared = await fetch(`${fabric.url}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      body: oversized,
+    });
+    expect(declared.status).toBe(413);
+    expect((await fetch(`${fabric.url}/health`, { signal: AbortSignal.timeout(3_000) })).status).toBe(200);
+    const streamed = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 5; i++) controller.enqueue(new TextEncoder().encode("a".repeat(1024 * 1024)));
+        controller.close();
+      },
+    });
+    const { key } = await newKey({ name: "big bodies" });
+    const chunked = await fetch(`${fabric.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: streamed,
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await fetch(`${fabric.url}/health`, { signal: AbortSignal.timeout(3_000) })).status).toBe(200);
+  });
 });
