@@ -61,7 +61,7 @@ describe("rung-agent doctor", () => {
     const { code, lines } = await doctor("--edge", edge.url, "--token", "wrong", "--model", model);
     const index = lines.findIndex((l) => l.includes("edge socket"));
     expect(lines[index]).toMatch(
-      /^FAIL {2}edge socket +ws:\/\/\S+: refused with 401: Invalid node token\. Start the node with --token <join token>\.$/,
+      /^FAIL {2}edge socket +ws:\/\/\S+: refused with 401: Invalid node token\. Start the node with its join token \(RUNG_TOKEN, or --token <join token>\)\.$/,
     );
     expect(lines[index + 1]).toMatch(/^ +fix: this token is not the edge's join token/);
     expect(line(lines, /edge http/)).toMatch(/^ok /);

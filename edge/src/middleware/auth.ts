@@ -131,10 +131,10 @@ export async function joinVerdict(env: Env, request: Request): Promise<JoinVerdi
   if (!given && !env.RUNG_NODE_TOKEN) {
     return refuse(
       "This edge takes no nodes without a join token. The operator makes one with 'POST /admin/join-tokens' " +
-        "(bearer RUNG_ADMIN_KEY) or sets the RUNG_NODE_TOKEN secret; start the node with --token <join token>.",
+        "(bearer RUNG_ADMIN_KEY) or sets the RUNG_NODE_TOKEN secret; start the node with its join token (RUNG_TOKEN, or --token).",
     );
   }
-  return refuse("Invalid node token. Start the node with --token <join token>.");
+  return refuse("Invalid node token. Start the node with its join token (RUNG_TOKEN, or --token <join token>).");
 }
 
 function refuse(message: string): JoinVerdict {

@@ -38,7 +38,10 @@ export class HealthEdge {
       socket.on("error", () => {});
       if (request.headers.authorization !== `Bearer ${options.token}`) {
         const body = JSON.stringify({
-          error: { message: "Invalid node token. Start the node with --token <join token>.", type: "invalid_request_error" },
+          error: {
+            message: "Invalid node token. Start the node with its join token (RUNG_TOKEN, or --token <join token>).",
+            type: "invalid_request_error",
+          },
         });
         socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
         return;
