@@ -93,6 +93,8 @@ describe("pools", () => {
     const token = await adminPost<CreatedJoinToken>("/join-tokens", { pool: "team-a" });
     const teamA = await newKey({ name: "team-a-client", pool: "team-a" });
     const mainKey = await newKey({ name: "main-client" });
+    // Earlier tests' nodes served the model in main: without this, main's request would wait for one to come back.
+    await putPolicy({ queue: { awaitReturnMs: 0 } });
     // Closed edge: the token alone says which pool.
     const node = await joinWith("team-a-node", { token: token.token, on: closed });
 

@@ -2,6 +2,7 @@ export * from "./backoff.ts";
 export * from "./breaker.ts";
 export * from "./catalog.ts";
 export * from "./commit-window.ts";
+export * from "./departed-models.ts";
 export * from "./error-verdict.ts";
 export * from "./escalation.ts";
 export * from "./estimate-tokens.ts";

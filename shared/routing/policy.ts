@@ -104,6 +104,12 @@ const queueSchema = z
   .object({
     maxLength: z.number().int().min(0).max(100_000).default(64),
     maxWaitMs: milliseconds.default(15_000),
+    /**
+     * For this long after a model's last node left, a request for it waits in the queue
+     * (up to `maxWaitMs`) for a node to come back, then gets 503 with Retry-After, rather
+     * than 404; 0 turns the wait off.
+     */
+    awaitReturnMs: milliseconds.default(60_000),
   })
   .strict()
   .prefault({});

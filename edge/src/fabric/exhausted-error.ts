@@ -21,6 +21,14 @@ export function exhaustedError(trace: readonly Attempt[], errors: readonly WireE
   });
 }
 
+/**
+ * The model's nodes left and none came back while the request waited: 503 with
+ * Retry-After, which the OpenAI SDKs retry (a 404 they would take as final).
+ */
+export function unavailableError(message: string): ApiError {
+  return new ApiError({ status: 503, message: `${message} Retry shortly.`, code: "model_unavailable", headers: { "retry-after": "5" } });
+}
+
 /** No free slot came in time (or the queue is full): 429, and the client may retry shortly. */
 export function busyError(message: string): ApiError {
   return new ApiError({ status: 429, message: `${message} Retry shortly.`, code: "nodes_busy", headers: { "retry-after": "1" } });

@@ -44,7 +44,8 @@ export class Fabric extends DurableObject<Env> {
       host: {
         onFrame: (nodeId, frame) => this.#router.routeFrame(nodeId, frame),
         onBroken: (nodeId, jobId) => this.#router.callBroken(nodeId, jobId),
-        onNodeLeft: (nodeId) => this.#router.nodeGone(nodeId),
+        // Asked before the announcement goes: which models the node served, so requests for one it was the last to serve wait for its return.
+        onNodeLeft: (nodeId) => this.#router.nodeGone(nodeId, announcements.get(nodeId)?.models),
         onNodesChanged: () => this.#router.nodesChanged(),
       },
     });

@@ -48,8 +48,10 @@ export interface RunSummary {
 export interface JobRunHost {
   /** A node of these that can take the model now (free slot, breaker closed), or undefined. */
   pickNode(modelId: string, nodeIds: readonly string[], exclude: ReadonlySet<string>): string | undefined;
-  /** Whether one of these nodes could take the model once its busy slots free up. */
+  /** Whether one of these nodes could take the model once its busy slots free up, or a node of it may come back. */
   couldServeLater(modelId: string, nodeIds: readonly string[]): boolean;
+  /** No node serves the model now, but its last one left a moment ago: one may come back. */
+  awaitingReturn(modelId: string): boolean;
   /** Sends the job to the node and takes one of its slots; false when the node cannot take it now. */
   dispatch(nodeId: string, job: Job): boolean;
   /** Tells the node to stop (best effort). */

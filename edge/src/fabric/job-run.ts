@@ -11,7 +11,7 @@ import {
 } from "@rung/shared/routing";
 import { ApiError } from "../middleware/api-error.ts";
 import { type Attempt, MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS } from "./attempt.ts";
-import { busyError, exhaustedError } from "./exhausted-error.ts";
+import { busyError, exhaustedError, unavailableError } from "./exhausted-error.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import type { JobRunHost, Ladder, Queued } from "./job-run-host.ts";
 import { QueuePlace } from "./queue-place.ts";
@@ -250,9 +250,17 @@ export class JobRun implements Queued {
     this.#giveUp();
   }
 
-  /** No free slot came in time: a kept weak answer if there is one, else 429. */
+  /** No free slot came in time: a kept weak answer if there is one, else 429; 503 when the nodes left rather than stayed busy. */
   #busy(message: string): void {
     if (this.#reply.answerWithKept()) return this.#finish();
+    if (this.#ladder.awaitingReturn()) {
+      const waited = this.host.timing.queueWaitMs / 1000;
+      return this.#refuse(
+        unavailableError(
+          `Every node serving '${this.#ladder.modelOf(this.#ladder.order()[0]!)}' left, and none came back within ${waited}s.`,
+        ),
+      );
+    }
     this.#refuse(busyError(message));
   }
 

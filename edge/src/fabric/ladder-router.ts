@@ -1,7 +1,9 @@
 import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
 import {
+  awaitingPlan,
   BreakerBoard,
   buildCatalog,
+  DepartedModels,
   FirstTokenStats,
   hasFreeSlot,
   hedgeDelayMs,
@@ -11,6 +13,7 @@ import {
   type Policy,
   pickNode,
   planLadder,
+  type RoutedModel,
   retryDelayMs,
 } from "@rung/shared/routing";
 import type { FabricJob } from "./fabric-job.ts";
@@ -51,6 +54,8 @@ export class LadderRouter {
   readonly #firstTokens = new FirstTokenStats();
   readonly #nodeFirstTokens = new Map<string, FirstTokenStats>();
   readonly #queue: Queued[] = [];
+  /** Models whose last node left a moment ago: requests for them wait for one to come back. */
+  readonly #departed: DepartedModels;
   #wakeScheduled = false;
   /** Running attempts by their wire job id, with where they run. */
   readonly #attempts = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();
@@ -65,6 +70,7 @@ export class LadderRouter {
   ) {
     this.#policy = policy;
     this.#breakers = new BreakerBoard(policy.breaker);
+    this.#departed = new DepartedModels(policy.queue.awaitReturnMs);
   }
 
   get policy(): Policy {
@@ -75,6 +81,7 @@ export class LadderRouter {
   setPolicy(policy: Policy): void {
     this.#policy = policy;
     this.#breakers.reconfigure(policy.breaker);
+    this.#departed.reconfigure(policy.queue.awaitReturnMs);
     this.nodesChanged();
   }
 
@@ -96,6 +103,9 @@ export class LadderRouter {
     const all = this.transport.views(isModelId(job.model) ? job.model : undefined);
     const visible = visibleNodes(all, job.caller);
     const plan = planLadder(request, visible, this.#policy);
+    // A pinned model whose last node just left is not unknown: the request waits for one to come back.
+    const departed = !plan.ok && plan.status === 404 && isModelId(job.model) ? this.#departed.recent(job.model, Date.now()) : undefined;
+    if (departed) return awaitingPlan(departed, this.#policy, job.override);
     // Refused only because of the key's tiers (or model list): say so, as the 503 of a request no node can serve now.
     if (plan.ok || visible === all || plan.status === 400 || !planLadder(request, all, this.#policy).ok) return plan;
     const what = isModelId(job.model) ? `the model '${job.model}'` : "this request";
@@ -143,11 +153,25 @@ export class LadderRouter {
     if (attempt?.nodeId === nodeId) attempt.run.onNodeGone(nodeId);
   }
 
-  /** A node left: every attempt it held moves on. */
-  nodeGone(nodeId: string): void {
+  /** A node left (it served `models`): every attempt it held moves on. */
+  nodeGone(nodeId: string, models: readonly RoutedModel[] = []): void {
+    this.#noteDepartures(nodeId, models);
     for (const { run } of [...this.#attempts.values()]) run.onNodeGone(nodeId);
     this.#breakers.forgetNode(nodeId);
     this.#nodeFirstTokens.delete(nodeId);
+  }
+
+  /** The models the leaving node was the last to serve. */
+  #noteDepartures(nodeId: string, models: readonly RoutedModel[]): void {
+    const now = Date.now();
+    for (const model of models) {
+      if (this.transport.views(model.id).some((view) => view.id !== nodeId)) continue;
+      const leaving: NodeView = { id: nodeId, name: nodeId, slots: 1, active: 0, activeByModel: {}, draining: false, models: [model] };
+      const entry = buildCatalog([leaving], this.#policy)[0];
+      if (!entry) continue;
+      const { nodes: _nodes, ...departed } = entry;
+      this.#departed.left(departed, now);
+    }
   }
 
   /**
@@ -219,7 +243,8 @@ export class LadderRouter {
         })?.id;
       },
       couldServeLater: (modelId, nodeIds) =>
-        this.#viewsOf(nodeIds).some((v) => !v.draining && this.#breakers.state(v.id, modelId) !== "open"),
+        this.#viewsOf(nodeIds).some((v) => !v.draining && this.#breakers.state(v.id, modelId) !== "open") || this.#awaitingReturn(modelId),
+      awaitingReturn: (modelId) => this.#awaitingReturn(modelId),
       dispatch: (nodeId, job) => this.#dispatch(nodeId, job, run()),
       cancel: (nodeId, attemptId) => this.transport.cancel(nodeId, attemptId),
       release: (nodeId, attemptId) => {
@@ -257,6 +282,10 @@ export class LadderRouter {
       },
       timing: { ...this.timing, queueWaitMs: this.#policy.queue.maxWaitMs },
     };
+  }
+
+  #awaitingReturn(modelId: string): boolean {
+    return this.transport.views(modelId).length === 0 && this.#departed.recent(modelId, Date.now()) !== undefined;
   }
 
   /** The views of the nodes a rung was planned with that are still here. */

@@ -22,7 +22,7 @@ export class RunLadder {
   constructor(
     ladder: Ladder,
     private readonly job: Pick<FabricJob, "stream" | "responseFormat">,
-    private readonly host: Pick<JobRunHost, "pickNode" | "couldServeLater">,
+    private readonly host: Pick<JobRunHost, "pickNode" | "couldServeLater" | "awaitingReturn">,
   ) {
     this.#ladder = ladder;
     this.#floor = ladder.startIndex;
@@ -70,6 +70,11 @@ export class RunLadder {
   couldServeLater(rungIndex: number): boolean {
     const { modelId, nodeIds } = this.#ladder.rungs[rungIndex]!;
     return this.host.couldServeLater(modelId, nodeIds);
+  }
+
+  /** Every rung left waits for its model's nodes to come back: none is merely busy. */
+  awaitingReturn(): boolean {
+    return this.order().every((rungIndex) => this.host.awaitingReturn(this.modelOf(rungIndex)));
   }
 
   /** What the commit window knows of an answer from this rung. */

@@ -73,6 +73,10 @@ export class FakeHost implements JobRunHost {
     return nodeId;
   }
 
+  awaitingReturn(_modelId: string): boolean {
+    return false;
+  }
+
   nodeTier(nodeId: string): Tier {
     return this.nodes.get(nodeId)?.tier ?? "private";
   }

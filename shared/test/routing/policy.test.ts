@@ -39,7 +39,7 @@ describe("policySchema defaults", () => {
     expect(DEFAULT_POLICY.breaker).toEqual({ failureThreshold: 3, openMs: 60000 });
     expect(DEFAULT_POLICY.retry).toEqual({ maxRetries: 2, baseDelayMs: 50, maxDelayMs: 2000 });
     expect(DEFAULT_POLICY.hedge).toEqual({ enabled: true, percentile: 0.95, minSamples: 8, afterMs: null, minDelayMs: 250 });
-    expect(DEFAULT_POLICY.queue).toEqual({ maxLength: 64, maxWaitMs: 15000 });
+    expect(DEFAULT_POLICY.queue).toEqual({ maxLength: 64, maxWaitMs: 15000, awaitReturnMs: 60000 });
     expect(DEFAULT_POLICY.quality).toEqual({});
     expect(DEFAULT_POLICY.prices).toEqual({});
     expect(DEFAULT_POLICY.upstreams).toEqual([]);
