@@ -101,6 +101,26 @@ describe("tools, end to end", () => {
     expect(valid((tools[1] as OpenAI.ChatCompletionFunctionTool).function.parameters!, deltas[0]!.function!.arguments!)).toBe(true);
   });
 
+  it("answers a call max_tokens cut short with 200 and finish_reason length, as OpenAI does, whole and streamed", async () => {
+    // Long enough for the function's name, too short for its arguments (the whole call takes 50 tokens here).
+    const cut = { ...base, tools, tool_choice: { type: "function", function: { name: "get_time" } }, max_tokens: 40 } as const;
+    const whole = await client.chat.completions.create(cut);
+    expect(whole.choices[0]!.finish_reason).toBe("length");
+    const call = whole.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
+    expect(call.function.name).toBe("get_time");
+    expect(() => JSON.parse(call.function.arguments)).toThrow();
+
+    const stream = await client.chat.completions.create({ ...cut, stream: true });
+    let finish: string | null | undefined;
+    const names: string[] = [];
+    for await (const chunk of stream) {
+      finish ??= chunk.choices[0]?.finish_reason;
+      for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) if (delta.function?.name) names.push(delta.function.name);
+    }
+    expect(finish).toBe("length");
+    expect(names).toEqual(["get_time"]);
+  });
+
   it("round-trips a tool result: the call and its result go back and the model answers", async () => {
     const first = await client.chat.completions.create({
       ...base,

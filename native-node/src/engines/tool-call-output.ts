@@ -28,24 +28,34 @@ export class ToolCallOutput {
     this.onPiece({ text: "", confidence: piece.confidence });
   }
 
-  /** The result with the call parsed; a call cut off by `maxTokens` is an error, since its arguments are not JSON. */
+  /**
+   * The result with the call parsed. A call `maxTokens` cut short is the
+   * client's limit, not a failure: as OpenAI does, it ends with finish reason
+   * `length` and the call as far as it got (its arguments unfinished JSON; no
+   * call when even its name was cut). Only a finished call that is not JSON is an error.
+   */
   finish(result: GenerationResult): GenerationResult {
     if (this.#mode !== "call") return result;
     let call: { name: string; arguments: unknown };
     try {
       call = JSON.parse(this.#call) as typeof call;
     } catch {
-      const why =
-        result.finishReason === FinishReason.length
-          ? "max_tokens ended the function call before it was complete"
-          : "the function call is not valid JSON";
-      throw new EngineError("incomplete_tool_call", why, false);
+      if (result.finishReason === FinishReason.length) return cutShort(result, this.#call);
+      throw new EngineError("incomplete_tool_call", "the function call is not valid JSON", false);
     }
-    const toolCall: ToolCall = {
-      id: `call_${randomBytes(12).toString("base64url")}`,
-      name: call.name,
-      arguments: JSON.stringify(call.arguments),
-    };
-    return { ...result, finishReason: FinishReason.toolCalls, toolCalls: [toolCall] };
+    return { ...result, finishReason: FinishReason.toolCalls, toolCalls: [toolCall(call.name, JSON.stringify(call.arguments))] };
   }
+}
+
+/** `{"name": "<name>", "arguments": <what came of them>`, as the grammar writes a call. */
+const CALL_PREFIX = /^\s*\{\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")\s*,\s*"arguments"\s*:\s*([\s\S]*)$/;
+
+function cutShort(result: GenerationResult, held: string): GenerationResult {
+  const match = CALL_PREFIX.exec(held);
+  if (!match) return { ...result, finishReason: FinishReason.length };
+  return { ...result, finishReason: FinishReason.length, toolCalls: [toolCall(JSON.parse(match[1]!) as string, match[2]!)] };
+}
+
+function toolCall(name: string, args: string): ToolCall {
+  return { id: `call_${randomBytes(12).toString("base64url")}`, name, arguments: args };
 }
