@@ -27,5 +27,7 @@ export default defineConfig({
       },
     }),
   ],
+  // The fuzz tests' seed and counts (RUNG_FUZZ_SEED, …) reach the tests in workerd only through Vite's env prefix.
+  envPrefix: ["VITE_", "RUNG_FUZZ_"],
   test: { include: ["test/**/*.test.ts"], testTimeout: 15_000 },
 });

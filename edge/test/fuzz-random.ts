@@ -10,12 +10,11 @@ export const DEFAULT_FUZZ_SEED = 15_003;
 
 /**
  * `RUNG_FUZZ_<name>`, a whole number, or `fallback` when unset. Tests in workerd see the environment through
- * Vite, which passes only variables of its `envPrefix` (`VITE_` unless the config adds `RUNG_FUZZ_`), so
- * `VITE_RUNG_FUZZ_<name>` is read too.
+ * Vite, which passes only variables of its `envPrefix` (edge/vitest.config.ts adds `RUNG_FUZZ_`).
  */
 export function fuzzSetting(name: "SEED" | "FRAMES" | "REQUESTS", fallback: number): number {
   const env = (import.meta as unknown as { env?: Record<string, string | undefined> }).env ?? {};
-  const text = env[`RUNG_FUZZ_${name}`] ?? env[`VITE_RUNG_FUZZ_${name}`];
+  const text = env[`RUNG_FUZZ_${name}`];
   if (text === undefined || text.trim() === "") return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`RUNG_FUZZ_${name} must be a whole number, not '${text}'`);

@@ -1,3 +1,4 @@
+import { parsePolicy } from "@rung/shared/routing";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
@@ -32,7 +33,11 @@ export const adminRoutes = new Hono<AppEnv>()
       throw new ApiError({ status: 400, message: `The policy is not valid JSON: ${(error as Error).message}`, code: "invalid_json" });
     }
     const pool = poolOf(c.req.query("pool"));
-    const change = await fabricFor(c.env, pool).setPolicy(input);
+    // Validated here first: only a policy crosses to the object (an input nested thousands deep cannot be cloned to it).
+    const parsed = parsePolicy(input);
+    if (!parsed.ok)
+      throw new ApiError({ status: 400, message: `Invalid policy, the old one stays: ${parsed.message}`, code: "invalid_policy" });
+    const change = await fabricFor(c.env, pool).setPolicy(parsed.policy);
     if (!change.ok)
       throw new ApiError({ status: 400, message: `Invalid policy, the old one stays: ${change.message}`, code: "invalid_policy" });
     audit("policy.replace", "policy", pool);

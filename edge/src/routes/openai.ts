@@ -110,11 +110,18 @@ async function submit(c: Context<AppEnv>, submission: Submission): Promise<Respo
     ...submission.capabilities,
     ...(submission.override && { override: submission.override }),
   };
+  let body: string;
+  try {
+    body = JSON.stringify(job);
+  } catch {
+    // Only a value nested past the runtime's stack does this (tools or a schema thousands of levels deep).
+    throw new ApiError({ status: 400, message: "The request is nested too deeply to be carried.", code: "invalid_request" });
+  }
   let answer: Response;
   try {
     answer = await fabricFor(c.env, caller.pool).fetch("https://fabric/jobs", {
       method: "POST",
-      body: JSON.stringify(job),
+      body,
       signal: clientGone,
     });
   } catch (error) {
