@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, PROTOCOL_VERSION } from "./messages.ts";
+import { idSchema, PROTOCOL_VERSION, sha256Schema } from "./messages.ts";
 import { DEFAULT_POOL, poolQuery } from "./pool-name.ts";
 
 /**
@@ -42,6 +42,11 @@ export const browserModelSchema = z
     parameters: z.number().int().positive().max(1e13).optional(),
     /** Context the tab allocates, in tokens. */
     contextLength: z.number().int().min(64).max(131_072).default(2048),
+    /**
+     * Since 1.6: SHA-256 of the file. The tab hashes what it downloads and does not serve a file
+     * that differs; the edge refuses a tab that announces another hash for this model.
+     */
+    sha256: sha256Schema.optional(),
   })
   .strict();
 export type BrowserModel = z.infer<typeof browserModelSchema>;

@@ -6,7 +6,7 @@ import { wireErrorSchema } from "./wire-error.ts";
  * Every frame is one JSON object whose `type` selects its schema.
  * Major versions are incompatible; minor versions only add optional fields.
  */
-export const PROTOCOL_VERSION = "1.5";
+export const PROTOCOL_VERSION = "1.6";
 
 /** The first minor version whose edge accepts `heartbeat` frames; a node sends none to an older edge. */
 export const HEARTBEAT_SINCE_MINOR = 1;
@@ -42,6 +42,9 @@ export const idSchema = z.string().regex(ID_PATTERN, "must be 1 to 128 printable
 export const nodeNameSchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1 to 64 printable ASCII characters without spaces");
 const id = idSchema;
 
+/** A SHA-256 digest as 64 lowercase hex characters, the form `sha256sum` prints, so equal files give equal strings. */
+export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 digest: 64 lowercase hex characters");
+
 /**
  * Capabilities that change what a correct answer looks like. The ladder sends
  * a request that needs one only to models whose node announced it.
@@ -75,6 +78,12 @@ export const modelInfoSchema = z.object({
   slots: z.number().int().positive().max(256),
   /** What the node can honour for this model (since 1.2; absent means none of them). */
   capabilities: capabilitiesSchema.optional(),
+  /**
+   * Since 1.6: SHA-256 of the weights file the node loaded, hashed by the node itself. The edge
+   * refuses a donated tab whose hash differs from the one the pool's policy gives for that model;
+   * absent means not computed (older nodes, native agents), which the edge accepts.
+   */
+  sha256: sha256Schema.optional(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 

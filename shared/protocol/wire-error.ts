@@ -9,6 +9,8 @@ export const WireErrorCode = {
   protocolVersionUnsupported: "protocol_version_unsupported",
   unauthorized: "unauthorized",
   unknownModel: "unknown_model",
+  /** Since 1.6: a model's file is not the one the pool's policy names by its SHA-256. */
+  modelHashMismatch: "model_hash_mismatch",
   contextLengthExceeded: "context_length_exceeded",
   /** The request's JSON schema or tools cannot be turned into a grammar: the request's fault, not the node's. */
   invalidSchema: "invalid_schema",

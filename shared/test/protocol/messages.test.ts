@@ -65,6 +65,12 @@ const nodeMessages = {
     node: { name: "lab-cpu-2", kind: "native", engine: "llama-cpp", slots: 1 },
     models: [{ ...model, capabilities: { jsonSchema: true, tools: true, logprobs: true } }],
   },
+  "hello with a model's sha256 (1.6)": {
+    type: "hello",
+    protocol: PROTOCOL_VERSION,
+    node: { name: "tab-2", kind: "browser", engine: "wllama", slots: 1, trust: "public" },
+    models: [{ ...model, sha256: "0123456789abcdef".repeat(4) }],
+  },
   "done with tool calls (1.2)": {
     type: "done",
     jobId: "job-1",
@@ -157,6 +163,10 @@ describe("node messages", () => {
     expect(nodeMessageSchema.parse({ ...nodeMessages.hello, protocol: "1.0" })).toMatchObject({ type: "hello", protocol: "1.0" });
   });
 
+  it("accepts a 1.5 hello whose models carry no sha256, so older tabs still join", () => {
+    expect(nodeMessageSchema.parse({ ...nodeMessages.hello, protocol: "1.5" })).toEqual({ ...nodeMessages.hello, protocol: "1.5" });
+  });
+
   it.each([
     ["a negative seq", { ...nodeMessages.chunk, seq: -1 }],
     ["a fractional seq", { ...nodeMessages.chunk, seq: 1.5 }],
@@ -178,6 +188,8 @@ describe("node messages", () => {
       "negative free VRAM",
       { ...nodeMessages.hello, hardware: { ...nodeMessages["hello with hardware (1.1)"].hardware, vramFreeBytes: -1 } },
     ],
+    ["a model sha256 in upper case", { ...nodeMessages.hello, models: [{ ...model, sha256: "AB".repeat(32) }] }],
+    ["a model sha256 one character short", { ...nodeMessages.hello, models: [{ ...model, sha256: "a".repeat(63) }] }],
     ["a heartbeat with negative tokens/s", { ...nodeMessages.heartbeat, models: [{ id: model.id, tokensPerSecond: -1 }] }],
     ["a heartbeat without activeJobs", { type: "heartbeat", models: [] }],
     ["a heartbeat with a model id containing spaces", { ...nodeMessages.heartbeat, models: [{ id: "a b", tokensPerSecond: 1 }] }],

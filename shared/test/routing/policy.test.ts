@@ -170,6 +170,17 @@ describe("donate", () => {
     expect(result.policy.donate.ggufModels[2]).toEqual({ id: "here", url: "/models/m.gguf", sizeBytes: 1234, contextLength: 512 });
   });
 
+  it("takes a model's sha256 as 64 lowercase hex characters, the form sha256sum prints", () => {
+    const sha256 = "ab".repeat(32);
+    const result = parsePolicy({ donate: { ggufModels: [gguf({ sha256 })] } });
+    expect(result.ok && result.policy.donate.ggufModels[0]?.sha256).toBe(sha256);
+    for (const bad of [sha256.toUpperCase(), sha256.slice(1), `sha256:${sha256}`]) {
+      expect(message({ donate: { ggufModels: [gguf({ sha256: bad })] } })).toMatch(
+        /^donate\.ggufModels\[0\]\.sha256: must be a SHA-256 digest/,
+      );
+    }
+  });
+
   it("refuses a model URL a donor should not fetch, naming the field", () => {
     expect(message({ donate: { ggufModels: [gguf({ url: "http://models.example.com/m.gguf" })] } })).toMatch(
       /^donate\.ggufModels\[0\]\.url: must be https/,
@@ -182,7 +193,7 @@ describe("donate", () => {
 
   it("is strict, in the section and in each model", () => {
     expect(message({ donate: { acceptPublicNode: true } })).toMatch(/^donate: Unrecognized key.*acceptPublicNode/);
-    expect(message({ donate: { ggufModels: [gguf({ sha256: "00" })] } })).toMatch(/^donate\.ggufModels\[0\]: Unrecognized key.*sha256/);
+    expect(message({ donate: { ggufModels: [gguf({ md5: "00" })] } })).toMatch(/^donate\.ggufModels\[0\]: Unrecognized key.*md5/);
     expect(message({ donate: { ggufModels: [gguf({ contextLength: 16 })] } })).toMatch(
       /^donate\.ggufModels\[0\]\.contextLength: Too small/,
     );
