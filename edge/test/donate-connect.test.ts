@@ -96,6 +96,46 @@ describe("/donate/connect", () => {
   });
 });
 
+describe("model file hashes at /donate/connect", () => {
+  const pools = "ab".repeat(32);
+  const other = "cd".repeat(32);
+  const withPoolsFile = () =>
+    putPolicy({ donate: { ggufModels: [{ id: "tiny-q8", url: "https://models.example.com/tiny-q8.gguf", sha256: pools }] } });
+
+  it("takes a tab that announces the policy's sha256, and one too old to announce any", async () => {
+    expect((await withPoolsFile()).status).toBe(200);
+    await (await donatedTab("hashed", browserHelloOf("hashed", [{ ...tiny, sha256: pools }]))).next("welcome");
+    await (await donatedTab("older")).next("welcome");
+    expect((await statusNodes()).map((n) => n.name).sort()).toEqual(["hashed", "older"]);
+  });
+
+  it("refuses, with a fatal model_hash_mismatch naming both hashes, a tab that announces another file", async () => {
+    await withPoolsFile();
+    const helper = model("helper", 100_000);
+    const tab = await donatedTab("stale", browserHelloOf("stale", [helper, { ...tiny, sha256: other }]));
+    const refusal = await tab.next("error");
+    expect(refusal).toMatchObject({ fatal: true, error: { code: "model_hash_mismatch", retryable: false } });
+    expect(refusal.error.message).toBe(
+      `This pool's policy names another file for tiny-q8: its SHA-256 is ${pools}, this tab announced ${other}. ` +
+        "Reload the donate page to download the pool's current file.",
+    );
+    await expect(tab.next("welcome", 500)).rejects.toThrow(/closed|no welcome/);
+    // The whole hello, not only the model: the tab's other model is not served either.
+    expect(await statusNodes()).toEqual([]);
+  });
+
+  it("lets in any hash for a model the policy gives none for, and owned machines whatever they loaded", async () => {
+    await putPolicy({ donate: { ggufModels: [{ id: "tiny-q8", url: "https://models.example.com/tiny-q8.gguf" }] } });
+    await (await donatedTab("unpinned", browserHelloOf("unpinned", [{ ...tiny, sha256: other }]))).next("welcome");
+    await withPoolsFile();
+    await TestNode.join("owned", [{ ...tiny, sha256: other }]);
+    const lowered = await TestNode.connect();
+    lowered.send(browserHelloOf("lowered", [{ ...tiny, sha256: other }]));
+    await lowered.next("welcome");
+    expect((await statusNodes()).map((n) => n.name).sort()).toEqual(["lowered", "owned", "unpinned"]);
+  });
+});
+
 describe("trust on the status page", () => {
   it("shows each node's tier: public for donated tabs, private for owned nodes unless they say public", async () => {
     await (await donatedTab("tab")).next("welcome");

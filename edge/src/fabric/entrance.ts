@@ -1,4 +1,4 @@
-import type { Hello } from "@rung/shared/protocol";
+import type { BrowserModel, Hello } from "@rung/shared/protocol";
 
 /** Who vouches for a node (`TrustTier` in the protocol). */
 export type Trust = NonNullable<Hello["node"]["trust"]>;
@@ -31,4 +31,34 @@ export function trustAtHello(entrance: Entrance, node: Hello["node"]): { ok: tru
       `and node.trust "public" (it said kind "${node.kind}", trust "${node.trust ?? "private"}"). ` +
       "Owned machines join at /v1/nodes/connect with the pool's join token.",
   };
+}
+
+/**
+ * Whether what a tab at the donate entrance announced loading is the file the
+ * pool's policy names: a model the policy lists with a `sha256` must not be
+ * announced with another (one announced without, by a tab older than 1.6, is
+ * let in). The whole hello is refused rather than that model dropped: a tab
+ * serves one model, so it would stay joined with nothing to serve while its
+ * donor believes it helps; and a tab that announces another file is stale (it
+ * loaded the file before the operator replaced it) or broken, which its donor
+ * should hear, as with a wrong trust claim. Owned machines at the token door
+ * load the files their owners choose: only the donate entrance is held to the list.
+ */
+export function hashesAtHello(
+  entrance: Entrance,
+  models: Hello["models"],
+  listed: readonly Pick<BrowserModel, "id" | "sha256">[],
+): { ok: true } | { ok: false; message: string } {
+  if (entrance !== "donate") return { ok: true };
+  for (const model of models) {
+    const expected = listed.find((entry) => entry.id === model.id)?.sha256;
+    if (expected === undefined || model.sha256 === undefined || model.sha256 === expected) continue;
+    return {
+      ok: false,
+      message:
+        `This pool's policy names another file for ${model.id}: its SHA-256 is ${expected}, this tab announced ${model.sha256}. ` +
+        "Reload the donate page to download the pool's current file.",
+    };
+  }
+  return { ok: true };
 }

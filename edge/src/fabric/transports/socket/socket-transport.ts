@@ -14,7 +14,7 @@ import {
 } from "@rung/shared/protocol";
 import type { NodeView } from "@rung/shared/routing";
 import { ApiError } from "../../../middleware/api-error.ts";
-import { type Entrance, trustAtHello } from "../../entrance.ts";
+import { type Entrance, hashesAtHello, trustAtHello } from "../../entrance.ts";
 import { JOIN_TOKEN_HEADER, type Transport, type TransportContext } from "../transport.ts";
 import type { NodeAttachment } from "./node-attachment.ts";
 import { SocketNodes } from "./socket-nodes.ts";
@@ -131,6 +131,9 @@ export class SocketTransport implements Transport {
     }
     const tier = trustAtHello(attachment.entrance, hello.node);
     if (!tier.ok) return this.#refuseHello(socket, wireError(WireErrorCode.unauthorized, tier.message, false), "public entrance");
+    const files = hashesAtHello(attachment.entrance, hello.models, this.context.policy().donate.ggufModels);
+    if (!files.ok)
+      return this.#refuseHello(socket, wireError(WireErrorCode.modelHashMismatch, files.message, false), "model hash mismatch");
     this.#nodes.join(socket, { ...attachment, trust: tier.trust }, { node: hello.node, models: hello.models, hardware: hello.hardware });
     socket.send(JSON.stringify({ type: "welcome", nodeId: attachment.nodeId, protocol: PROTOCOL_VERSION }));
     this.context.host.onNodesChanged();
