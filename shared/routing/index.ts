@@ -19,3 +19,4 @@ export * from "./profiles.ts";
 export * from "./quality-table.ts";
 export * from "./rung-order.ts";
 export * from "./seeded-random.ts";
+export * from "./verification.ts";

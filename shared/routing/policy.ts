@@ -3,6 +3,7 @@ import { browserModelSchema } from "../protocol/donate-config.ts";
 import { capabilitiesSchema, idSchema, nodeNameSchema } from "../protocol/messages.ts";
 import { PROFILE_NAMES, type ProfileName } from "./profile-names.ts";
 import { DEFAULT_PROFILE_WEIGHTS } from "./profile-weights.ts";
+import { verificationSchema } from "./verification.ts";
 
 /*
  * The operator's routing policy. Every field has a default so `{}` is a whole policy,
@@ -217,6 +218,8 @@ export const policySchema = z
     prices: z.record(idSchema, z.number().min(0).max(1e6)).default({}),
     upstreams: z.array(upstreamSchema).max(16).default([]),
     donate: donateSchema,
+    /** Checking public nodes' greedy answers against trusted nodes, and quarantining those that differ. */
+    verification: verificationSchema,
     cors: corsSchema,
   })
   .strict()

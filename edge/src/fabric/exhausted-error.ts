@@ -33,3 +33,17 @@ export function unavailableError(message: string): ApiError {
 export function busyError(message: string): ApiError {
   return new ApiError({ status: 429, message: `${message} Retry shortly.`, code: "nodes_busy", headers: { "retry-after": "1" } });
 }
+
+/**
+ * A key that demands verified answers got one from a public node, and no second
+ * node gave the same in time: nothing unverified is sent. 503, so SDKs retry.
+ */
+export function unverifiedError(): ApiError {
+  return new ApiError({
+    status: 503,
+    message:
+      "A public node answered, but no second node gave the same answer in time, and this key demands verified answers. Retry shortly.",
+    code: "unverified_answer",
+    headers: { "retry-after": "5" },
+  });
+}

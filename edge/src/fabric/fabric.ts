@@ -12,6 +12,7 @@ import { SlotCounts } from "./slot-counts.ts";
 import { buildTransports } from "./transports/build-transports.ts";
 import type { Transport } from "./transports/transport.ts";
 import type { UsageQuery, UsageRow } from "./usage-ledger.ts";
+import { type Quarantine, VerificationBook } from "./verification-book.ts";
 import { type Access, tierOf, visibleNodes } from "./visible-nodes.ts";
 
 /**
@@ -25,11 +26,14 @@ export class Fabric extends DurableObject<Env> {
   readonly #policies: PolicyStore;
   readonly #router: LadderRouter;
   readonly #books: RequestBooks;
+  readonly #verification: VerificationBook;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const announcements = new NodeAnnouncements(ctx.storage);
     this.#policies = new PolicyStore(ctx.storage, env.RUNG_POLICY);
+    const random = randomFrom(env.RUNG_RANDOM_SEED);
+    this.#verification = new VerificationBook(ctx.storage, () => this.#policies.current.verification, random);
     this.#books = new RequestBooks(
       ctx.storage,
       () => this.#router.policy,
@@ -72,7 +76,8 @@ export class Fabric extends DurableObject<Env> {
         gapTimeoutMs: 2_000,
       },
       (job, summary) => this.#books.finished(job, summary),
-      randomFrom(env.RUNG_RANDOM_SEED),
+      this.#verification,
+      random,
     );
   }
 
@@ -102,6 +107,8 @@ export class Fabric extends DurableObject<Env> {
     return {
       ...this.#router.status(access),
       servedByTier: this.#books.servedByTier,
+      // The evidence's texts answer other keys' prompts: a key sees who was quarantined and why, the texts only the operator.
+      quarantined: this.#verification.quarantines().map(({ answer: _a, expected: _e, ...rest }) => rest),
       defaultProfile: this.#router.policy.defaultProfile,
       policy: this.#policies.describe(),
     };
@@ -109,6 +116,11 @@ export class Fabric extends DurableObject<Env> {
 
   policy(): Policy {
     return this.#router.policy;
+  }
+
+  /** Every quarantine kept, with its evidence: the operator's, through the admin API. */
+  quarantines(): readonly Quarantine[] {
+    return this.#verification.quarantines();
   }
 
   /** Replaces the policy (validated); an invalid one is refused and the old one stays. */
@@ -179,7 +191,7 @@ export class Fabric extends DurableObject<Env> {
       .filter((view) => !view.draining)
       .map((view) => ({ tier: tierOf(view), kind: view.kind ?? "native", engine: view.engine ?? view.kind ?? "unknown" }));
     const breakerGauges = breakers.map((b) => ({ node: this.#nameOf(b.nodeId), model: b.modelId, open: b.open }));
-    return this.#books.families(pool, { queueDepth, breakers: breakerGauges, nodes });
+    return [...this.#books.families(pool, { queueDepth, breakers: breakerGauges, nodes }), ...this.#verification.families(pool)];
   }
 
   /** Usage of this pool's keys, by day, key and model. */
@@ -203,10 +215,14 @@ export class Fabric extends DurableObject<Env> {
    */
   #views(modelId?: string): readonly NodeView[] {
     const lists = this.#transports.map((transport) => transport.views(modelId)).filter((views) => views.length > 0);
-    return lists.length === 1 ? lists[0]! : lists.flat();
+    const views = lists.length === 1 ? lists[0]! : lists.flat();
+    // A quarantined node stays connected (a liar told it was caught would come back as a new tab) but is never routed to.
+    const book = this.#verification;
+    return book.anyQuarantined ? views.filter((view) => !book.isQuarantined(view.id)) : views;
   }
 
   #view(nodeId: string): NodeView | undefined {
+    if (this.#verification.isQuarantined(nodeId)) return undefined;
     for (const transport of this.#transports) {
       const view = transport.view(nodeId);
       if (view) return view;

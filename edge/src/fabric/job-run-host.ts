@@ -1,8 +1,9 @@
 import type { Attempt as AttemptTrace } from "@rung/shared/openai";
-import type { Job, Usage } from "@rung/shared/protocol";
+import type { Job, ToolCall, Usage } from "@rung/shared/protocol";
 import type { EffectiveEscalation } from "@rung/shared/routing";
 import type { Tier } from "../keys/caller.ts";
 import type { FabricJob } from "./fabric-job.ts";
+import type { SettledCheck } from "./verification-book.ts";
 
 /** The models a request may run on, as the router planned them. */
 export interface Ladder {
@@ -27,6 +28,14 @@ export interface Queued {
   slotFreed(): void;
 }
 
+/** A public node's greedy answer that a client got: the router may run it again on a trusted node to check it. */
+export interface Checkable {
+  nodeId: string;
+  modelId: string;
+  text: string;
+  toolCalls?: ToolCall[] | undefined;
+}
+
 /** How a request ended, once: what limits, usage and metrics count. */
 export interface RunSummary {
   /** 200 answered; a refusal's status; 502 a stream that broke after it committed; 499 the client left. */
@@ -42,6 +51,8 @@ export interface RunSummary {
   /** The answering attempt's own time on its node: what is left of `totalMs` is what the edge and the ladder added. */
   nodeMs?: number;
   attempts: readonly AttemptTrace[];
+  /** Set when a public node's greedy answer reached the client unchecked. */
+  checkable?: Checkable;
 }
 
 /** What a job needs from the fabric around it; the Durable Object provides it. */
@@ -73,6 +84,8 @@ export interface JobRunHost {
   enqueue(run: Queued): boolean;
   /** The request ended (exactly once, whichever way). */
   finished(summary: RunSummary): void;
+  /** A private node answered a verify-demanding key's job the same as, or unlike, a public node. */
+  confirmed(check: SettledCheck): void;
   dequeue(run: Queued): void;
   timing: {
     /** The longest wait for a node's next token, the first included. */

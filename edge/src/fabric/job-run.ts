@@ -2,7 +2,9 @@ import type { Chunk, Done, JobError, WireError } from "@rung/shared/protocol";
 import { WireErrorCode, wireError } from "@rung/shared/protocol";
 import {
   type AnswerVerdict,
+  answersAgree,
   answerVerdict,
+  type ComparedAnswer,
   type ConfidenceVerdict,
   commitWindowVerdict,
   errorVerdict,
@@ -11,7 +13,7 @@ import {
 } from "@rung/shared/routing";
 import { ApiError } from "../middleware/api-error.ts";
 import { type Attempt, MAX_EARLY_CHUNKS, MAX_HELD_CHARACTERS } from "./attempt.ts";
-import { busyError, exhaustedError, unavailableError } from "./exhausted-error.ts";
+import { busyError, exhaustedError, unavailableError, unverifiedError } from "./exhausted-error.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import type { JobRunHost, Ladder, Queued } from "./job-run-host.ts";
 import { QueuePlace } from "./queue-place.ts";
@@ -43,6 +45,8 @@ export class JobRun implements Queued {
   readonly #timers = new RunTimers<"deadline" | "commit" | "retry">();
   readonly #startedAt = Date.now();
   #ended = false;
+  /** A verify-demanding key's answer from a public node, held until a second node answers the same. */
+  #held: { attempt: Attempt; answer: ComparedAnswer } | undefined;
 
   constructor(
     readonly job: FabricJob,
@@ -120,9 +124,10 @@ export class JobRun implements Queued {
   /** Start the next attempt, or wait for one to become possible, or give up. */
   #advance(): void {
     if (this.#ended || this.#reply.committed || this.#attempts.size > 0 || this.#timers.has("retry")) return;
-    const order = this.#ladder.order();
+    // A held answer waits for a second opinion on its own rung, from a private node when one is free.
+    const order = this.#held ? [this.#held.attempt.rungIndex] : this.#ladder.order();
     for (const r of order) {
-      const nodeId = this.#ladder.pickNode(r);
+      const nodeId = this.#held ? (this.#ladder.pickNode(r, this.#publicNodes(r)) ?? this.#ladder.pickNode(r)) : this.#ladder.pickNode(r);
       if (nodeId && this.#attempts.launch(r, nodeId)) return this.#queue.leave();
     }
     if (this.#ladder.anyFailed && order.some((r) => this.#ladder.freeIgnoringFailures(r))) {
@@ -170,6 +175,8 @@ export class JobRun implements Queued {
 
   /** Climbing ends the leader and committing starts the body: either way the commit timer stops. */
   #carryOut(attempt: Attempt, verdict: AnswerVerdict): void {
+    // A second opinion is compared whole, never judged; an answer to be confirmed commits only once it is.
+    if (this.#held || (verdict.kind === "commit" && this.#mustConfirm(attempt))) return;
     if (verdict.kind === "climb") return this.#climb(attempt, verdict.reason, verdict.judged);
     if (verdict.kind === "commit") this.#reply.commit(attempt, traceConfidence(verdict.judged));
   }
@@ -181,14 +188,67 @@ export class JobRun implements Queued {
     this.host.reportHealth(attempt.nodeId, attempt.modelId, true);
     if (this.#reply.committed) return this.#end(attempt, done);
     const text = attempt.pieces.join("");
+    if (this.#held) return this.#secondOpinion(attempt, { text, toolCalls: done.toolCalls }, done);
     const answer = { text, confidences: attempt.confidences, toolCalls: done.toolCalls !== undefined };
     const verdict = answerVerdict(answer, this.#ladder.windowFacts(attempt.rungIndex));
     if (verdict.kind === "climb") {
       this.#reply.keep(attempt, text, done);
       return this.#climb(attempt, verdict.reason, verdict.judged);
     }
+    if (this.#mustConfirm(attempt)) return this.#hold(attempt, { text, toolCalls: done.toolCalls });
     this.#reply.commit(attempt, traceConfidence(verdict.judged));
     this.#end(attempt, done);
+  }
+
+  // ---- verified answers (a key that demands them, on a public node) ----
+
+  #mustConfirm(attempt: Attempt): boolean {
+    return this.job.caller.verify === true && attempt.tier === "public";
+  }
+
+  /** Frees the public node and asks a second one for the same greedy answer. */
+  #hold(attempt: Attempt, answer: ComparedAnswer): void {
+    this.#held = { attempt, answer };
+    this.#ladder.setAside(attempt.nodeId);
+    this.#endAttempt(attempt, "held", false, { reason: "a public node's answer, held until a second node answers the same" });
+    this.#advance();
+  }
+
+  /**
+   * The second node answered. The same: it commits. Different, from a private
+   * node: the private answer commits, and the public node's is evidence against
+   * it. Different, from two public nodes: neither is trusted, and another node is asked.
+   */
+  #secondOpinion(attempt: Attempt, answer: ComparedAnswer, done: Done): void {
+    const held = this.#held!;
+    const agreed = answersAgree(held.answer, answer);
+    if (attempt.tier === "private") {
+      this.host.confirmed({
+        nodeId: held.attempt.nodeId,
+        node: this.host.nodeName(held.attempt.nodeId),
+        model: held.attempt.modelId,
+        kind: "confirm",
+        requestId: this.job.requestId,
+        answer: held.answer.text,
+        expected: answer.text,
+        referee: this.host.nodeName(attempt.nodeId),
+        agreed,
+        checkTokens: done.usage.completionTokens,
+      });
+    }
+    if (agreed || attempt.tier === "private") {
+      this.#reply.commit(attempt);
+      return this.#end(attempt, done);
+    }
+    this.#endAttempt(attempt, "disagreed", false, { reason: `its answer differs from ${this.host.nodeName(held.attempt.nodeId)}'s` });
+    if (this.#ladder.retries >= this.host.maxRetries) return this.#giveUp();
+    this.#ladder.retryAfter(attempt);
+    this.#advance();
+  }
+
+  /** The public nodes of a rung: a held answer's second opinion comes from any other only when no private node is free. */
+  #publicNodes(rungIndex: number): string[] {
+    return this.#ladder.plan.rungs[rungIndex]!.nodeIds.filter((id) => this.host.nodeTier(id) === "public");
   }
 
   #climb(attempt: Attempt, reason: string, judged: ConfidenceVerdict): void {
@@ -252,6 +312,7 @@ export class JobRun implements Queued {
 
   /** No free slot came in time: a kept weak answer if there is one, else 429; 503 when the nodes left rather than stayed busy. */
   #busy(message: string): void {
+    if (this.#held) return this.#refuse(unverifiedError());
     if (this.#reply.answerWithKept()) return this.#finish();
     if (this.#ladder.awaitingReturn()) {
       const waited = this.host.timing.queueWaitMs / 1000;
@@ -266,6 +327,7 @@ export class JobRun implements Queued {
 
   /** No rung can answer any more: a kept weak answer if there is one, else the most useful error. */
   #giveUp(): void {
+    if (this.#held) return this.#refuse(unverifiedError());
     if (this.#reply.answerWithKept()) return this.#finish();
     this.#refuse(exhaustedError(this.#trace.attempts, this.#ladder.errors));
   }

@@ -1,12 +1,16 @@
 import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
 import {
+  answersAgree,
   awaitingPlan,
   BreakerBoard,
   buildCatalog,
+  type ComparedAnswer,
+  canaryFor,
   DepartedModels,
   FirstTokenStats,
   hasFreeSlot,
   hedgeDelayMs,
+  isGreedy,
   isModelId,
   type NodeView,
   type Plan,
@@ -16,9 +20,12 @@ import {
   type RoutedModel,
   retryDelayMs,
 } from "@rung/shared/routing";
+import { attemptJob } from "./attempt.ts";
+import { CheckRun, type FrameTarget } from "./check-run.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
-import type { JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
+import type { Checkable, JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
+import type { CheckKind, VerificationBook } from "./verification-book.ts";
 import { type Access, mayReach, tierOf, visibleNodes } from "./visible-nodes.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
@@ -57,8 +64,8 @@ export class LadderRouter {
   /** Models whose last node left a moment ago: requests for them wait for one to come back. */
   readonly #departed: DepartedModels;
   #wakeScheduled = false;
-  /** Running attempts by their wire job id, with where they run. */
-  readonly #attempts = new Map<string, { run: JobRun; nodeId: string; modelId: string }>();
+  /** Running attempts (and checks of public nodes' answers) by their wire job id, with where they run. */
+  readonly #attempts = new Map<string, { run: FrameTarget; nodeId: string; modelId: string }>();
 
   constructor(
     policy: Policy,
@@ -66,6 +73,8 @@ export class LadderRouter {
     private readonly timing: RouterTiming,
     /** Every request's end, once: the object counts limits, usage and metrics from it. */
     private readonly onFinished: (job: FabricJob, summary: RunSummary) => void,
+    /** Public nodes' standing; its quarantined nodes are already left out of the transport's views. */
+    private readonly book: VerificationBook,
     private readonly random: () => number = Math.random,
   ) {
     this.#policy = policy;
@@ -101,10 +110,14 @@ export class LadderRouter {
     };
     // A pinned model needs only its own nodes; `auto` reads the whole catalog.
     const all = this.transport.views(isModelId(job.model) ? job.model : undefined);
-    const visible = visibleNodes(all, job.caller);
+    const access = accessFor(job);
+    const visible = visibleNodes(all, access);
     const plan = planLadder(request, visible, this.#policy);
-    // A pinned model whose last node just left is not unknown: the request waits for one to come back.
-    const departed = !plan.ok && plan.status === 404 && isModelId(job.model) ? this.#departed.recent(job.model, Date.now()) : undefined;
+    // A pinned model whose last node just left (none serves it now, to any key) is not unknown: the request waits for one to come back.
+    const departed =
+      !plan.ok && plan.status === 404 && isModelId(job.model) && all.length === 0
+        ? this.#departed.recent(job.model, Date.now())
+        : undefined;
     if (departed) return awaitingPlan(departed, this.#policy, job.override);
     // Refused only because of the key's tiers (or model list): say so, as the 503 of a request no node can serve now.
     if (plan.ok || visible === all || plan.status === 400 || !planLadder(request, all, this.#policy).ok) return plan;
@@ -113,7 +126,11 @@ export class LadderRouter {
       ok: false,
       status: 503,
       code: "no_capable_node",
-      message: `No node of the tiers this key may use (${job.caller.tiers.join(", ")}) serves ${what} now. Try again once one has joined.`,
+      message: `No node of the tiers this request may use (${access.tiers.join(", ") || "none"}) serves ${what} now. Try again once one has joined.${
+        access.tiers.length < job.caller.tiers.length
+          ? " This key demands verified answers, and only greedy ones (temperature 0) can be checked on public nodes."
+          : ""
+      }`,
     };
   }
 
@@ -159,6 +176,7 @@ export class LadderRouter {
     for (const { run } of [...this.#attempts.values()]) run.onNodeGone(nodeId);
     this.#breakers.forgetNode(nodeId);
     this.#nodeFirstTokens.delete(nodeId);
+    this.book.forget(nodeId);
   }
 
   /** The models the leaving node was the last to serve. */
@@ -180,11 +198,15 @@ export class LadderRouter {
    * request, so without this a queued request could not use a node that joined after it.
    */
   nodesChanged(): void {
-    for (const run of this.#queue) {
-      const plan = this.plan(run.job);
-      if (plan.ok) run.updateNodes(new Map(plan.rungs.map((r) => [r.model.id, r.nodeIds])));
-    }
+    for (const run of this.#queue) this.#refresh(run);
     this.#wakeQueue();
+  }
+
+  /** The run learns which nodes serve each of its rungs now; false when it could not be planned again. */
+  #refresh(run: Queued): boolean {
+    const plan = this.plan(run.job);
+    if (plan.ok) run.updateNodes(new Map(plan.rungs.map((r) => [r.model.id, r.nodeIds])));
+    return plan.ok;
   }
 
   /** Slots freed: queued requests try again, oldest first, once per turn however many slots freed. */
@@ -219,6 +241,7 @@ export class LadderRouter {
           trust: n.trust ?? "private",
           breaker: this.#breakers.state(n.id, entry.id),
           firstTokenMedianMs: this.#nodeFirstTokens.get(n.id)?.percentile(entry.id, 0.5, 1) ?? null,
+          ...(n.trust === "public" && { verification: this.book.standingOf(n.id) }),
         })),
       })),
       breakers: this.#breakers.snapshot(),
@@ -230,7 +253,7 @@ export class LadderRouter {
   #host(run: () => JobRun): JobRunHost {
     return {
       pickNode: (modelId, nodeIds, exclude) => {
-        const candidates = this.#viewsOf(nodeIds);
+        const candidates = this.#mayTake(this.#viewsOf(nodeIds));
         const available = (nodeId: string) => this.#breakers.canDispatch(nodeId, modelId);
         const firstTokenMs = (nodeId: string) => this.#nodeFirstTokens.get(nodeId)?.percentile(modelId, 0.5, 1);
         const answerTokens = run().job.sampling.maxTokens;
@@ -273,9 +296,15 @@ export class LadderRouter {
       enqueue: (queued) => {
         if (this.#queue.length >= this.#policy.queue.maxLength) return false;
         this.#queue.push(queued);
+        // Planned when it arrived: a node that joined since may serve it now, so it looks once more (on a later turn: it is mid-step).
+        if (this.#refresh(queued)) queueMicrotask(() => queued.slotFreed());
         return true;
       },
-      finished: (summary) => this.onFinished(run().job, summary),
+      finished: (summary) => {
+        this.onFinished(run().job, summary);
+        if (summary.checkable) this.#check(run().job, summary.checkable);
+      },
+      confirmed: (check) => this.book.settle(check),
       dequeue: (queued) => {
         const index = this.#queue.indexOf(queued);
         if (index >= 0) this.#queue.splice(index, 1);
@@ -303,11 +332,112 @@ export class LadderRouter {
     const view = this.transport.view(nodeId);
     if (!view || !hasFreeSlot(view, job.model) || !this.#breakers.canDispatch(nodeId, job.model)) return false;
     // The plan holds only nodes the key may reach; checked here too, as the last step before a prompt leaves.
-    if (!mayReach(run.job.caller, view, job.model)) return false;
+    if (!mayReach(accessFor(run.job), view, job.model)) return false;
+    if (tierOf(view) === "public" && !this.book.mayTake(nodeId, view.active)) return false;
     if (!this.transport.send(nodeId, job)) return false;
     this.#breakers.onDispatch(nodeId, job.model);
     this.transport.take(nodeId, job.model);
     this.#attempts.set(job.jobId, { run, nodeId, modelId: job.model });
     return true;
   }
+
+  /** Public nodes on probation take few jobs at once; the rest as they are (no copy when none is public). */
+  #mayTake(views: NodeView[]): NodeView[] {
+    if (!views.some((view) => view.trust === "public")) return views;
+    return views.filter((view) => view.trust !== "public" || this.book.mayTake(view.id, view.active));
+  }
+
+  /**
+   * Maybe checks a public node's greedy answer that a client got: run again on
+   * a trusted node the key may reach, serving the same file, with a free slot;
+   * else a canary on the node itself; else skipped (the next answer may be checked).
+   */
+  #check(job: FabricJob, answered: Checkable): void {
+    const { nodeId, modelId } = answered;
+    if (!this.book.begin(nodeId)) return;
+    const referee = this.#referee(job, answered);
+    const rerun = referee && this.#runCheck(referee, attemptJob(job, `${job.requestId}.check`, modelId));
+    if (rerun) return this.#settle("rerun", rerun, answered, job.requestId);
+    const canary = canaryFor(modelId, this.#policy.verification, this.random);
+    const canaryRun =
+      canary &&
+      this.#runCheck(nodeId, {
+        type: "job",
+        jobId: `${job.requestId}.canary`,
+        model: modelId,
+        input: { kind: "chat", messages: [{ role: "user", content: canary.prompt }] },
+        sampling: { temperature: 0, topP: 1, stop: [], maxTokens: canary.maxTokens },
+      });
+    if (canaryRun) return this.#settle("canary", canaryRun, { ...answered, text: canary.answer }, undefined);
+    this.book.abandon(nodeId, modelId, undefined, "skipped");
+  }
+
+  /** A private node the key may reach that serves the same model file and can take a job now. */
+  #referee(job: FabricJob, answered: Checkable): string | undefined {
+    const { modelId, nodeId } = answered;
+    const fileOf = (view: NodeView | undefined) => view?.models.find((m) => m.id === modelId)?.sha256;
+    // Announced hashes that differ mean different weights under one id: their greedy answers need not agree.
+    const sha256 = fileOf(this.transport.view(nodeId));
+    const trusted = this.transport.views(modelId).filter((view) => {
+      if (tierOf(view) !== "private" || view.kind === "upstream" || view.draining || !mayReach(job.caller, view, modelId)) return false;
+      const file = fileOf(view);
+      return !sha256 || !file || file === sha256;
+    });
+    return pickNode(trusted, modelId, {
+      random: this.random,
+      available: (id) => this.#breakers.canDispatch(id, modelId),
+      exclude: new Set([nodeId]),
+    })?.id;
+  }
+
+  /** Sends a check's job to a node with a free slot; its frames come back here like an attempt's. */
+  #runCheck(nodeId: string, job: Job): CheckRun | undefined {
+    const view = this.transport.view(nodeId);
+    if (!view || !hasFreeSlot(view, job.model) || !this.transport.send(nodeId, job)) return undefined;
+    this.transport.take(nodeId, job.model);
+    const check = new CheckRun(job, nodeId, this.timing.requestTimeoutMs, (ended, cancelNode) => {
+      if (cancelNode) this.transport.cancel(nodeId, ended.job.jobId);
+      this.#attempts.delete(ended.job.jobId);
+      this.transport.release(nodeId, ended.job.model);
+      this.#wakeQueue();
+    });
+    this.#attempts.set(job.jobId, { run: check, nodeId, modelId: job.model });
+    return check;
+  }
+
+  /**
+   * Compares the public node's answer with the trusted one once the check ends.
+   * A rerun: `suspect` is what the client got, the check's answer is expected.
+   * A canary: the check's answer is the node's, `suspect.text` the recorded one.
+   */
+  #settle(kind: CheckKind, check: CheckRun, suspect: Checkable, requestId: string | undefined): void {
+    void check.answer.then((result) => {
+      if (!result.ok) return this.book.abandon(suspect.nodeId, suspect.modelId, kind, "failed");
+      const [answer, expected]: ComparedAnswer[] = kind === "canary" ? [result, suspect] : [suspect, result];
+      this.book.settle({
+        nodeId: suspect.nodeId,
+        node: this.transport.nameOf(suspect.nodeId),
+        model: suspect.modelId,
+        kind,
+        ...(requestId && { requestId }),
+        answer: describeAnswer(answer!),
+        expected: describeAnswer(expected!),
+        referee: kind === "canary" ? "canary" : this.transport.nameOf(check.nodeId),
+        agreed: answersAgree(answer!, expected!),
+        checkTokens: result.completionTokens,
+      });
+    });
+  }
+}
+
+/** A verify-demanding key's sampled (not greedy) request cannot be checked, so it never reaches a public node. */
+function accessFor(job: FabricJob): Access {
+  const { caller } = job;
+  if (!caller.verify || isGreedy(job.sampling) || !caller.tiers.includes("public")) return caller;
+  return { ...caller, tiers: caller.tiers.filter((tier) => tier !== "public") };
+}
+
+/** An answer as the operator reads it in a quarantine's evidence. */
+function describeAnswer(answer: ComparedAnswer): string {
+  return answer.toolCalls?.length ? `${answer.text}\n[tool calls] ${JSON.stringify(answer.toolCalls)}` : answer.text;
 }

@@ -18,6 +18,8 @@ export class RunLadder {
   readonly #errors: WireError[] = [];
   /** Nodes that failed this request, by model; skipped until a retry's backoff lets them in again. */
   readonly #failed = new Map<string, Set<string>>();
+  /** A node whose answer waits for a second opinion: it must not give that opinion itself, not even as a hedge. */
+  #setAside: string | undefined;
 
   constructor(
     ladder: Ladder,
@@ -58,13 +60,19 @@ export class RunLadder {
   pickNode(rungIndex: number, also: readonly string[] = []): string | undefined {
     const { modelId, nodeIds } = this.#ladder.rungs[rungIndex]!;
     const exclude = new Set([...also, ...(this.#failed.get(modelId) ?? [])]);
+    if (this.#setAside) exclude.add(this.#setAside);
     return this.host.pickNode(modelId, nodeIds, exclude);
   }
 
   /** Whether a node of the rung could take the job now if the nodes that failed it were let in again. */
   freeIgnoringFailures(rungIndex: number): boolean {
     const { modelId, nodeIds } = this.#ladder.rungs[rungIndex]!;
-    return this.host.pickNode(modelId, nodeIds, new Set()) !== undefined;
+    return this.host.pickNode(modelId, nodeIds, new Set(this.#setAside ? [this.#setAside] : [])) !== undefined;
+  }
+
+  /** From now on no attempt of this request runs on the node. */
+  setAside(nodeId: string): void {
+    this.#setAside = nodeId;
   }
 
   couldServeLater(rungIndex: number): boolean {

@@ -1,5 +1,6 @@
 import type { Attempt as AttemptTrace } from "@rung/shared/openai";
 import type { Done, WireError } from "@rung/shared/protocol";
+import { isGreedy } from "@rung/shared/routing";
 import type { ApiError } from "../middleware/api-error.ts";
 import { AnswerWriter } from "./answer-writer.ts";
 import type { Attempt } from "./attempt.ts";
@@ -33,13 +34,17 @@ export class RunReply {
   /** What the commit window measured on the answer that committed. */
   #confidence: AttemptTrace["confidence"];
   /** How the request is ending, for its summary; 499 (the client left) until something else is known. */
-  #ending: Pick<RunSummary, "status" | "model" | "usage" | "nodeMs"> = { status: 499 };
+  #ending: Pick<RunSummary, "status" | "model" | "usage" | "nodeMs" | "checkable"> = { status: 499 };
   /** When the committed answer's first token came. */
   #firstTokenAt: number | undefined;
   #answered: AttemptTrace | undefined;
+  /** The committing attempt. */
+  #answering: Attempt | undefined;
+  /** The committed answer's text, kept only when it is a public node's greedy answer that may be checked once it ends. */
+  #checkedText: string[] | undefined;
 
   constructor(
-    private readonly job: Pick<FabricJob, "requestId" | "stream" | "reply">,
+    private readonly job: Pick<FabricJob, "requestId" | "stream" | "reply" | "sampling">,
     private readonly trace: RunTrace,
     private readonly ladder: RunLadder,
     private readonly host: Pick<JobRunHost, "nodeName">,
@@ -70,6 +75,7 @@ export class RunReply {
   }
 
   write(event: JobEvent): void {
+    if (event.type === "delta") this.#checkedText?.push(event.text);
     this.#body?.write(event);
   }
 
@@ -130,6 +136,8 @@ export class RunReply {
   #open(attempt: Attempt): void {
     this.onCommit();
     this.#ending = { status: 499, model: attempt.modelId };
+    this.#answering = attempt;
+    this.#checkedText = attempt.tier === "public" && isGreedy(this.job.sampling) ? [] : undefined;
     this.#firstTokenAt = attempt.firstTokenAt;
     const headers = rungHeaders({
       model: attempt.modelId,
@@ -145,6 +153,10 @@ export class RunReply {
 
   #end(done: Done, answered: AttemptTrace): void {
     this.#ending = { ...this.#ending, status: 200, usage: done.usage, nodeMs: answered.ms };
+    if (this.#checkedText && this.#answering) {
+      const { nodeId, modelId } = this.#answering;
+      this.#ending.checkable = { nodeId, modelId, text: this.#checkedText.join(""), toolCalls: done.toolCalls };
+    }
     this.#answered = answered;
     const trace = this.trace.rung(answered, this.ladder.climbs, this.ladder.plan);
     this.write({

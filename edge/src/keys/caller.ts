@@ -28,4 +28,6 @@ export interface Caller {
   limits: KeyLimits;
   /** The model ids (virtual `auto` ones included) the key may ask for; absent: any. */
   models?: readonly string[];
+  /** Its answers from public nodes commit only once a second node (a private one when free) answered the same. */
+  verify?: boolean;
 }

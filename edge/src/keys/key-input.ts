@@ -27,6 +27,7 @@ const keyFields = {
   concurrency: limitSchema,
   monthlyTokens: limitSchema,
   models: modelsSchema,
+  verify: z.boolean(),
 };
 
 /** `POST /admin/keys`: a name, the rest optional (tiers `["private"]`, pool `main`, no limits, any model). Unknown fields are refused. */
@@ -39,6 +40,7 @@ export const keyCreateSchema = z.strictObject({
   concurrency: limitSchema.default(null),
   monthlyTokens: limitSchema.default(null),
   models: modelsSchema.default(null),
+  verify: z.boolean().default(false),
 });
 export type KeyCreateInput = z.input<typeof keyCreateSchema>;
 export type KeyCreate = z.output<typeof keyCreateSchema>;

@@ -13,6 +13,8 @@ export interface KeyRecord {
   monthlyTokens: number | null;
   /** The model ids the key may ask for; null: any. */
   models: string[] | null;
+  /** Answers from public nodes commit only once a second node answered the same (greedy requests); sampled ones stay off public nodes. */
+  verify: boolean;
   /** ISO time. */
   createdAt: string;
   /** ISO time of the last request it authorized, to the minute; absent: never used. */
@@ -44,5 +46,6 @@ export function callerOf(record: KeyRecord): Caller {
   if (record.monthlyTokens !== null) limits.monthlyTokens = record.monthlyTokens;
   const caller: Caller = { keyId: record.id, name: record.name, pool: record.pool, tiers: [...record.tiers], limits };
   if (record.models !== null) caller.models = [...record.models];
+  if (record.verify) caller.verify = true;
   return caller;
 }

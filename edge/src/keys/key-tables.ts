@@ -19,6 +19,7 @@ type KeyRow = {
   concurrency: number | null;
   monthly_tokens: number | null;
   models: string | null;
+  verify: number;
   created_at: string;
   last_used_at: string | null;
 };
@@ -34,7 +35,10 @@ export class KeyTables {
     sql.exec(`CREATE TABLE IF NOT EXISTS keys (
       id TEXT PRIMARY KEY, hash TEXT NOT NULL, name TEXT NOT NULL, tiers TEXT NOT NULL, pool TEXT NOT NULL,
       rpm INTEGER, tpm INTEGER, concurrency INTEGER, monthly_tokens INTEGER, models TEXT,
-      created_at TEXT NOT NULL, last_used_at TEXT)`);
+      created_at TEXT NOT NULL, last_used_at TEXT, verify INTEGER NOT NULL DEFAULT 0)`);
+    // Tables made before keys could demand verified answers lack the column.
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(keys)").toArray();
+    if (!columns.some((column) => column.name === "verify")) sql.exec("ALTER TABLE keys ADD COLUMN verify INTEGER NOT NULL DEFAULT 0");
     sql.exec(`CREATE TABLE IF NOT EXISTS join_tokens (
       id TEXT PRIMARY KEY, hash TEXT NOT NULL, pool TEXT NOT NULL, name TEXT, created_at TEXT NOT NULL)`);
     // Every pool ever named, kept when its keys and tokens go: its usage stays readable.
@@ -72,8 +76,8 @@ export class KeyTables {
   /** Inserts or replaces the whole row (a PATCH rewrites it with its hash). */
   putKey({ record: r, hash }: Stored<KeyRecord>): void {
     this.sql.exec(
-      `INSERT OR REPLACE INTO keys (id, hash, name, tiers, pool, rpm, tpm, concurrency, monthly_tokens, models, created_at, last_used_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO keys (id, hash, name, tiers, pool, rpm, tpm, concurrency, monthly_tokens, models, verify, created_at, last_used_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       bare("key", r.id),
       toHex(hash),
       r.name,
@@ -84,6 +88,7 @@ export class KeyTables {
       r.concurrency,
       r.monthlyTokens,
       r.models === null ? null : JSON.stringify(r.models),
+      r.verify ? 1 : 0,
       r.createdAt,
       r.lastUsedAt ?? null,
     );
@@ -125,6 +130,7 @@ function keyRecordOf(row: KeyRow): KeyRecord {
     concurrency: row.concurrency,
     monthlyTokens: row.monthly_tokens,
     models: row.models === null ? null : (JSON.parse(row.models) as string[]),
+    verify: row.verify === 1,
     createdAt: row.created_at,
   };
   if (row.last_used_at !== null) record.lastUsedAt = row.last_used_at;

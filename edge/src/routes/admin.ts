@@ -49,6 +49,8 @@ export const adminRoutes = new Hono<AppEnv>()
     audit("policy.reset", "policy", pool);
     return c.json(policy);
   })
+  // Public nodes quarantined because their answers differed from a trusted node's, with both texts as evidence.
+  .get("/quarantine", async (c) => c.json({ object: "list", data: await fabricFor(c.env, poolOf(c.req.query("pool"))).quarantines() }))
   // Usage of every pool's keys by day, key and model: `?key=key_…&from=YYYY-MM-DD&to=YYYY-MM-DD`, each optional.
   .get("/usage", async (c) => {
     const query = usageQueryOf(c.req.query("key"), c.req.query("from"), c.req.query("to"));

@@ -4,6 +4,7 @@ import { vi } from "vitest";
 import type { FabricJob } from "../../src/fabric/fabric-job.ts";
 import { JobRun } from "../../src/fabric/job-run.ts";
 import type { JobRunHost, Ladder, Queued, RunSummary } from "../../src/fabric/job-run-host.ts";
+import type { SettledCheck } from "../../src/fabric/verification-book.ts";
 import type { Tier } from "../../src/keys/caller.ts";
 
 /** A node of the fake pool: the models it serves and its slots. */
@@ -30,6 +31,8 @@ export class FakeHost implements JobRunHost {
   readonly queue: Queued[] = [];
   /** How each run ended, in order. */
   readonly summaries: RunSummary[] = [];
+  /** Second opinions on public nodes' answers that a verify-demanding key's run reported. */
+  readonly confirmations: SettledCheck[] = [];
   queueLength = 64;
   hedgeDelay: number | null = null;
   maxRetries = 2;
@@ -67,6 +70,10 @@ export class FakeHost implements JobRunHost {
     queueMicrotask(() => {
       for (const run of [...this.queue]) run.slotFreed();
     });
+  }
+
+  confirmed(check: SettledCheck): void {
+    this.confirmations.push(check);
   }
 
   nodeName(nodeId: string): string {

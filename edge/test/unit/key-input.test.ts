@@ -13,6 +13,7 @@ describe("key input", () => {
       concurrency: null,
       monthlyTokens: null,
       models: null,
+      verify: false,
     });
     const parsed = keyCreateSchema.parse({ name: "a", tiers: ["public", "private", "public"], models: ["m", "m", "auto"] });
     expect(parsed.tiers).toEqual(["private", "public"]);
@@ -45,6 +46,7 @@ describe("key input", () => {
       concurrency: null,
       monthlyTokens: 100,
       models: null,
+      verify: false,
       createdAt: "2026-01-01T00:00:00.000Z",
     };
     expect(callerOf(record)).toEqual({
@@ -55,5 +57,6 @@ describe("key input", () => {
       limits: { tpm: 10, monthlyTokens: 100 },
     });
     expect(callerOf({ ...record, models: ["auto"] }).models).toEqual(["auto"]);
+    expect(callerOf({ ...record, verify: true }).verify).toBe(true);
   });
 });
