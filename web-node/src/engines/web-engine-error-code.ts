@@ -5,6 +5,8 @@ export const WebEngineErrorCode = {
   deviceLost: "gpu_device_lost",
   outOfMemory: "out_of_memory",
   loadFailed: "model_load_failed",
+  /** The downloaded file is not the one the pool's policy names by its SHA-256. */
+  hashMismatch: WireErrorCode.modelHashMismatch,
   unsupported: "webgpu_unsupported",
   featureMissing: "gpu_feature_missing",
   contextLengthExceeded: WireErrorCode.contextLengthExceeded,

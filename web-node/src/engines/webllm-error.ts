@@ -63,6 +63,7 @@ const WORDS: Record<WebEngineErrorCode, string> = {
   [C.deviceLost]: "the graphics card stopped responding (its device was lost), often because it ran out of memory",
   [C.outOfMemory]: "the graphics card ran out of memory for this model",
   [C.loadFailed]: "the model could not be downloaded or stored in this browser",
+  [C.hashMismatch]: "the model's file is not the one this pool names by its SHA-256",
   [C.unsupported]: "this browser or graphics card cannot run WebGPU models",
   [C.featureMissing]: "this model needs a graphics feature (shader-f16) this card lacks",
   [C.contextLengthExceeded]: "the request is longer than the context this tab allocated",

@@ -15,6 +15,7 @@ import {
   WllamaAbortError,
 } from "@wllama/wllama/esm/index.js";
 import { ggufFileTypeName } from "./gguf-file-type.ts";
+import { hashedGguf } from "./hashed-gguf.ts";
 import type { LoadProgress } from "./load-progress.ts";
 import { toWllamaError } from "./wllama-error.ts";
 
@@ -50,14 +51,20 @@ export class WllamaEngine implements InferenceEngine {
     const wllama = new Wllama({ default: wasmUrl }, { suppressNativeLog: true, logger: quietLogger });
     try {
       const started = performance.now();
-      await wllama.loadModelFromUrl(model.url, {
+      // Downloaded (or read from wllama's cache) and hashed here rather than by wllama, which cannot hash as it
+      // downloads: a file that is not the pool's never reaches llama.cpp.
+      const file = await hashedGguf({
+        cache: wllama.cacheManager,
+        url: model.url,
+        modelId: model.id,
+        ...(model.sha256 !== undefined && { expectedSha256: model.sha256 }),
+        onProgress: (loadedBytes, totalBytes) => onProgress({ loadedBytes, totalBytes, elapsedMs: performance.now() - started }),
+      });
+      await wllama.loadModel([file.blob], {
         n_ctx: model.contextLength,
         n_threads: threads,
         // The same KV cache precision and attention path as the agent's exactness tests, so answers agree.
         flash_attn: false,
-        useCache: true,
-        progressCallback: ({ loaded, total }) =>
-          onProgress({ loadedBytes: loaded, totalBytes: total, elapsedMs: performance.now() - started }),
       });
       const metadata = wllama.getModelMetadata();
       const info: ModelInfo = {
@@ -68,6 +75,7 @@ export class WllamaEngine implements InferenceEngine {
         tokensPerSecond: 0,
         slots: 1,
         capabilities: { jsonSchema: false, tools: false, logprobs: true },
+        sha256: file.sha256,
       };
       return new WllamaEngine(wllama, info, wllama.getNumThreads());
     } catch (error) {
