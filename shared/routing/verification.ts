@@ -34,7 +34,10 @@ export const verificationSchema = z
      * for a model and engine measured to diverge.
      */
     forgive: z.number().int().min(0).max(100).default(0),
-    /** Jobs a public node runs at once until a check of its answers agrees: a liar's first lies reach few clients. */
+    /**
+     * Jobs a public node runs at once, checks of its answers under way included,
+     * until a check agrees: a liar's lies stop at this many before the first check ends.
+     */
     probationSlots: z.number().int().min(1).max(256).default(1),
     canaries: z.array(canarySchema).max(64).default([]),
   })
@@ -88,10 +91,11 @@ export function afterCheck(standing: Standing, agreed: boolean, settings: Pick<V
   return { ...next, differed, quarantined: next.quarantined || differed > settings.forgive };
 }
 
-/** A public node on probation (no check of it agreed yet) takes at most `probationSlots` jobs at once. */
+/** A public node on probation (no check of it agreed yet) takes at most `probationSlots` jobs at once, its checks under way counted. */
 export function probationAllows(standing: Standing | undefined, active: number, settings: VerificationSettings): boolean {
-  if (standing?.quarantined) return false;
-  return (standing?.agreed ?? 0) > 0 || active < settings.probationSlots;
+  if (!standing) return active < settings.probationSlots;
+  if (standing.quarantined) return false;
+  return standing.agreed > 0 || active + standing.pending < settings.probationSlots;
 }
 
 /** The canary for a model, if the operator recorded one; several: the random pick keeps a liar from learning one prompt. */

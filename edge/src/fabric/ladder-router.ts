@@ -1,11 +1,8 @@
 import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
 import {
-  answersAgree,
   awaitingPlan,
   BreakerBoard,
   buildCatalog,
-  type ComparedAnswer,
-  canaryFor,
   DepartedModels,
   FirstTokenStats,
   hasFreeSlot,
@@ -20,12 +17,12 @@ import {
   type RoutedModel,
   retryDelayMs,
 } from "@rung/shared/routing";
-import { attemptJob } from "./attempt.ts";
-import { CheckRun, type FrameTarget } from "./check-run.ts";
+import { AnswerChecks } from "./answer-checks.ts";
+import type { FrameTarget } from "./check-run.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
-import type { Checkable, JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
-import type { CheckKind, VerificationBook } from "./verification-book.ts";
+import type { JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
+import type { VerificationBook } from "./verification-book.ts";
 import { type Access, mayReach, tierOf, visibleNodes } from "./visible-nodes.ts";
 
 /** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
@@ -66,6 +63,7 @@ export class LadderRouter {
   #wakeScheduled = false;
   /** Running attempts (and checks of public nodes' answers) by their wire job id, with where they run. */
   readonly #attempts = new Map<string, { run: FrameTarget; nodeId: string; modelId: string }>();
+  readonly #checks: AnswerChecks;
 
   constructor(
     policy: Policy,
@@ -80,6 +78,16 @@ export class LadderRouter {
     this.#policy = policy;
     this.#breakers = new BreakerBoard(policy.breaker);
     this.#departed = new DepartedModels(policy.queue.awaitReturnMs);
+    this.#checks = new AnswerChecks(book, {
+      transport,
+      canDispatch: (nodeId, modelId) => this.#breakers.canDispatch(nodeId, modelId),
+      settings: () => this.#policy.verification,
+      random: () => this.random(),
+      timeoutMs: timing.requestTimeoutMs,
+      track: (jobId, run, nodeId, modelId) => this.#attempts.set(jobId, { run, nodeId, modelId }),
+      untrack: (jobId) => this.#attempts.delete(jobId),
+      slotFreed: () => this.#wakeQueue(),
+    });
   }
 
   get policy(): Policy {
@@ -211,11 +219,13 @@ export class LadderRouter {
 
   /** Slots freed: queued requests try again, oldest first, once per turn however many slots freed. */
   #wakeQueue(): void {
-    if (this.#wakeScheduled || this.#queue.length === 0) return;
+    if (this.#wakeScheduled || (this.#queue.length === 0 && this.#checks.waiting === 0)) return;
     this.#wakeScheduled = true;
     // Later, not now: the run that released a slot is mid-step and may take it again itself.
     queueMicrotask(() => {
       this.#wakeScheduled = false;
+      // Checks first: while one waits, its public node stays off new jobs.
+      this.#checks.retryWaiting();
       for (const run of [...this.#queue]) run.slotFreed();
     });
   }
@@ -302,7 +312,7 @@ export class LadderRouter {
       },
       finished: (summary) => {
         this.onFinished(run().job, summary);
-        if (summary.checkable) this.#check(run().job, summary.checkable);
+        if (summary.checkable) this.#checks.check(run().job, summary.checkable);
       },
       confirmed: (check) => this.book.settle(check),
       dequeue: (queued) => {
@@ -346,88 +356,6 @@ export class LadderRouter {
     if (!views.some((view) => view.trust === "public")) return views;
     return views.filter((view) => view.trust !== "public" || this.book.mayTake(view.id, view.active));
   }
-
-  /**
-   * Maybe checks a public node's greedy answer that a client got: run again on
-   * a trusted node the key may reach, serving the same file, with a free slot;
-   * else a canary on the node itself; else skipped (the next answer may be checked).
-   */
-  #check(job: FabricJob, answered: Checkable): void {
-    const { nodeId, modelId } = answered;
-    if (!this.book.begin(nodeId)) return;
-    const referee = this.#referee(job, answered);
-    const rerun = referee && this.#runCheck(referee, attemptJob(job, `${job.requestId}.check`, modelId));
-    if (rerun) return this.#settle("rerun", rerun, answered, job.requestId);
-    const canary = canaryFor(modelId, this.#policy.verification, this.random);
-    const canaryRun =
-      canary &&
-      this.#runCheck(nodeId, {
-        type: "job",
-        jobId: `${job.requestId}.canary`,
-        model: modelId,
-        input: { kind: "chat", messages: [{ role: "user", content: canary.prompt }] },
-        sampling: { temperature: 0, topP: 1, stop: [], maxTokens: canary.maxTokens },
-      });
-    if (canaryRun) return this.#settle("canary", canaryRun, { ...answered, text: canary.answer }, undefined);
-    this.book.abandon(nodeId, modelId, undefined, "skipped");
-  }
-
-  /** A private node the key may reach that serves the same model file and can take a job now. */
-  #referee(job: FabricJob, answered: Checkable): string | undefined {
-    const { modelId, nodeId } = answered;
-    const fileOf = (view: NodeView | undefined) => view?.models.find((m) => m.id === modelId)?.sha256;
-    // Announced hashes that differ mean different weights under one id: their greedy answers need not agree.
-    const sha256 = fileOf(this.transport.view(nodeId));
-    const trusted = this.transport.views(modelId).filter((view) => {
-      if (tierOf(view) !== "private" || view.kind === "upstream" || view.draining || !mayReach(job.caller, view, modelId)) return false;
-      const file = fileOf(view);
-      return !sha256 || !file || file === sha256;
-    });
-    return pickNode(trusted, modelId, {
-      random: this.random,
-      available: (id) => this.#breakers.canDispatch(id, modelId),
-      exclude: new Set([nodeId]),
-    })?.id;
-  }
-
-  /** Sends a check's job to a node with a free slot; its frames come back here like an attempt's. */
-  #runCheck(nodeId: string, job: Job): CheckRun | undefined {
-    const view = this.transport.view(nodeId);
-    if (!view || !hasFreeSlot(view, job.model) || !this.transport.send(nodeId, job)) return undefined;
-    this.transport.take(nodeId, job.model);
-    const check = new CheckRun(job, nodeId, this.timing.requestTimeoutMs, (ended, cancelNode) => {
-      if (cancelNode) this.transport.cancel(nodeId, ended.job.jobId);
-      this.#attempts.delete(ended.job.jobId);
-      this.transport.release(nodeId, ended.job.model);
-      this.#wakeQueue();
-    });
-    this.#attempts.set(job.jobId, { run: check, nodeId, modelId: job.model });
-    return check;
-  }
-
-  /**
-   * Compares the public node's answer with the trusted one once the check ends.
-   * A rerun: `suspect` is what the client got, the check's answer is expected.
-   * A canary: the check's answer is the node's, `suspect.text` the recorded one.
-   */
-  #settle(kind: CheckKind, check: CheckRun, suspect: Checkable, requestId: string | undefined): void {
-    void check.answer.then((result) => {
-      if (!result.ok) return this.book.abandon(suspect.nodeId, suspect.modelId, kind, "failed");
-      const [answer, expected]: ComparedAnswer[] = kind === "canary" ? [result, suspect] : [suspect, result];
-      this.book.settle({
-        nodeId: suspect.nodeId,
-        node: this.transport.nameOf(suspect.nodeId),
-        model: suspect.modelId,
-        kind,
-        ...(requestId && { requestId }),
-        answer: describeAnswer(answer!),
-        expected: describeAnswer(expected!),
-        referee: kind === "canary" ? "canary" : this.transport.nameOf(check.nodeId),
-        agreed: answersAgree(answer!, expected!),
-        checkTokens: result.completionTokens,
-      });
-    });
-  }
 }
 
 /** A verify-demanding key's sampled (not greedy) request cannot be checked, so it never reaches a public node. */
@@ -435,9 +363,4 @@ function accessFor(job: FabricJob): Access {
   const { caller } = job;
   if (!caller.verify || isGreedy(job.sampling) || !caller.tiers.includes("public")) return caller;
   return { ...caller, tiers: caller.tiers.filter((tier) => tier !== "public") };
-}
-
-/** An answer as the operator reads it in a quarantine's evidence. */
-function describeAnswer(answer: ComparedAnswer): string {
-  return answer.toolCalls?.length ? `${answer.text}\n[tool calls] ${JSON.stringify(answer.toolCalls)}` : answer.text;
 }

@@ -49,6 +49,9 @@ describe("verification decisions", () => {
   it("lets a node on probation run one job at a time, a verified one all its slots, a quarantined one none", () => {
     expect(probationAllows(undefined, 0, settings)).toBe(true);
     expect(probationAllows(undefined, 1, settings)).toBe(false);
+    // Its answer is being checked: no new job until the check ends, so a liar's lies stop at one.
+    expect(probationAllows({ ...NEW_STANDING, pending: 1 }, 0, settings)).toBe(false);
+    expect(probationAllows({ ...NEW_STANDING, agreed: 1, pending: 1 }, 0, settings)).toBe(true);
     expect(probationAllows({ ...NEW_STANDING, agreed: 1 }, 7, settings)).toBe(true);
     expect(probationAllows({ ...NEW_STANDING, agreed: 1, quarantined: true }, 0, settings)).toBe(false);
   });
