@@ -38,8 +38,8 @@ export class FakeHost implements JobRunHost {
   maxRetries = 2;
   timing = { tokenTimeoutMs: 1_000, requestTimeoutMs: 6_000, gapTimeoutMs: 2_000, queueWaitMs: 15_000 };
 
-  node(nodeId: string, models: readonly string[], slots = 1): this {
-    this.nodes.set(nodeId, { models, slots, busy: 0 });
+  node(nodeId: string, models: readonly string[], slots = 1, tier: Tier = "private"): this {
+    this.nodes.set(nodeId, { models, slots, busy: 0, tier });
     return this;
   }
 
