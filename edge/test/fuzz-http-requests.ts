@@ -323,6 +323,7 @@ function routes(modelId: string): Route[] {
     ...(rng.chance(0.2) && { concurrency: rng.pick([1, 4]) }),
     ...(rng.chance(0.2) && { monthlyTokens: 1_000_000 }),
     ...(rng.chance(0.2) && { models: rng.pick([[modelId], ["auto"], null]) }),
+    ...(rng.chance(0.2) && { verify: rng.chance(0.5) }),
   });
   const policyBody = (rng: FuzzRandom) => ({
     ...(rng.chance(0.5) && { escalation: { minMeanConfidence: rng.pick([0.5, 0.97]), windowTokens: rng.pick([1, 16]), maxClimbs: 2 } }),
@@ -332,6 +333,9 @@ function routes(modelId: string): Route[] {
     ...(rng.chance(0.2) && { cors: { allowedOrigins: ["https://app.example.com"] } }),
     ...(rng.chance(0.2) && { donate: { acceptPublicNodes: rng.chance(0.5) } }),
     ...(rng.chance(0.2) && { profiles: { speed: { latency: 10 } } }),
+    ...(rng.chance(0.2) && {
+      verification: { sampleRate: rng.pick([0, 0.5, 1]), canaries: [{ model: modelId, prompt: "2+2?", answer: "4" }] },
+    }),
   });
   const keyId = (rng: FuzzRandom, made: MadeSoFar) =>
     made.keyIds.length > 0 && rng.chance(0.6) ? rng.pick(made.keyIds) : oddId(rng, "key_");
@@ -384,6 +388,13 @@ function routes(modelId: string): Route[] {
       auth: "admin",
     },
     { name: "metrics", method: "GET", path: () => "/metrics", auth: "admin" },
+    {
+      name: "quarantine",
+      method: "GET",
+      path: (rng) =>
+        `/admin/quarantine${rng.pick(["", "?pool=main", "?pool=lab", "?pool=Bad_Pool", `?pool=${encoded(rng.awkwardString())}`])}`,
+      auth: "admin",
+    },
     { name: "donate config", method: "GET", path: () => "/donate/config", auth: "open" },
     { name: "node entrance", method: "GET", path: () => "/v1/nodes/connect", auth: "open" },
   ];
