@@ -9,12 +9,19 @@ export interface LocalEdge {
   dispose(): Promise<void>;
 }
 
+export interface LocalEdgeOptions {
+  /** Loopback port; default a free one. A restarted edge takes its predecessor's port, so its nodes find it again. */
+  port?: number;
+  /** Folder that keeps the Durable Objects' storage across a restart, as a deployed edge's does; default none. */
+  persistTo?: string;
+}
+
 /**
  * The real edge Worker and Durable Object in workerd, as `wrangler dev` runs
- * them, on a free loopback port. Vars override wrangler.toml's for the test;
+ * them, on a loopback port. Vars override wrangler.toml's for the test;
  * the edge is open (`RUNG_OPEN_EDGE`) unless they say otherwise, as `npm start`'s is.
  */
-export async function startLocalEdge(vars: Record<string, string> = {}): Promise<LocalEdge> {
+export async function startLocalEdge(vars: Record<string, string> = {}, options: LocalEdgeOptions = {}): Promise<LocalEdge> {
   process.env.WRANGLER_SEND_METRICS = "false";
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   process.env.XDG_CONFIG_HOME ??= join(repoRoot, ".cache", "xdg");
@@ -24,7 +31,13 @@ export async function startLocalEdge(vars: Record<string, string> = {}): Promise
   const worker = await unstable_startWorker({
     config: join(repoRoot, "wrangler.toml"),
     bindings,
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "warn", persist: false },
+    dev: {
+      server: { hostname: "127.0.0.1", port: options.port ?? 0 },
+      inspector: false,
+      watch: false,
+      logLevel: "warn",
+      persist: options.persistTo ?? false,
+    },
   });
   await worker.ready;
   const url = (await worker.url).origin;
