@@ -53,7 +53,7 @@ export class Fabric extends DurableObject<Env> {
         onNodesChanged: () => this.#router.nodesChanged(),
       },
     });
-    announcements.restore((nodeId) => this.#transports.some((transport) => transport.owns(nodeId)));
+    const vanished = announcements.restore((nodeId) => this.#transports.some((transport) => transport.owns(nodeId)));
     this.#router = new LadderRouter(
       this.#policies.current,
       {
@@ -79,6 +79,9 @@ export class Fabric extends DurableObject<Env> {
       this.#verification,
       random,
     );
+    // Nodes that vanished while the object was gone (a restart, a deploy): their models just lost them, so a
+    // request for one waits for a node to come back (503 with Retry-After at worst) rather than getting a 404.
+    for (const [nodeId, announcement] of vanished) this.#router.nodeGone(nodeId, announcement.models);
   }
 
   override async fetch(request: Request): Promise<Response> {

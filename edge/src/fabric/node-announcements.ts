@@ -77,17 +77,20 @@ export class NodeAnnouncements {
 
   /**
    * When the object starts: every stored announcement back into memory, then
-   * those of nodes that are no longer here dropped. Sockets can vanish without
-   * a close event (a deploy, an eviction), and every reconnect is a new node
-   * id, so without this storage would only grow.
+   * those of nodes that are no longer here dropped, and returned. Sockets can
+   * vanish without a close event (a deploy, an eviction, the edge restarting),
+   * and every reconnect is a new node id, so without this storage would only
+   * grow; the caller learns which models lost their nodes.
    */
-  restore(isHere: (nodeId: string) => boolean): void {
+  restore(isHere: (nodeId: string) => boolean): [nodeId: string, announcement: Announcement][] {
     for (const [key, announcement] of this.storage.kv.list<Announcement>({ prefix: ANNOUNCEMENT_PREFIX })) {
       const nodeId = key.slice(ANNOUNCEMENT_PREFIX.length);
       this.#announcements.set(nodeId, announcement);
       this.#storedSpeeds.set(nodeId, speedsOf(announcement));
     }
-    for (const nodeId of [...this.#announcements.keys()]) if (!isHere(nodeId)) this.forget(nodeId);
+    const vanished = [...this.#announcements].filter(([nodeId]) => !isHere(nodeId));
+    for (const [nodeId] of vanished) this.forget(nodeId);
+    return vanished;
   }
 }
 
