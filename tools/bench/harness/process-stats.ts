@@ -18,11 +18,15 @@ export function childPids(command: string): Set<number> {
   return pids;
 }
 
-/** User plus system CPU time the process has used so far, in ms (10 ms resolution). */
-export function cpuMs(pid: number): number {
+/**
+ * User plus system CPU time the process has used so far, in ms (10 ms resolution);
+ * with `children`, also that of its children that have ended and been waited for.
+ */
+export function cpuMs(pid: number, { children = false } = {}): number {
   const { fields } = statFields(pid);
-  // After the command: state is field 0, utime field 11, stime field 12 (proc(5) numbers them 14 and 15).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  // After the command: state is field 0, utime 11, stime 12, cutime 13, cstime 14 (proc(5) numbers them from 14).
+  const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /** Resident memory (VmRSS) now, in bytes. */
