@@ -6,6 +6,7 @@ import {
   type Heartbeat,
   type Hello,
   type Job,
+  type ModelInfo,
   type NodeMessage,
   PROTOCOL_VERSION,
   type Welcome,
@@ -47,6 +48,8 @@ export class NodeSession {
   readonly #jobs = new Map<string, AbortController>();
   readonly #idle = new Set<() => void>();
   readonly #speeds = new SpeedMeter();
+  /** Each model's tokens/s as the last `hello` announced it, to tell what the engine measured since. */
+  readonly #announced = new Map<string, number>();
   #draining = false;
   /** Whether the edge's last `welcome` said it reads several tokens in one chunk frame. */
   #batching = false;
@@ -84,15 +87,25 @@ export class NodeSession {
       models: this.engine.models.map((m) => ({ ...m, tokensPerSecond: speeds.get(m.id) ?? m.tokensPerSecond })),
     };
     if (this.engine.hardware) hello.hardware = this.engine.hardware;
+    this.#announced.clear();
+    for (const model of hello.models) this.#announced.set(model.id, model.tokensPerSecond);
     return hello;
   }
 
-  /** Load and recent speed, for the link to send every few seconds. */
+  /**
+   * Load and speed, for the link to send every few seconds: each model's speed in
+   * recent jobs, or else the engine's own figure where it changed since `hello` (a
+   * native agent joins before its speed probe ends, announcing 0, "not measured").
+   */
   async heartbeat(): Promise<Heartbeat> {
+    const recent = this.#speeds.recent();
     const heartbeat: Heartbeat = {
       type: "heartbeat",
       activeJobs: this.#jobs.size,
-      models: [...this.#speeds.recent()].map(([id, tokensPerSecond]) => ({ id, tokensPerSecond })),
+      models: [
+        ...[...recent].map(([id, tokensPerSecond]) => ({ id, tokensPerSecond })),
+        ...this.#newlyMeasured(recent).map(({ id, tokensPerSecond }) => ({ id, tokensPerSecond })),
+      ],
     };
     // A failing memory query must not cost the heartbeat itself.
     const vramFreeBytes = await this.engine.freeVramBytes?.().catch(() => undefined);
@@ -107,13 +120,43 @@ export class NodeSession {
   startHeartbeats(edgeProtocol: string, intervalMs: number): void {
     this.stopHeartbeats();
     if (!hasMinorVersion(edgeProtocol, HEARTBEAT_SINCE_MINOR)) return;
-    this.#heartbeatTimer = setInterval(() => {
-      void this.heartbeat().then((frame) => this.send(frame));
-    }, intervalMs);
+    this.#heartbeatTimer = setInterval(() => this.#beat(), intervalMs);
+    // A speed measured between hello and welcome would otherwise wait a whole interval.
+    if (this.hasNewSpeeds) this.#beat();
   }
 
   stopHeartbeats(): void {
     clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+  }
+
+  /**
+   * Whether the engine measured a speed that the last `hello` did not carry
+   * (its speed probe ended after the hello went out), which the next heartbeat carries.
+   */
+  get hasNewSpeeds(): boolean {
+    return this.#newlyMeasured().length > 0;
+  }
+
+  /**
+   * Sends a heartbeat now rather than at the next tick, e.g. once the engine has
+   * measured its speed, so the edge ranks the node by it at once. Before the welcome,
+   * startHeartbeats sends it; an edge older than 1.1 takes no heartbeats and hears it
+   * in the next `hello`.
+   */
+  heartbeatNow(): void {
+    if (this.#heartbeatTimer !== undefined) this.#beat();
+  }
+
+  #beat(): void {
+    void this.heartbeat().then((frame) => this.send(frame));
+  }
+
+  /** The engine's models without recent jobs whose own speed figure differs from what the last `hello` announced. */
+  #newlyMeasured(recent = this.#speeds.recent()): ModelInfo[] {
+    return this.engine.models.filter(
+      (m) => !recent.has(m.id) && this.#announced.has(m.id) && this.#announced.get(m.id) !== m.tokensPerSecond,
+    );
   }
 
   /** A text frame from the edge: parsed, then handled; one that does not parse goes to `onBadFrame`. */

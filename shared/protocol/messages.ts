@@ -72,7 +72,11 @@ export const modelInfoSchema = z.object({
     .int()
     .positive()
     .max(1 << 24),
-  /** Measured decoding speed on this node at load time. */
+  /**
+   * Decoding speed the node measured; 0 means not measured (yet), which the router ranks as
+   * the median of the measured. A native agent joins with 0 and sends its figure in a
+   * heartbeat once it has timed the model, right after joining.
+   */
   tokensPerSecond: z.number().nonnegative().max(MAX_TOKENS_PER_SECOND),
   /** Jobs this model runs at once on this node (its context sequences); `node.slots` caps the node's total. */
   slots: z.number().int().positive().max(256),
@@ -192,7 +196,11 @@ export const heartbeatSchema = z.object({
   type: z.literal("heartbeat"),
   /** Jobs running on the node now. */
   activeJobs: z.number().int().nonnegative().max(4096),
-  /** Recent decoding speed per model, measured from finished jobs; models without a recent job are left out. */
+  /**
+   * Decoding speed per model, measured from recent finished jobs, or else the node's own
+   * measurement where it changed since `hello` (a probe that ended after joining); models
+   * with neither are left out. The edge ranks the node by these instead of `hello`'s.
+   */
   models: z.array(z.object({ id, tokensPerSecond: z.number().nonnegative().max(MAX_TOKENS_PER_SECOND) })).max(32),
   /** Free GPU memory now; absent on CPU. */
   vramFreeBytes: bytesSchema.optional(),
