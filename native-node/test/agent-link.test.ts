@@ -57,6 +57,8 @@ describe("AgentLink", () => {
     });
     cleanups.push(() => link.close(), edge.close);
     await expect.poll(() => edge.paths).toContain(TunnelPath.register);
+    // Joined through the tunnel is joined: what waits for it (the engine's warm-up) starts.
+    await link.joined;
   });
 
   it("asks for the same pool over either transport", async () => {

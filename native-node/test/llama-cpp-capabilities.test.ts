@@ -41,7 +41,6 @@ beforeAll(async () => {
     threads: 1,
     slots: 1,
     contextSize: 1024,
-    measureSpeed: false,
   });
 });
 

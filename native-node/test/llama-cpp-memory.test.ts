@@ -13,7 +13,7 @@ import { memoryLogger } from "./helpers/memory-logger.ts";
 /** Real node-llama-cpp on generated models, sized by its own memory estimates. */
 const CONTEXT = 256;
 const GREEDY: Sampling = { temperature: 0, topP: 1, stop: [], maxTokens: 8 };
-const base = { gpu: false, threads: 1, contextSize: CONTEXT, measureSpeed: false } as const;
+const base = { gpu: false, threads: 1, contextSize: CONTEXT } as const;
 
 let tiny: string;
 let small: string;

@@ -21,6 +21,7 @@ import { TunnelLink, type TunnelLinkOptions } from "../src/tunnel/tunnel-link.ts
 import { ECHO_MODEL } from "./helpers/echo-models.ts";
 import { fakeCloudflared } from "./helpers/fake-cloudflared.ts";
 import { memoryLogger } from "./helpers/memory-logger.ts";
+import { ProbingEngine } from "./helpers/probing-engine.ts";
 
 /** The edge never calls it in these tests; the schema takes plain http only on loopback. */
 const PLACEHOLDER_URL = "http://127.0.0.1:9";
@@ -74,7 +75,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function setup(options: { heartbeatIntervalMs?: number; pool?: string; link?: Partial<TunnelLinkOptions> } = {}) {
+async function setup(
+  options: { heartbeatIntervalMs?: number; registerDelayMs?: number; pool?: string; link?: Partial<TunnelLinkOptions> } = {},
+) {
   const edge = await fakeTunnelEdge(options);
   const engine = new EchoEngine({ models: [ECHO_MODEL] });
   const logger = memoryLogger();
@@ -224,6 +227,29 @@ describe("TunnelLink heartbeats", () => {
     await expect.poll(() => beats(edge.calls).length, { timeout: 1_000 }).toBe(1);
     expect(beats(edge.calls)[0]).toMatchObject({ nodeId: "node_tunnel", draining: true });
     expect(edge.calls.find((c) => c.path === TunnelPath.heartbeat)!.at - started).toBeLessThan(1_000);
+  });
+
+  it("beat at once with a speed the engine measured after registering", async () => {
+    const engine = new ProbingEngine();
+    const { edge, link } = await setup({ heartbeatIntervalMs: 60_000, link: { engine } });
+    const registration = tunnelRegistrationSchema.parse(JSON.parse(edge.calls[0]!.body));
+    expect(registration.hello.models[0]!.tokensPerSecond).toBe(0);
+    engine.finishProbe(250);
+    await engine.warmUp();
+    link.heartbeatNow();
+    await expect.poll(() => beats(edge.calls).length, { timeout: 1_000 }).toBe(1);
+    expect(beats(edge.calls)[0]!.heartbeat?.models).toEqual([{ id: ECHO_MODEL.id, tokensPerSecond: 250 }]);
+  });
+
+  it("beat at once when the speed was measured while the registration was on its way", async () => {
+    const engine = new ProbingEngine();
+    const joined = setup({ heartbeatIntervalMs: 60_000, registerDelayMs: 200, link: { engine } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    engine.finishProbe(250);
+    await engine.warmUp();
+    const { edge } = await joined;
+    await expect.poll(() => beats(edge.calls).length, { timeout: 1_000 }).toBe(1);
+    expect(beats(edge.calls)[0]!.heartbeat?.models).toEqual([{ id: ECHO_MODEL.id, tokensPerSecond: 250 }]);
   });
 });
 

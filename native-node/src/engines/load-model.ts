@@ -1,6 +1,5 @@
 import type { Capabilities, ModelInfo } from "@rung/shared/protocol";
 import { type ChatWrapper, type Llama, type LlamaContext, type LlamaModel, resolveChatWrapper } from "node-llama-cpp";
-import { measureTokensPerSecond } from "./measure-speed.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { quantizationName } from "./quantization-name.ts";
 import { SequencePool } from "./sequence-pool.ts";
@@ -26,15 +25,22 @@ export interface LoadModelOptions {
   threads: number;
   /** Tokens per sequence, as estimated (see estimateFootprint). */
   contextSize: number;
-  measureSpeed: boolean;
 }
 
-/** A model ready to serve: weights, a context with one sequence per slot, its chat template. */
+/**
+ * A model ready to serve: weights, a context with one sequence per slot, its chat template.
+ * `info.tokensPerSecond` is 0 (not measured) until the engine's warm-up replaces `info`.
+ */
 export interface LoadedModel {
   info: ModelInfo;
   model: LlamaModel;
   context: LlamaContext;
-  chatWrapper: ChatWrapper;
+  /**
+   * The chat template, resolved on first use: node-llama-cpp renders the GGUF's Jinja
+   * template against every format it knows to find its match, a few hundred ms of CPU
+   * that joining need not wait for (the engine's warm-up resolves it after joining).
+   */
+  chatWrapper(): ChatWrapper;
   sequences: SequencePool;
 }
 
@@ -53,17 +59,23 @@ export async function loadModel(llama: Llama, source: ModelSource, options: Load
       sequences: options.slots,
       threads: options.threads,
     });
-    const tokensPerSecond = options.measureSpeed ? await measureTokensPerSecond(context) : 0;
     const info: ModelInfo = {
       id: source.id,
       parameters: model.fileInsights.totalParameters,
       quantization: quantizationName(model.fileInfo.metadata.general.file_type),
       contextLength: context.contextSize,
-      tokensPerSecond,
+      tokensPerSecond: 0,
       slots: context.totalSequences,
       capabilities: LLAMA_CPP_CAPABILITIES,
     };
-    return { info, model, context, chatWrapper: resolveChatWrapper(model), sequences: new SequencePool(context) };
+    let chatWrapper: ChatWrapper | undefined;
+    return {
+      info,
+      model,
+      context,
+      chatWrapper: () => (chatWrapper ??= resolveChatWrapper(model)),
+      sequences: new SequencePool(context),
+    };
   } catch (error) {
     await model.dispose();
     throw ModelLoadError.because(source.id, `could not start ${source.id}`, error);

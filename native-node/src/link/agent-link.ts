@@ -29,11 +29,16 @@ export interface AgentLinkOptions {
  */
 export class AgentLink {
   readonly ended: Promise<LinkEnd>;
+  /** Resolves when the node first joined, over whichever transport; never if it never does. */
+  readonly joined: Promise<void>;
   #current: EdgeLink | TunnelLink;
   /** Set by close(); #run checks it after each await so a shutdown mid-switch starts no tunnel. */
   #closed = false;
 
+  #resolveJoined!: () => void;
+
   constructor(private readonly options: AgentLinkOptions) {
+    this.joined = new Promise((resolve) => (this.#resolveJoined = resolve));
     const transport = options.transport ?? "auto";
     this.#current = transport === "tunnel" ? this.#tunnel() : this.#websocket(transport === "auto");
     this.ended = this.#run();
@@ -42,6 +47,11 @@ export class AgentLink {
   /** The session of the transport in use: jobs, draining. */
   get session(): NodeSession {
     return this.#current.session;
+  }
+
+  /** Tell the edge the engine's new figures (a speed measured after joining) now, over whichever transport is in use. */
+  heartbeatNow(): void {
+    this.#current.heartbeatNow();
   }
 
   async close(): Promise<void> {
@@ -76,11 +86,15 @@ export class AgentLink {
 
   #websocket(giveUpWhenUnusable: boolean): EdgeLink {
     const { edge, token, pool, engine, identity, logger } = this.options;
-    return new EdgeLink({ edge, token, pool, engine, identity, logger, giveUpWhenUnusable });
+    const link = new EdgeLink({ edge, token, pool, engine, identity, logger, giveUpWhenUnusable });
+    void link.joined.then(this.#resolveJoined);
+    return link;
   }
 
   #tunnel(): TunnelLink {
     const { edge, token, pool, engine, identity, logger, publicUrl, tunnelPort } = this.options;
-    return new TunnelLink({ edge, token, pool, engine, identity, logger, publicUrl, port: tunnelPort });
+    const link = new TunnelLink({ edge, token, pool, engine, identity, logger, publicUrl, port: tunnelPort });
+    void link.joined.then(this.#resolveJoined);
+    return link;
   }
 }

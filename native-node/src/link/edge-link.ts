@@ -70,6 +70,8 @@ export class EdgeLink {
   readonly session: NodeSession;
   /** Resolves once, when the link stops reconnecting. */
   readonly ended: Promise<LinkEnd>;
+  /** Resolves at the first `welcome`: the edge has taken the node's hello. */
+  readonly joined: Promise<void>;
   readonly #options: EdgeLinkOptions;
   readonly #url: URL;
   readonly #log: Logger;
@@ -78,6 +80,7 @@ export class EdgeLink {
   #nodeId: string | undefined;
   #end: LinkEnd | undefined;
   #resolveEnded!: (end: LinkEnd) => void;
+  #resolveJoined!: () => void;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = 0;
@@ -98,6 +101,7 @@ export class EdgeLink {
       onBadFrame: (message) => this.#log.warn(`ignoring a frame from the edge: ${message}`),
     });
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    this.joined = new Promise((resolve) => (this.#resolveJoined = resolve));
   }
 
   /** The id the edge gave this node in its last `welcome`; undefined until joined. */
@@ -111,6 +115,11 @@ export class EdgeLink {
 
   start(): void {
     if (!this.#socket && !this.#end) this.#connect();
+  }
+
+  /** Tell the edge the engine's new figures (a speed measured after joining) now, not at the next heartbeat. */
+  heartbeatNow(): void {
+    this.session.heartbeatNow();
   }
 
   /** Stop for good: close the socket (after the edge acknowledges, or a short grace) and stop reconnecting. */
@@ -183,6 +192,7 @@ export class EdgeLink {
       this.#log.warn(`this edge predates pools (protocol ${welcome.protocol}): it ignored --pool ${this.#options.pool}`);
     }
     this.session.startHeartbeats(welcome.protocol, this.#options.heartbeatIntervalMs ?? 15_000);
+    this.#resolveJoined();
   }
 
   #onRefusedByEdge(error: WireError): void {

@@ -47,6 +47,8 @@ export interface TunnelLinkOptions {
 export class TunnelLink {
   readonly session: NodeSession;
   readonly ended: Promise<LinkEnd>;
+  /** Resolves at the first registration the edge welcomed. */
+  readonly joined: Promise<void>;
   readonly server: TunnelServer;
   readonly #options: TunnelLinkOptions;
   readonly #log: Logger;
@@ -59,6 +61,7 @@ export class TunnelLink {
   #url: string | undefined;
   #end: LinkEnd | undefined;
   #resolveEnded!: (end: LinkEnd) => void;
+  #resolveJoined!: () => void;
 
   constructor(options: TunnelLinkOptions) {
     this.#options = options;
@@ -66,6 +69,7 @@ export class TunnelLink {
     this.server = new TunnelServer(() => this.session, this.#log);
     this.session = new NodeSession(options.engine, options.identity, (frame) => this.#onFrame(frame));
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    this.joined = new Promise((resolve) => (this.#resolveJoined = resolve));
   }
 
   get nodeId(): string | undefined {
@@ -99,6 +103,12 @@ export class TunnelLink {
     void this.#register(url);
   }
 
+  /** Tell the edge the engine's new figures (a speed measured after joining) now, not at the next heartbeat. */
+  heartbeatNow(): void {
+    const url = this.#url;
+    if (url && this.#welcome) this.#schedule(() => this.#beat(url), 0);
+  }
+
   /** Leave the edge (best effort), stop the heartbeats, the server and the tunnel. */
   async close(): Promise<void> {
     this.#finish({ reason: "closed" });
@@ -111,8 +121,7 @@ export class TunnelLink {
   /** Session frames: job frames go to the calls that carry them; starting to drain tells the edge at once. */
   #onFrame(frame: NodeMessage): void {
     if (frame.type !== "draining") return this.server.deliver(frame);
-    const url = this.#url;
-    if (url && this.#welcome) this.#schedule(() => this.#beat(url), 0);
+    this.heartbeatNow();
   }
 
   /** Without cloudflared the edge cannot reach this node: end the link so a supervisor restarts the agent. */
@@ -146,11 +155,14 @@ export class TunnelLink {
       this.server.authorize({ nodeId: this.#welcome.nodeId, secret: this.#welcome.secret });
       this.#failures = 0;
       this.#log.info(`joined as ${welcome.nodeId}${welcome.pool ? ` in pool ${welcome.pool}` : ""} through the tunnel`);
+      this.#resolveJoined();
       if (this.#options.pool !== undefined && welcome.pool === undefined) {
         this.#log.warn(`this edge predates pools: it ignored --pool ${this.#options.pool}`);
       }
-      // Registering again mid-drain: say so at once, or the edge sends this node new jobs.
-      this.#schedule(() => this.#beat(url), this.session.draining ? 0 : welcome.heartbeatIntervalMs);
+      // Registering again mid-drain: say so at once, or the edge sends this node new jobs. A speed
+      // measured while the registration was on its way is worth telling at once too.
+      const now = this.session.draining || this.session.hasNewSpeeds;
+      this.#schedule(() => this.#beat(url), now ? 0 : welcome.heartbeatIntervalMs);
     } catch (error) {
       this.#retry(() => this.#register(url), `could not register with the edge (${String(error)})`);
     }

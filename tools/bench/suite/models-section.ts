@@ -35,7 +35,7 @@ export const modelsSection: Section = {
     const sampling = { maxTokens, temperature: 0, topP: 1, stop: [] };
     const path = await ensureTestModel(benchModel, modelCache);
     const edges = await rig.edges();
-    const direct = await LlamaCppEngine.load({ models: [{ id: benchModel.name, path }], threads: 1, slots: 1, measureSpeed: false });
+    const direct = await LlamaCppEngine.load({ models: [{ id: benchModel.name, path }], threads: 1, slots: 1 });
     const agents = await Promise.all(edges.map((edge) => startJoinedAgent(edge.url, path, benchModel.name, ["--slots", "1"])));
     try {
       const directRun = async (): Promise<Sample> => {

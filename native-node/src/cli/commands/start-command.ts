@@ -12,6 +12,7 @@ import { configUsage } from "../config-usage.ts";
 import { describeModel } from "../describe-model.ts";
 import { parseStartOptions, type StartOptions } from "../start-options.ts";
 import { waitForSignal } from "../wait-for-signal.ts";
+import { warmUpOnceJoined } from "../warm-up-once-joined.ts";
 
 export const startUsage = `Usage: rung-agent [start] --edge <url> --model <path|hf:uri|echo:id> [options]
 
@@ -26,7 +27,7 @@ ${configUsage}
 Example:
   rung-agent --edge http://127.0.0.1:8787 --model ./qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 2`;
 
-/** Load the models, join the edge, serve until a signal, then drain and leave. */
+/** Load the models, join the edge, warm the models up while serving, serve until a signal, then drain and leave. */
 export const startCommand: Command = {
   name: "start",
   summary: "serve models to an edge (the default command)",
@@ -56,6 +57,7 @@ export const startCommand: Command = {
       publicUrl: options.publicUrl,
       tunnelPort: options.tunnelPort,
     });
+    if (engine instanceof LlamaCppEngine) void warmUpOnceJoined(engine, link, log);
     const signal = waitForSignal(["SIGINT", "SIGTERM"], (again) => {
       log.warn(`${again} again: exiting without waiting for jobs`);
       process.exit(128 + constants.signals[again]);
