@@ -126,6 +126,7 @@ export class LlamaCppEngine implements InferenceEngine {
       await new Promise((resolve) => setImmediate(resolve));
       if (signal.aborted) break;
       loaded.chatWrapper();
+      // It rejects only when dispose aborted the wait for a sequence.
       const sequence = await loaded.sequences.acquire(signal).catch(() => undefined);
       if (!sequence) break;
       let tokensPerSecond: number;
