@@ -3,6 +3,7 @@ import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./middleware/error-handler.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { donateRoutes } from "./routes/donate.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -15,6 +16,8 @@ const app = new Hono<AppEnv>()
   .route("/health", healthRoutes)
   .route("/v1/nodes", nodeRoutes)
   .route("/v1/status", statusRoutes)
+  // Before /admin: the feed authenticates in its first frame, not with a bearer header.
+  .route("/admin/dashboard", dashboardRoutes)
   .route("/admin", adminRoutes)
   .route("/metrics", metricsRoutes)
   .route("/donate", donateRoutes)

@@ -1,5 +1,6 @@
 export * from "./chunk-sequencer.ts";
 export * from "./chunk-tokens.ts";
+export * from "./dashboard.ts";
 export * from "./donate-config.ts";
 export * from "./messages.ts";
 export * from "./parse-frame.ts";

@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import { DASHBOARD_CONNECT_PATH } from "@rung/shared/protocol";
 import { buildCatalog, type CatalogEntry, type NodeView, type Policy, type RoutedModel, seededRandom } from "@rung/shared/routing";
 import type { Env } from "../env.ts";
 import type { MetricFamily } from "../metrics/index.ts";
 import { ApiError } from "../middleware/api-error.ts";
+import { isAdminKey } from "../middleware/auth.ts";
+import { DashboardFeed } from "./dashboard-feed.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import { LadderRouter } from "./ladder-router.ts";
 import { NodeAnnouncements } from "./node-announcements.ts";
@@ -27,6 +30,7 @@ export class Fabric extends DurableObject<Env> {
   readonly #router: LadderRouter;
   readonly #books: RequestBooks;
   readonly #verification: VerificationBook;
+  readonly #feed: DashboardFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -39,6 +43,14 @@ export class Fabric extends DurableObject<Env> {
       () => this.#router.policy,
       (modelId) => this.#model(modelId),
     );
+    this.#feed = new DashboardFeed(
+      ctx,
+      (key) => isAdminKey(env, key),
+      () => {
+        const { catalog, queued, inFlight } = this.#router.status();
+        return { catalog, queued, inFlight };
+      },
+    );
     this.#transports = buildTransports({
       ctx,
       env,
@@ -49,8 +61,14 @@ export class Fabric extends DurableObject<Env> {
         onFrame: (nodeId, frame) => this.#router.routeFrame(nodeId, frame),
         onBroken: (nodeId, jobId) => this.#router.callBroken(nodeId, jobId),
         // Asked before the announcement goes: which models the node served, so requests for one it was the last to serve wait for its return.
-        onNodeLeft: (nodeId) => this.#router.nodeGone(nodeId, announcements.get(nodeId)?.models),
-        onNodesChanged: () => this.#router.nodesChanged(),
+        onNodeLeft: (nodeId) => {
+          this.#router.nodeGone(nodeId, announcements.get(nodeId)?.models);
+          this.#feed.nodesChanged();
+        },
+        onNodesChanged: () => {
+          this.#router.nodesChanged();
+          this.#feed.nodesChanged();
+        },
       },
     });
     const vanished = announcements.restore((nodeId) => this.#transports.some((transport) => transport.owns(nodeId)));
@@ -75,7 +93,10 @@ export class Fabric extends DurableObject<Env> {
         requestTimeoutMs: msFrom(env.RUNG_REQUEST_TIMEOUT_MS, 600_000),
         gapTimeoutMs: 2_000,
       },
-      (job, summary) => this.#books.finished(job, summary),
+      (job, summary) => {
+        this.#books.finished(job, summary);
+        this.#feed.requestEnded(job, summary);
+      },
       this.#verification,
       random,
     );
@@ -87,6 +108,7 @@ export class Fabric extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (path === "/jobs" && request.method === "POST") return this.#submit(request);
+    if (path === DASHBOARD_CONNECT_PATH) return this.#feed.connect(request);
     for (const transport of this.#transports) {
       const answer = transport.fetch?.(path, request);
       if (answer) {
@@ -150,14 +172,17 @@ export class Fabric extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.#feed.owns(socket)) return this.#feed.message(socket, message);
     for (const transport of this.#transports) transport.webSocketMessage?.(socket, message);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    if (this.#feed.owns(socket)) return this.#feed.closed(socket, code, reason);
     for (const transport of this.#transports) transport.webSocketClose?.(socket, code, reason);
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
+    if (this.#feed.owns(socket)) return this.#feed.closed(socket);
     for (const transport of this.#transports) transport.webSocketError?.(socket);
   }
 

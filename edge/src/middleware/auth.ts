@@ -89,7 +89,12 @@ export const adminKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Whether the request carries the admin key (for routes that show more to the operator). */
 export function isAdmin(env: Env, request: Request): boolean {
-  return !!env.RUNG_ADMIN_KEY && timingSafeEqual(env.RUNG_ADMIN_KEY, bearerOf(request.headers.get("authorization") ?? undefined));
+  return isAdminKey(env, bearerOf(request.headers.get("authorization") ?? undefined));
+}
+
+/** Whether `given` is the admin key (in constant time); never, when none is configured. */
+export function isAdminKey(env: Env, given: string): boolean {
+  return !!env.RUNG_ADMIN_KEY && timingSafeEqual(env.RUNG_ADMIN_KEY, given);
 }
 
 /** `/metrics` also takes its own key, so a Prometheus scraper need not hold the admin key. */

@@ -143,5 +143,6 @@ export class SocketNodes {
 /** The attachment as stored on the socket; sockets accepted by an edge older than the donate entrance came in through /connect. */
 function stored(socket: WebSocket): NodeAttachment | null {
   const attachment = socket.deserializeAttachment() as (Omit<NodeAttachment, "entrance" | "trust"> & Partial<NodeAttachment>) | null;
-  return attachment ? { entrance: "connect", trust: "private", ...attachment } : null;
+  // The object holds dashboards' sockets too (DashboardFeed): theirs carry no node id.
+  return typeof attachment?.nodeId === "string" ? { entrance: "connect", trust: "private", ...attachment } : null;
 }

@@ -1,0 +1,140 @@
+import { env, SELF } from "cloudflare:test";
+import { type DashboardFrame, dashboardFrameSchema, parseFrame } from "@rung/shared/protocol";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { closeNodesAndResetPolicy, large, small, twoRungs } from "./ladder-fixtures.ts";
+import { chat } from "./test-node.ts";
+
+afterEach(closeNodesAndResetPolicy);
+
+/** A dashboard in workerd: every frame the feed sends, parsed by the shared schema, and the raw text to search. */
+class TestDashboard {
+  readonly frames: DashboardFrame[] = [];
+  readonly raw: string[] = [];
+  closed = false;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.addEventListener("message", (event) => {
+      const text = event.data as string;
+      this.raw.push(text);
+      const parsed = parseFrame(dashboardFrameSchema, text);
+      if (!parsed.ok) throw new Error(`feed sent a bad frame: ${parsed.error.message}`);
+      this.frames.push(parsed.value);
+    });
+    socket.addEventListener("close", () => {
+      this.closed = true;
+    });
+  }
+
+  static async open(key?: string): Promise<TestDashboard> {
+    const response = await SELF.fetch("http://edge/admin/dashboard/connect", { headers: { upgrade: "websocket" } });
+    const socket = response.webSocket;
+    if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
+    socket.accept();
+    const dashboard = new TestDashboard(socket);
+    if (key !== undefined) socket.send(JSON.stringify({ type: "auth", key }));
+    return dashboard;
+  }
+
+  /** The first frame of this type (after `from` frames) that passes `test`, waiting for it. */
+  next<T extends DashboardFrame["type"]>(
+    type: T,
+    test: (frame: Extract<DashboardFrame, { type: T }>) => boolean = () => true,
+    timeout = 3_000,
+  ): Promise<Extract<DashboardFrame, { type: T }>> {
+    return vi.waitFor(
+      () => {
+        const frame = this.frames.find((f): f is Extract<DashboardFrame, { type: T }> => f.type === type && test(f as never));
+        if (!frame) throw new Error(`no ${type} frame yet`);
+        return frame;
+      },
+      { timeout, interval: 10 },
+    );
+  }
+
+  close(): void {
+    if (!this.closed) this.socket.close(1000, "test over");
+  }
+}
+
+const nodeNames = (frame: Extract<DashboardFrame, { type: "snapshot" | "nodes" }>) =>
+  frame.pool.catalog.flatMap((entry) => entry.nodes.map((node) => node.name));
+
+describe("the dashboard feed", () => {
+  it("is a WebSocket: a plain GET is told so", async () => {
+    const response = await SELF.fetch("http://edge/admin/dashboard/connect");
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/WebSocket upgrade/);
+  });
+
+  it("refuses a wrong admin key in words, then closes", async () => {
+    const dashboard = await TestDashboard.open("not-the-admin-key");
+    const error = await dashboard.next("error");
+    expect(error.error.message).toMatch(/Incorrect admin key/);
+    await vi.waitFor(() => expect(dashboard.closed).toBe(true));
+    expect(dashboard.frames.map((f) => f.type)).toEqual(["error"]);
+  });
+
+  it("closes a socket that sends no key within a few seconds", async () => {
+    const dashboard = await TestDashboard.open();
+    const error = await dashboard.next("error", () => true, 7_000);
+    expect(error.error.message).toMatch(/No admin key within 5 s/);
+    await vi.waitFor(() => expect(dashboard.closed).toBe(true));
+  });
+
+  it("sends a snapshot, then nodes joining and leaving and each request's route, never its prompt or answer", async () => {
+    const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY);
+    const snapshot = await dashboard.next("snapshot");
+    expect(nodeNames(snapshot)).toEqual([]);
+
+    const { little, big } = await twoRungs();
+    await dashboard.next("nodes", (frame) => nodeNames(frame).includes("little") && nodeNames(frame).includes("big"));
+
+    const prompt = "the secret prompt 7f3a";
+    const pending = SELF.fetch("http://edge/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: prompt }] }),
+    });
+    little.answer(await little.next("job"), ["unsure", " words 91c2"], 0.1);
+    big.answer(await big.next("job"), ["the secret", " answer 5e1d"]);
+    const response = await pending;
+    expect(response.status).toBe(200);
+    const requestId = response.headers.get("x-request-id");
+
+    const { route, traffic } = await dashboard.next("request");
+    expect(route).toMatchObject({ id: requestId, requested: "auto", model: large.id, status: 200, completionTokens: 2 });
+    expect(route.attempts.map((a) => [a.model, a.node, a.outcome])).toEqual([
+      [small.id, "little", "escalated"],
+      [large.id, "big", "answered"],
+    ]);
+    expect(route.firstTokenMs).toBeGreaterThanOrEqual(0);
+    expect(traffic).toMatchObject({ model: large.id, answered: expect.any(Number), escalations: expect.any(Number) });
+    expect(traffic.escalations).toBeGreaterThanOrEqual(1);
+
+    little.close();
+    await dashboard.next("nodes", (frame) => !nodeNames(frame).includes("little") && nodeNames(frame).includes("big"));
+
+    // A second dashboard opening now gets the request in its snapshot.
+    const later = await TestDashboard.open(env.RUNG_ADMIN_KEY);
+    const { routes, traffic: series } = await later.next("snapshot");
+    expect(routes.at(-1)?.id).toBe(requestId);
+    expect(series.some((row) => row.model === large.id && row.requests >= 1)).toBe(true);
+
+    for (const text of [...dashboard.raw, ...later.raw]) {
+      for (const secret of ["7f3a", "91c2", "5e1d", "secret"]) expect(text).not.toContain(secret);
+    }
+    dashboard.close();
+    later.close();
+  });
+
+  it("is not a node: a dashboard's frames and close leave the pool alone", async () => {
+    const { little } = await twoRungs();
+    const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY);
+    await dashboard.next("snapshot");
+    dashboard.socket.send(JSON.stringify({ type: "hello" }));
+    dashboard.close();
+    const pending = chat({ model: small.id });
+    little.answer(await little.next("job"), ["still here"]);
+    expect((await pending).status).toBe(200);
+  });
+});
