@@ -4,6 +4,7 @@ import { onError, onNotFound } from "./middleware/error-handler.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
+import { dashboardPageRoutes } from "./routes/dashboard-page.ts";
 import { donateRoutes } from "./routes/donate.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -21,6 +22,7 @@ const app = new Hono<AppEnv>()
   .route("/admin", adminRoutes)
   .route("/metrics", metricsRoutes)
   .route("/donate", donateRoutes)
+  .route("/dashboard", dashboardPageRoutes)
   .route("/v1", openaiRoutes)
   .onError(onError)
   .notFound(onNotFound);

@@ -73,7 +73,8 @@ export const dashboardNodeSchema = z.looseObject({
   tokensPerSecond: z.number(),
   breaker: z.string(),
   firstTokenMedianMs: z.number().nullable(),
-  verification: z.unknown().optional(),
+  /** A public node's standing: checks of its answers that agreed with a trusted node's, and that differed. */
+  verification: z.object({ standing: z.string(), agreed: z.number(), differed: z.number() }).optional(),
 });
 
 export const dashboardPoolSchema = z.object({

@@ -21,6 +21,15 @@ const RECENT_ROUTES = 100;
 const POOL_EVERY_MS = 250;
 const CLOSE_POLICY = 1008;
 
+/** The router's status as the dashboard shows it: the catalog's nodes with their engine, which the catalog leaves out. */
+export function dashboardPool(status: DashboardPool, engineOf: (nodeId: string) => string | undefined): DashboardPool {
+  const catalog = status.catalog.map((entry) => ({
+    ...entry,
+    nodes: entry.nodes.map((node) => ({ ...node, engine: engineOf(node.id) ?? node.kind ?? "unknown" })),
+  }));
+  return { catalog, queued: status.queued, inFlight: status.inFlight };
+}
+
 /** What a dashboard socket keeps on itself, so it survives hibernation. */
 interface DashboardAttachment {
   dashboard: true;

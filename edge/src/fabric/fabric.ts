@@ -5,7 +5,7 @@ import type { Env } from "../env.ts";
 import type { MetricFamily } from "../metrics/index.ts";
 import { ApiError } from "../middleware/api-error.ts";
 import { isAdminKey } from "../middleware/auth.ts";
-import { DashboardFeed } from "./dashboard-feed.ts";
+import { DashboardFeed, dashboardPool } from "./dashboard-feed.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import { LadderRouter } from "./ladder-router.ts";
 import { NodeAnnouncements } from "./node-announcements.ts";
@@ -46,10 +46,7 @@ export class Fabric extends DurableObject<Env> {
     this.#feed = new DashboardFeed(
       ctx,
       (key) => isAdminKey(env, key),
-      () => {
-        const { catalog, queued, inFlight } = this.#router.status();
-        return { catalog, queued, inFlight };
-      },
+      () => dashboardPool(this.#router.status(), (nodeId) => this.#view(nodeId)?.engine),
     );
     this.#transports = buildTransports({
       ctx,

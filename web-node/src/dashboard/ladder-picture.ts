@@ -1,0 +1,103 @@
+import type { RequestRoute } from "@rung/shared/protocol";
+
+type Attempt = RequestRoute["attempts"][number];
+
+/** Where each attempt of a trace stands: its rung (models in the order the request reached them, lowest first) and its place in time. */
+export interface LadderStep {
+  attempt: Attempt;
+  rung: number;
+  /** The confidence bar the attempt was judged against, when its reason names one (`mean confidence 0.21 < 0.5`). */
+  bar: number | undefined;
+  /** Which confidence the bar was held to: the mean of the tokens, or the lowest one. */
+  measure: "mean" | "min";
+  /** `answered`, `escalated`, `hedge_lost`, or `failed` for an error code: what the picture colours it by. */
+  kind: "answered" | "escalated" | "hedge_lost" | "failed";
+}
+
+export function ladderSteps(attempts: readonly Attempt[]): { rungs: string[]; steps: LadderStep[] } {
+  const rungs: string[] = [];
+  const steps = attempts.map((attempt) => {
+    if (!rungs.includes(attempt.model)) rungs.push(attempt.model);
+    const bar = /<\s*(\d+(?:\.\d+)?)/.exec(attempt.reason ?? "")?.[1];
+    const kind = (["answered", "escalated", "hedge_lost"] as const).find((k) => k === attempt.outcome) ?? "failed";
+    const measure = attempt.reason?.startsWith("token confidence") ? "min" : "mean";
+    return { attempt, rung: rungs.indexOf(attempt.model), bar: bar === undefined ? undefined : Number(bar), measure, kind } as const;
+  });
+  return { rungs, steps };
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const WIDTH = 640;
+const LABEL = 150;
+const BAND = 96;
+const CARD_HEIGHT = 78;
+
+/**
+ * The ladder a request climbed, as SVG: one band per rung (the smallest at the
+ * bottom), each attempt a card on its rung in the order they ended, joined by
+ * the path the request took. Text only through textContent.
+ */
+export function ladderPicture(attempts: readonly Attempt[]): SVGSVGElement {
+  const { rungs, steps } = ladderSteps(attempts);
+  const height = Math.max(1, rungs.length) * BAND + 16;
+  const svg = node("svg", { viewBox: `0 0 ${WIDTH} ${height}`, class: "ladder", role: "img" });
+  svg.append(node("title", {}, `The ladder: ${steps.map((s) => `${s.attempt.model} ${s.attempt.outcome}`).join(", then ")}`));
+  const yOf = (rung: number) => height - 8 - (rung + 0.5) * BAND;
+  // The rails and rungs, with the model of each.
+  svg.append(node("line", { x1: "12", y1: "8", x2: "12", y2: String(height - 8), class: "rail" }));
+  svg.append(node("line", { x1: String(LABEL - 12), y1: "8", x2: String(LABEL - 12), y2: String(height - 8), class: "rail" }));
+  for (const [rung, model] of rungs.entries()) {
+    const y = yOf(rung);
+    svg.append(node("line", { x1: "12", y1: String(y), x2: String(LABEL - 12), y2: String(y), class: "rung" }));
+    svg.append(node("text", { x: "20", y: String(y - 8), class: "model" }, model));
+  }
+  const slot = (WIDTH - LABEL) / Math.max(1, steps.length);
+  const cardWidth = Math.min(200, slot - 12);
+  const centres = steps.map((step, i) => ({ x: LABEL + slot * i + slot / 2, y: yOf(step.rung) }));
+  if (centres.length > 1) {
+    const points = [`${LABEL - 12},${centres[0]!.y}`, ...centres.map((c) => `${c.x},${c.y}`)].join(" ");
+    svg.append(node("polyline", { points, class: "path" }));
+  }
+  for (const [i, step] of steps.entries())
+    svg.append(card(step, centres[i]!.x - cardWidth / 2, centres[i]!.y - CARD_HEIGHT / 2, cardWidth, i + 1));
+  return svg;
+}
+
+function card(step: LadderStep, x: number, y: number, width: number, order: number): SVGGElement {
+  const { attempt } = step;
+  const group = node("g", { class: `step ${step.kind}`, transform: `translate(${x} ${y})` });
+  group.append(node("rect", { width: String(width), height: String(CARD_HEIGHT), rx: "8" }));
+  const line = (text: string, row: number, className = "") =>
+    node("text", { x: "10", y: String(18 + row * 16), ...(className && { class: className }) }, text);
+  group.append(line(`${order}. ${attempt.node}${attempt.hedge ? " (hedge)" : ""}`, 0, "node"));
+  group.append(line(attempt.outcome.replaceAll("_", " "), 1, "outcome"));
+  group.append(
+    line(
+      `${Math.round(attempt.ms)} ms${attempt.firstTokenMs === undefined ? "" : `, first token ${Math.round(attempt.firstTokenMs)} ms`}`,
+      2,
+    ),
+  );
+  // Its confidence against the bar: the filled part is the confidence the bar was held to, the tick the bar.
+  // An attempt that was not judged (the top rung, an error) has no gauge.
+  const barWidth = width - 20;
+  if (attempt.confidence) {
+    group.append(node("rect", { x: "10", y: String(CARD_HEIGHT - 16), width: String(barWidth), height: "6", rx: "3", class: "gauge" }));
+    const judged = attempt.confidence[step.measure];
+    const fill = Math.max(0, Math.min(1, judged)) * barWidth;
+    group.append(node("rect", { x: "10", y: String(CARD_HEIGHT - 16), width: String(fill), height: "6", rx: "3", class: "confidence" }));
+    const against = step.bar === undefined ? "" : ` against a bar of ${step.bar}`;
+    group.append(node("title", {}, `${step.measure} confidence ${judged.toFixed(2)}${against}`));
+  }
+  if (step.bar !== undefined) {
+    const at = String(10 + step.bar * barWidth);
+    group.append(node("line", { x1: at, x2: at, y1: String(CARD_HEIGHT - 20), y2: String(CARD_HEIGHT - 6), class: "bar" }));
+  }
+  return group;
+}
+
+function node<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string>, text?: string): SVGElementTagNameMap[K] {
+  const element = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
