@@ -1,33 +1,19 @@
-import { env, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { errorBodySchema } from "@rung/shared/openai";
 import { DONATE_CONNECT_PATH, WireErrorCode, wireError } from "@rung/shared/protocol";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { CreatedKey } from "../src/keys/key-record.ts";
 import { type Body, closeNodesAndResetPolicy, large, small } from "./ladder-fixtures.ts";
-import { browserHelloOf, chat, type model, putPolicy, TestNode } from "./test-node.ts";
+import { browserHelloOf, chat, keyHeaders, type model, putPolicy, TestNode } from "./test-node.ts";
 
 afterEach(closeNodesAndResetPolicy);
 
-/** Keys made through the admin API, as an operator makes them. */
-async function createKey(body: Record<string, unknown>): Promise<string> {
-  const response = await SELF.fetch("http://edge/admin/keys", {
-    method: "POST",
-    headers: { authorization: `Bearer ${env.RUNG_ADMIN_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as CreatedKey).key;
-}
-
-let privateKey: string;
-let everyTierKey: string;
+let privateKey: Record<string, string>;
+let everyTierKey: Record<string, string>;
 beforeAll(async () => {
   // No tiers given: a new key's prompts reach owned nodes only.
-  privateKey = await createKey({ name: "private-only" });
-  everyTierKey = await createKey({ name: "every-tier", tiers: ["private", "public"] });
+  privateKey = await keyHeaders({ name: "private-only" });
+  everyTierKey = await keyHeaders({ name: "every-tier", tiers: ["private", "public"] });
 });
-
-const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /** A tab through the donate page's entrance, welcomed: a public node. */
 async function donatedTab(name: string, models: ReturnType<typeof model>[]): Promise<TestNode> {
@@ -42,16 +28,16 @@ const jobsOf = (node: TestNode) => node.received.filter((m) => m.type === "job")
 describe("a key's tiers decide which nodes may see its prompts", () => {
   it("answers a private-only key with 503 when only a public tab serves the model, and the same request of an every-tier key from the tab", async () => {
     const tab = await donatedTab("tab", [small]);
-    const refused = await chat({ model: small.id }, as(privateKey));
+    const refused = await chat({ model: small.id }, privateKey);
     expect(refused.status).toBe(503);
     const error = errorBodySchema.parse(await refused.json()).error;
     expect(error.code).toBe("no_capable_node");
     expect(error.message).toContain("(private)");
-    const autoError = errorBodySchema.parse(await (await chat({ model: "auto" }, as(privateKey))).json()).error;
+    const autoError = errorBodySchema.parse(await (await chat({ model: "auto" }, privateKey)).json()).error;
     expect(autoError).toMatchObject({ code: "no_capable_node", message: expect.stringContaining("(private) serves this request") });
     expect(jobsOf(tab)).toEqual([]);
 
-    const pending = chat({ model: small.id }, as(everyTierKey));
+    const pending = chat({ model: small.id }, everyTierKey);
     const job = await tab.next("job");
     tab.answer(job, ["from", " the tab"]);
     const served = (await (await pending).json()) as Body;
@@ -62,7 +48,7 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
   it("never climbs to a public rung: the larger model only a tab serves is not on a private key's ladder", async () => {
     const owned = await TestNode.join("owned", [small]);
     const tab = await donatedTab("tab", [large]);
-    const pending = chat({ model: "auto" }, as(privateKey));
+    const pending = chat({ model: "auto" }, privateKey);
     const job = await owned.next("job");
     // Unsure enough that an every-tier key would climb to the tab's larger model.
     owned.answer(job, ["maybe"], 0.1);
@@ -72,7 +58,7 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
     expect(jobsOf(tab)).toEqual([]);
 
     // The same request with every tier climbs to the tab: the first half of this test could have failed.
-    const climbing = chat({ model: "auto" }, as(everyTierKey));
+    const climbing = chat({ model: "auto" }, everyTierKey);
     owned.answer(await owned.next("job"), ["maybe"], 0.1);
     const climbed = await tab.next("job");
     tab.answer(climbed, ["surely"]);
@@ -83,7 +69,7 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
     await putPolicy({ hedge: { afterMs: 50 }, escalation: { enabled: false }, retry: { baseDelayMs: 0, maxDelayMs: 0 } });
     const owned = await TestNode.join("owned", [small]);
     const tab = await donatedTab("tab", [small]);
-    const pending = chat({ model: small.id }, as(privateKey));
+    const pending = chat({ model: small.id }, privateKey);
     const first = await owned.next("job");
     // Past the hedge delay with no token, then a retryable failure: both would move to the tab if it were allowed.
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -99,15 +85,13 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
   it("lists to a key only the models and nodes its tiers reach, and counts answers per tier on the status page", async () => {
     await TestNode.join("owned", [small]);
     await donatedTab("tab", [large]);
-    const ids = async (key: string) =>
-      ((await (await SELF.fetch("http://edge/v1/models", { headers: as(key) })).json()) as { data: { id: string }[] }).data.map(
-        (m) => m.id,
-      );
+    const ids = async (key: Record<string, string>) =>
+      ((await (await SELF.fetch("http://edge/v1/models", { headers: key })).json()) as { data: { id: string }[] }).data.map((m) => m.id);
     expect(await ids(privateKey)).toContain(small.id);
     expect(await ids(privateKey)).not.toContain(large.id);
     expect(await ids(everyTierKey)).toEqual(expect.arrayContaining([small.id, large.id]));
 
-    const status = (await (await SELF.fetch("http://edge/v1/status", { headers: as(privateKey) })).json()) as {
+    const status = (await (await SELF.fetch("http://edge/v1/status", { headers: privateKey })).json()) as {
       pool: string;
       servedByTier: Record<string, number>;
       catalog: { nodes: { name: string }[] }[];
@@ -115,7 +99,7 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
     expect(status.pool).toBe("main");
     // A key's status and health show the nodes its prompts may reach, not the donated tabs it may not.
     expect(status.catalog.flatMap((m) => m.nodes.map((n) => n.name))).toEqual(["owned"]);
-    const health = (await (await SELF.fetch("http://edge/health", { headers: as(privateKey) })).json()) as { nodes: string[] };
+    const health = (await (await SELF.fetch("http://edge/health", { headers: privateKey })).json()) as { nodes: string[] };
     expect(health.nodes).toEqual(["owned"]);
     expect(Object.keys(status.servedByTier).sort()).toEqual(["private", "public"]);
   });

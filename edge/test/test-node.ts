@@ -185,6 +185,17 @@ export async function putPolicy(policy: Record<string, unknown>): Promise<Respon
   });
 }
 
+/** A key made through the admin API, as an operator makes one: its secret, as an `authorization` header. */
+export async function keyHeaders(body: Record<string, unknown>): Promise<Record<string, string>> {
+  const response = await SELF.fetch("http://edge/admin/keys", {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.RUNG_ADMIN_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  return { authorization: `Bearer ${((await response.json()) as { key: string }).key}` };
+}
+
 /** Back to the policy from the configuration, so one test's policy never leaks into the next. */
 export async function resetPolicy(): Promise<void> {
   await SELF.fetch("http://edge/admin/policy", { method: "DELETE", headers: { authorization: `Bearer ${env.RUNG_ADMIN_KEY}` } });

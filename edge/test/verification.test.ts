@@ -3,9 +3,8 @@ import { errorBodySchema } from "@rung/shared/openai";
 import { DONATE_CONNECT_PATH, type Job } from "@rung/shared/protocol";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Quarantine } from "../src/fabric/verification-book.ts";
-import type { CreatedKey } from "../src/keys/key-record.ts";
 import { type Body, closeNodesAndResetPolicy } from "./ladder-fixtures.ts";
-import { browserHelloOf, chat, edgeStatus, model, putPolicy, sseData, TestNode } from "./test-node.ts";
+import { browserHelloOf, chat, edgeStatus, keyHeaders, model, putPolicy, sseData, TestNode } from "./test-node.ts";
 
 afterEach(closeNodesAndResetPolicy);
 
@@ -13,21 +12,11 @@ const checked = model("checked-m", 1_000_000);
 const TRUTH = ["the", " truth"];
 const LIE = ["a", " lie"];
 
-async function createKey(body: Record<string, unknown>): Promise<string> {
-  const response = await SELF.fetch("http://edge/admin/keys", {
-    method: "POST",
-    headers: { authorization: `Bearer ${env.RUNG_ADMIN_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as CreatedKey).key;
-}
-
 let everyTier: Record<string, string>;
 let verifying: Record<string, string>;
 beforeAll(async () => {
-  everyTier = { authorization: `Bearer ${await createKey({ name: "every-tier", tiers: ["private", "public"] })}` };
-  verifying = { authorization: `Bearer ${await createKey({ name: "verifying", tiers: ["private", "public"], verify: true })}` };
+  everyTier = await keyHeaders({ name: "every-tier", tiers: ["private", "public"] });
+  verifying = await keyHeaders({ name: "verifying", tiers: ["private", "public"], verify: true });
 });
 
 /** A tab through the donate entrance, with more slots than a tab has: probation, not its hello, limits it. */
