@@ -1,8 +1,11 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { type DashboardFrame, dashboardFrameSchema, parseFrame } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { DASHBOARD_TAG, DashboardFeed } from "../src/fabric/dashboard-feed.ts";
+import type { FabricJob } from "../src/fabric/fabric-job.ts";
 import { closeNodesAndResetPolicy, large, small, twoRungs } from "./ladder-fixtures.ts";
 import { chat } from "./test-node.ts";
+import { wokenRegistry } from "./woken-registry.ts";
 
 afterEach(closeNodesAndResetPolicy);
 
@@ -136,5 +139,30 @@ describe("the dashboard feed", () => {
     const pending = chat({ model: small.id });
     little.answer(await little.next("job"), ["still here"]);
     expect((await pending).status).toBe(200);
+  });
+
+  it("after the object wakes, an open dashboard is still watching and still no node", async () => {
+    await twoRungs();
+    const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY);
+    await dashboard.next("snapshot");
+    const stub = env.FABRIC.get(env.FABRIC.idFromName("main"));
+    const names = await runInDurableObject(stub, (_instance, state) => {
+      // What a woken object builds: the node registry from every socket, the feed from the tagged ones.
+      const nodes = wokenRegistry(state)
+        .views()
+        .map((view) => view.name);
+      const feed = new DashboardFeed(
+        state,
+        () => false,
+        () => ({ catalog: [], queued: 0, inFlight: 0 }),
+      );
+      const job = { requestId: "req_after_wake", model: "auto" } as FabricJob;
+      feed.requestEnded(job, { status: 200, model: small.id, totalMs: 5, attempts: [] });
+      return { nodes: nodes.sort(), dashboards: state.getWebSockets(DASHBOARD_TAG).length };
+    });
+    expect(names).toEqual({ nodes: ["big", "little"], dashboards: 1 });
+    const { route } = await dashboard.next("request", (frame) => frame.route.id === "req_after_wake");
+    expect(route).toMatchObject({ requested: "auto", model: small.id, status: 200 });
+    dashboard.close();
   });
 });
