@@ -9,4 +9,6 @@ export default defineConfig({
   root: "dashboard",
   base: "/dashboard/",
   build: { outDir: "../dist/dashboard", emptyOutDir: true, target: "es2022" },
+  // shared/ and web-node/ each install zod: one copy in the bundle, the one zod-without-eval.ts configures.
+  resolve: { dedupe: ["zod"] },
 });

@@ -2,6 +2,7 @@
 import "../page/zod-without-eval.ts";
 import { type DashboardFrame, type DashboardPool, dashboardFrameSchema, parseFrame, poolNameSchema } from "@rung/shared/protocol";
 import { byId } from "./dom.ts";
+import { KeysView } from "./keys-view.ts";
 import { renderNodes } from "./nodes-view.ts";
 import { Playground } from "./playground.ts";
 import { RequestsView } from "./requests-view.ts";
@@ -16,6 +17,7 @@ const traffic = new Traffic();
 const requests = new RequestsView();
 const charts = new TrafficCharts();
 const playground = new Playground();
+const keys = new KeysView();
 let socket: WebSocket | undefined;
 let retry = RETRY_MS;
 
@@ -49,7 +51,7 @@ function connect(): void {
   opened.addEventListener("message", (event) => {
     const parsed = parseFrame(dashboardFrameSchema, event.data as string);
     if (!parsed.ok) return console.warn(`the feed sent a frame this page does not read: ${parsed.error.message}`);
-    onFrame(parsed.value, pool);
+    onFrame(parsed.value, pool, key);
   });
   opened.addEventListener("close", () => {
     if (socket !== opened || !byId("refusal").hidden) return;
@@ -59,7 +61,7 @@ function connect(): void {
   });
 }
 
-function onFrame(frame: DashboardFrame, pool: string): void {
+function onFrame(frame: DashboardFrame, pool: string, key: string): void {
   switch (frame.type) {
     case "error":
       return refused(frame.error.message);
@@ -67,6 +69,7 @@ function onFrame(frame: DashboardFrame, pool: string): void {
       retry = RETRY_MS;
       byId("refusal").hidden = true;
       status(`Live · pool ${pool}`, "ok");
+      keys.start(key);
       showPool(frame.pool);
       traffic.put(frame.traffic);
       requests.add(frame.routes);
