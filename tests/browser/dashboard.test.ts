@@ -97,7 +97,7 @@ describe("the dashboard", () => {
     const trace = await textOf(page, "#trace");
     expect(trace).toMatch(new RegExp(`rung-tiny on ${UNSURE_AGENT}.*escalated.*rung-small on ${AGENT}.*answered`));
     expect(await textOf(page, "#traffic-summary")).toContain("rung-small");
-    expect(await page.locator("#chart-requests canvas").count()).toBe(1);
+    expect(await page.locator(".charts figure canvas").count()).toBe(5);
 
     await mkdir(join(repoRoot, "docs", "images"), { recursive: true });
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -135,6 +135,7 @@ describe("the dashboard", () => {
     expect(await steps.nth(0).getAttribute("class")).toBe("step escalated");
     expect(await steps.nth(1).getAttribute("class")).toBe("step answered");
     expect(await page.locator("#playground-ladder svg").textContent()).toContain(UNSURE_AGENT);
+    expect(await textOf(page, "#playground-ladder ol")).toMatch(/escalated \(mean confidence 0\.\d+ < 0\.4\)/);
     await page
       .locator("#playground-title")
       .locator("..")

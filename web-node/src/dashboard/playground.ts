@@ -2,6 +2,7 @@ import type { DashboardPool, RequestRoute } from "@rung/shared/protocol";
 import { PROFILE_NAMES } from "@rung/shared/routing";
 import { byId, el, ms } from "./dom.ts";
 import { ladderPicture } from "./ladder-picture.ts";
+import { attemptList } from "./requests-view.ts";
 
 /** The `rung` trace of a streamed answer's chunks (the edge adds it to the last one). */
 interface StreamChunk {
@@ -82,7 +83,7 @@ export class Playground {
           answer.textContent += text;
         }
         if (chunk.rung) {
-          byId("playground-ladder").replaceChildren(ladderPicture(chunk.rung.attempts));
+          byId("playground-ladder").replaceChildren(ladderPicture(chunk.rung.attempts), attemptList(chunk.rung.attempts));
           const climbs = chunk.rung.escalations === 1 ? "1 climb" : `${chunk.rung.escalations} climbs`;
           outcome.textContent = `Answered by ${chunk.rung.model} on ${chunk.rung.node} · ${climbs} · first token ${ms(firstToken)} · ${ms(performance.now() - started)} in all`;
           outcome.className = "ok";

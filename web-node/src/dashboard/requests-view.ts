@@ -63,10 +63,15 @@ function traceOf(route: RequestRoute): HTMLElement {
     ...pair("Total", ms(route.totalMs)),
     ...pair("Completion tokens", route.completionTokens === undefined ? "–" : String(route.completionTokens)),
   );
-  const attempts = el(
+  return el("div", {}, facts, el("h3", {}, "Attempts"), attemptList(route.attempts));
+}
+
+/** Each attempt in words: model, node, outcome and why, confidence, times. The trace and the playground show it. */
+export function attemptList(attempts: RequestRoute["attempts"]): HTMLOListElement {
+  return el(
     "ol",
     { class: "attempts" },
-    ...route.attempts.map((attempt) =>
+    ...attempts.map((attempt) =>
       el(
         "li",
         { class: attempt.outcome === "answered" ? "ok" : "" },
@@ -80,7 +85,6 @@ function traceOf(route: RequestRoute): HTMLElement {
       ),
     ),
   );
-  return el("div", {}, facts, el("h3", {}, "Attempts"), attempts);
 }
 
 function pair(term: string, value: string): [HTMLElement, HTMLElement] {

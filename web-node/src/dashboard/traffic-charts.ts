@@ -6,14 +6,14 @@ import type { ChartSeries, ModelSummary } from "./traffic.ts";
 const PALETTE = ["#2f6fde", "#e8793a", "#2a9d5b", "#b04ad8", "#d23c5a", "#1f9fb3", "#8a7a18", "#6b6b6b"];
 const HEIGHT = 180;
 
-/** The three traffic charts (uPlot) and the summary table, redrawn from the page's `Traffic`. */
+/** The five traffic charts (uPlot) and the summary table, redrawn from the page's `Traffic`. */
 export class TrafficCharts {
   #charts: uPlot[] = [];
   /** The models the charts were built for: a new model means new series, so the charts are rebuilt. */
   #models = "";
 
   constructor() {
-    // One observer for all three: a phone turned sideways, a window resized.
+    // One observer for all of them: a phone turned sideways, a window resized.
     new ResizeObserver(() => {
       for (const chart of this.#charts) chart.setSize({ width: widthOf(chart.root.parentElement!), height: HEIGHT });
     }).observe(byId("chart-requests"));
@@ -23,7 +23,9 @@ export class TrafficCharts {
     renderSummary(summary);
     const data: uPlot.AlignedData[] = [
       [series.seconds, ...series.requests],
+      [series.seconds, ...series.tokensPerSecond],
       [series.seconds, series.p50, series.p95],
+      [series.seconds, series.escalations, series.errors],
       [series.seconds, ...series.share],
     ];
     if (series.models.join("\n") !== this.#models) this.#build(series.models, data);
@@ -36,7 +38,9 @@ export class TrafficCharts {
     const perModel = models.map((model, i) => line(model, PALETTE[i % PALETTE.length]!));
     const specs: [string, uPlot.Series[], uPlot.Range.MinMax?][] = [
       ["chart-requests", perModel],
+      ["chart-tokens", perModel],
       ["chart-latency", [line("p50", PALETTE[0]!), line("p95", PALETTE[4]!)]],
+      ["chart-climbs", [line("escalations", PALETTE[1]!), line("errors", PALETTE[4]!)]],
       ["chart-share", perModel, [0, 100]],
     ];
     this.#charts = specs.map(([id, lines, range], i) => {

@@ -17,13 +17,25 @@ export class Traffic {
     return [...this.#rows.values()].filter((row) => row.minute > nowMinute - WINDOW_MINUTES && row.minute <= nowMinute);
   }
 
-  /** For uPlot: minute starts in seconds, then one series per model (requests/min), p50 and p95 of all models (ms), and each model's share of answers (%). */
+  /**
+   * For uPlot: minute starts in seconds; per model requests/min, completion
+   * tokens/s and share of answers (%); for all models p50 and p95 (ms),
+   * escalations and errors per minute.
+   */
   series(nowMinute: number): ChartSeries {
     const rows = this.window(nowMinute);
     const models = [...new Set(rows.map((row) => row.model))].sort();
     const minutes = Array.from({ length: WINDOW_MINUTES }, (_, i) => nowMinute - WINDOW_MINUTES + 1 + i);
     const at = new Map(rows.map((row) => [`${row.minute}|${row.model}`, row]));
-    const requests = models.map((model) => minutes.map((minute) => at.get(`${minute}|${model}`)?.requests ?? 0));
+    const perModel = (read: (row: TrafficMinute) => number) =>
+      models.map((model) =>
+        minutes.map((minute) => {
+          const row = at.get(`${minute}|${model}`);
+          return row ? read(row) : 0;
+        }),
+      );
+    const allModels = (field: "escalations" | "errors") =>
+      minutes.map((minute) => models.reduce((sum, model) => sum + (at.get(`${minute}|${model}`)?.[field] ?? 0), 0));
     const merged = minutes.map((minute) => mergeLatency(rows.filter((row) => row.minute === minute)));
     const answered = minutes.map((minute) => models.reduce((sum, model) => sum + (at.get(`${minute}|${model}`)?.answered ?? 0), 0));
     const share = models.map((model) =>
@@ -35,7 +47,10 @@ export class Traffic {
     return {
       seconds: minutes.map((minute) => minute * 60),
       models,
-      requests,
+      requests: perModel((row) => row.requests),
+      tokensPerSecond: perModel((row) => row.completionTokens / 60),
+      escalations: allModels("escalations"),
+      errors: allModels("errors"),
       p50: merged.map((histogram) => latencyQuantile(histogram, 0.5) ?? null),
       p95: merged.map((histogram) => latencyQuantile(histogram, 0.95) ?? null),
       share,
@@ -71,6 +86,9 @@ export interface ChartSeries {
   seconds: number[];
   models: string[];
   requests: number[][];
+  tokensPerSecond: number[][];
+  escalations: number[];
+  errors: number[];
   p50: (number | null)[];
   p95: (number | null)[];
   share: (number | null)[][];

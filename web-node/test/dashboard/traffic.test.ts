@@ -30,6 +30,8 @@ describe("the dashboard's traffic", () => {
     expect(series.p95.at(-1)).toBeGreaterThan(900);
     expect(series.share.map((s) => s.at(-1))).toEqual([25, 75]);
     expect(series.share[0]![0]).toBeNull();
+    expect(series.errors.at(-1)).toBe(1);
+    expect(series.tokensPerSecond.map((s) => s.at(-1))).toEqual([10 / 60, 10 / 60]);
     const [large, small] = traffic.summary(5);
     expect(small).toMatchObject({ model: "small", requests: 4, errors: 1, answeredShare: 0.75 });
     expect(large?.tokensPerSecond).toBeCloseTo(10 / 3_600);
