@@ -4,6 +4,7 @@
 // offers the same GGUF to browser tabs, from a loopback model host. Ctrl-C
 // stops everything, letting the agent finish what it is answering first.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTestModel } from "../tools/gguf/make-test-model.ts";
@@ -12,6 +13,8 @@ import { startModelFileServer } from "../tools/gguf/model-file-server.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.RUNG_PORT ?? 8787);
 const edge = `http://127.0.0.1:${port}`;
+// The dashboard and the admin API need an admin key: a fresh one each start (or RUNG_ADMIN_KEY), printed below.
+const adminKey = process.env.RUNG_ADMIN_KEY ?? randomBytes(18).toString("base64url");
 
 const model = process.env.RUNG_MODEL ?? (await ensureTestModel("small", join(root, ".cache", "models")));
 const children: ChildProcess[] = [];
@@ -32,6 +35,8 @@ const wrangler = start(
     "--show-interactive-dev-session=false",
     "--var",
     "RUNG_OPEN_EDGE:true",
+    "--var",
+    `RUNG_ADMIN_KEY:${adminKey}`,
     ...donatedModel.args,
   ],
   {
@@ -60,6 +65,8 @@ needed). A deployed edge is closed: see docs/operating.md for keys, tiers and po
   health         ${edge}/health
   status         ${edge}/v1/status   (the ladder: models, nodes, breakers, queue)
   donate page    ${edge}/donate      (a browser tab joins as a node${donatedModel.id ? ` serving ${donatedModel.id} with wllama` : ""})
+  dashboard      ${edge}/dashboard#key=${adminKey}   (nodes, requests, traffic, keys, playground)
+  admin key      ${adminKey}   (for /admin/*: keys, join tokens, policy, usage)
 
 Try it:
 
