@@ -1,5 +1,5 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { type DashboardFrame, dashboardFrameSchema, parseFrame } from "@rung/shared/protocol";
+import { type DashboardFrame, dashboardFrameSchema, PING_FRAME, PONG_FRAME, parseFrame } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DASHBOARD_TAG, DashboardFeed } from "../src/fabric/dashboard-feed.ts";
 import type { FabricJob } from "../src/fabric/fabric-job.ts";
@@ -19,6 +19,7 @@ class TestDashboard {
     socket.addEventListener("message", (event) => {
       const text = event.data as string;
       this.raw.push(text);
+      if (text === PONG_FRAME) return;
       const parsed = parseFrame(dashboardFrameSchema, text);
       if (!parsed.ok) throw new Error(`feed sent a bad frame: ${parsed.error.message}`);
       this.frames.push(parsed.value);
@@ -128,6 +129,14 @@ describe("the dashboard feed", () => {
     }
     dashboard.close();
     later.close();
+  });
+
+  it("answers a dashboard's keep-alive ping with the runtime's pong", async () => {
+    const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY);
+    await dashboard.next("snapshot");
+    dashboard.socket.send(PING_FRAME);
+    await vi.waitFor(() => expect(dashboard.raw).toContain(PONG_FRAME));
+    dashboard.close();
   });
 
   it("is not a node: a dashboard's frames and close leave the pool alone", async () => {

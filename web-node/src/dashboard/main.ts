@@ -1,6 +1,14 @@
 // First: configures zod before any schema module is evaluated (the page's CSP has no 'unsafe-eval').
 import "../page/zod-without-eval.ts";
-import { type DashboardFrame, type DashboardPool, dashboardFrameSchema, parseFrame, poolNameSchema } from "@rung/shared/protocol";
+import {
+  type DashboardFrame,
+  type DashboardPool,
+  dashboardFrameSchema,
+  PING_FRAME,
+  PONG_FRAME,
+  parseFrame,
+  poolNameSchema,
+} from "@rung/shared/protocol";
 import { byId } from "./dom.ts";
 import { KeysView } from "./keys-view.ts";
 import { renderNodes } from "./nodes-view.ts";
@@ -12,6 +20,12 @@ import { TrafficCharts } from "./traffic-charts.ts";
 /** After a dropped feed, try again this long after, doubling up to the cap. */
 const RETRY_MS = 1_000;
 const RETRY_CAP_MS = 30_000;
+/**
+ * A quiet pool sends nothing for minutes, and proxies close sockets that stay
+ * silent: a ping this often keeps it open, answered by the runtime's
+ * auto-response without waking the pool's object.
+ */
+const PING_MS = 30_000;
 
 const traffic = new Traffic();
 const requests = new RequestsView();
@@ -48,12 +62,15 @@ function connect(): void {
   socket = opened;
   status(`Connecting to ${pool}…`);
   opened.addEventListener("open", () => opened.send(JSON.stringify({ type: "auth", key })));
+  const pinging = setInterval(() => opened.readyState === WebSocket.OPEN && opened.send(PING_FRAME), PING_MS);
   opened.addEventListener("message", (event) => {
+    if (event.data === PONG_FRAME) return;
     const parsed = parseFrame(dashboardFrameSchema, event.data as string);
     if (!parsed.ok) return console.warn(`the feed sent a frame this page does not read: ${parsed.error.message}`);
     onFrame(parsed.value, pool, key);
   });
   opened.addEventListener("close", () => {
+    clearInterval(pinging);
     if (socket !== opened || !byId("refusal").hidden) return;
     status(`Disconnected; trying again in ${Math.round(retry / 1_000)} s`, "bad");
     setTimeout(() => socket === opened && connect(), retry);
