@@ -44,9 +44,9 @@ describe("the dashboard", () => {
   });
 
   /** A page that records its console errors, failed requests and CSP violations. */
-  async function open(url: string, options: { width?: number; colorScheme?: "light" | "dark" } = {}) {
+  async function open(url: string, options: { width?: number; height?: number; colorScheme?: "light" | "dark" } = {}) {
     const page = await browser.newPage({
-      viewport: { width: options.width ?? 1100, height: 900 },
+      viewport: { width: options.width ?? 1100, height: options.height ?? 900 },
       colorScheme: options.colorScheme ?? "light",
     });
     const problems: string[] = [];
@@ -170,13 +170,14 @@ describe("the dashboard", () => {
   });
 
   it("fits a phone and reads in dark mode", async () => {
-    const { page, problems } = await open(`${fabric.url}/dashboard#key=${ADMIN_KEY}`, { width: 390, colorScheme: "dark" });
+    const { page, problems } = await open(`${fabric.url}/dashboard#key=${ADMIN_KEY}`, { width: 390, height: 844, colorScheme: "dark" });
     await page.locator(`#nodes tr[data-node="${AGENT}"]`).waitFor();
     const { overflow, ink } = await page.evaluate(() => ({
       overflow: document.documentElement.scrollWidth - window.innerWidth,
       ink: getComputedStyle(document.body).color,
     }));
     expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(repoRoot, "docs", "images", "dashboard-phone-dark.png") });
     // Light text on the dark canvas the color-scheme gives.
     const [red = 0] = (ink.match(/\d+/g) ?? []).map(Number);
     expect(red).toBeGreaterThan(200);
