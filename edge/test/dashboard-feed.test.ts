@@ -1,10 +1,10 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { type DashboardFrame, dashboardFrameSchema, PING_FRAME, PONG_FRAME, parseFrame } from "@rung/shared/protocol";
+import { type DashboardFrame, DONATE_CONNECT_PATH, dashboardFrameSchema, PING_FRAME, PONG_FRAME, parseFrame } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DASHBOARD_TAG, DashboardFeed } from "../src/fabric/dashboard-feed.ts";
 import type { FabricJob } from "../src/fabric/fabric-job.ts";
 import { closeNodesAndResetPolicy, large, small, twoRungs } from "./ladder-fixtures.ts";
-import { chat } from "./test-node.ts";
+import { browserHelloOf, chat, TestNode } from "./test-node.ts";
 import { wokenRegistry } from "./woken-registry.ts";
 
 afterEach(closeNodesAndResetPolicy);
@@ -129,6 +129,25 @@ describe("the dashboard feed", () => {
     }
     dashboard.close();
     later.close();
+  });
+
+  it("shows each node's tier and engine, and a donated tab's verification standing", async () => {
+    const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY);
+    await dashboard.next("snapshot");
+    await twoRungs();
+    const tab = await TestNode.connect("", DONATE_CONNECT_PATH);
+    tab.send(browserHelloOf("tab-1", [small]));
+    await tab.next("welcome");
+    const { pool } = await dashboard.next("nodes", (frame) => nodeNames(frame).includes("tab-1"));
+    const nodes = pool.catalog.flatMap((entry) => entry.nodes);
+    expect(nodes.find((node) => node.name === "tab-1")).toMatchObject({
+      trust: "public",
+      engine: "wllama",
+      verification: { standing: "probation", agreed: 0, differed: 0 },
+    });
+    expect(nodes.find((node) => node.name === "little")).toMatchObject({ trust: "private", engine: "echo" });
+    expect(nodes.find((node) => node.name === "little")?.verification).toBeUndefined();
+    dashboard.close();
   });
 
   it("answers a dashboard's keep-alive ping with the runtime's pong", async () => {
