@@ -150,6 +150,18 @@ describe("the dashboard feed", () => {
     dashboard.close();
   });
 
+  it("shows a request refused before it ran, without attempts", async () => {
+    const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY);
+    await dashboard.next("snapshot");
+    const response = await chat({ model: "no-such-model" });
+    expect(response.status).toBe(404);
+    const { route, traffic } = await dashboard.next("request", (frame) => frame.route.requested === "no-such-model");
+    expect(route).toMatchObject({ id: response.headers.get("x-request-id"), status: 404, attempts: [] });
+    expect(traffic).toMatchObject({ model: "no-such-model", errors: expect.any(Number) });
+    expect(traffic.errors).toBeGreaterThanOrEqual(1);
+    dashboard.close();
+  });
+
   it("answers a dashboard's keep-alive ping with the runtime's pong", async () => {
     const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY);
     await dashboard.next("snapshot");

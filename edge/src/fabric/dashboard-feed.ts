@@ -69,7 +69,7 @@ export class DashboardFeed {
     const attachment: DashboardAttachment = { dashboard: true, openedAt: Date.now(), authed: false };
     server.serializeAttachment(attachment);
     this.#registry().set(server, attachment);
-    // A pending timer keeps the object awake this long, which a socket that never authenticates must not extend.
+    // Closed unless its key came by then; the pending timer keeps the object awake that long, never longer.
     setTimeout(() => this.#closeSilent(), DASHBOARD_AUTH_TIMEOUT_MS + 50);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -132,6 +132,11 @@ export class DashboardFeed {
     if (!this.#watched()) return;
     this.#broadcast({ type: "request", route, traffic });
     this.nodesChanged();
+  }
+
+  /** A request refused before it ran (a key's limit, no node to serve it): a route without attempts, an error in its minute. */
+  refused(job: FabricJob, status: number): void {
+    this.requestEnded(job, { status, totalMs: 0, attempts: [] });
   }
 
   #watched(): boolean {

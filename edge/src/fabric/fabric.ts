@@ -189,11 +189,13 @@ export class Fabric extends DurableObject<Env> {
     const admission = this.#books.admit(job);
     if (!admission.ok) {
       const { status, message, code, headers } = admission;
+      this.#feed.refused(job, status);
       return new ApiError({ status, message, code, headers: { ...headers } }).toResponse();
     }
     const plan = this.#router.plan(job);
     if (!plan.ok) {
       this.#books.refused(job, plan.status);
+      this.#feed.refused(job, plan.status);
       return withHeaders(new ApiError({ status: plan.status, message: plan.message, code: plan.code }).toResponse(), admission.headers);
     }
     const run = this.#router.start(job, plan);
