@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalFabric, startFabric } from "../e2e/harness/fabric.ts";
@@ -13,13 +13,16 @@ const AGENT = "dashboard-agent";
 const UNSURE_AGENT = "unsure-agent";
 const POLICY = { escalation: { minMeanConfidence: 0.4, windowTokens: 8 }, preRouting: { enabled: false } };
 const PROMPT = "a prompt the dashboard must never show 4b7e";
+/** Where the screenshots go: the test results, or the docs' own with `RUNG_DASHBOARD_SCREENSHOTS=docs/images`. */
+const SCREENSHOTS = resolve(repoRoot, process.env.RUNG_DASHBOARD_SCREENSHOTS ?? join(".cache", "test-results"));
 
 /**
  * The operator's dashboard in Chromium, on a local edge with one real agent:
  * `/dashboard#key=…` connects, shows the agent by name, and shows a request
  * the moment it is served, with its trace; a wrong key is refused in words;
  * the playground sends a prompt to `auto` on two rungs, the small one unsure,
- * and draws the climb; keys are listed with their usage. It writes the screenshots docs/dashboard.md shows, and
+ * and draws the climb; keys are listed with their usage. It writes the screenshots docs/dashboard.md shows (to .cache/test-results, or
+ * where RUNG_DASHBOARD_SCREENSHOTS says), and
  * prints the page's bytes, time to first render and the size of the feed's frames.
  */
 describe("the dashboard", () => {
@@ -36,6 +39,7 @@ describe("the dashboard", () => {
       ],
     });
     browser = await launchChromium();
+    await mkdir(SCREENSHOTS, { recursive: true });
   });
 
   afterAll(async () => {
@@ -99,10 +103,9 @@ describe("the dashboard", () => {
     expect(await textOf(page, "#traffic-summary")).toContain("rung-small");
     expect(await page.locator(".charts figure canvas").count()).toBe(5);
 
-    await mkdir(join(repoRoot, "docs", "images"), { recursive: true });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({
-      path: join(repoRoot, "docs", "images", "dashboard.png"),
+      path: join(SCREENSHOTS, "dashboard.png"),
       fullPage: true,
       clip: { x: 0, y: 0, width: 1100, height: 1250 },
     });
@@ -139,7 +142,7 @@ describe("the dashboard", () => {
     await page
       .locator("#playground-title")
       .locator("..")
-      .screenshot({ path: join(repoRoot, "docs", "images", "playground.png") });
+      .screenshot({ path: join(SCREENSHOTS, "playground.png") });
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -177,7 +180,7 @@ describe("the dashboard", () => {
       ink: getComputedStyle(document.body).color,
     }));
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(repoRoot, "docs", "images", "dashboard-phone-dark.png") });
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-phone-dark.png") });
     // Light text on the dark canvas the color-scheme gives.
     const [red = 0] = (ink.match(/\d+/g) ?? []).map(Number);
     expect(red).toBeGreaterThan(200);
