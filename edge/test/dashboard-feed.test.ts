@@ -29,8 +29,8 @@ class TestDashboard {
     });
   }
 
-  static async open(key?: string): Promise<TestDashboard> {
-    const response = await SELF.fetch("http://edge/admin/dashboard/connect", { headers: { upgrade: "websocket" } });
+  static async open(key?: string, query = ""): Promise<TestDashboard> {
+    const response = await SELF.fetch(`http://edge/admin/dashboard/connect${query}`, { headers: { upgrade: "websocket" } });
     const socket = response.webSocket;
     if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
     socket.accept();
@@ -76,6 +76,15 @@ describe("the dashboard feed", () => {
     expect(error.error.message).toMatch(/Incorrect admin key/);
     await vi.waitFor(() => expect(dashboard.closed).toBe(true));
     expect(dashboard.frames.map((f) => f.type)).toEqual(["error"]);
+  });
+
+  it("refuses a pool no key or join token names in words, before any object of it wakes", async () => {
+    const dashboard = await TestDashboard.open(env.RUNG_ADMIN_KEY, "?pool=nobody-made-this");
+    expect((await dashboard.next("error")).error).toMatchObject({
+      code: "unknown_pool",
+      message: expect.stringMatching(/No pool 'nobody-made-this'/),
+    });
+    await vi.waitFor(() => expect(dashboard.closed).toBe(true));
   });
 
   it("closes a socket that sends no key within a few seconds", async () => {
