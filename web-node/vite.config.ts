@@ -9,4 +9,6 @@ export default defineConfig({
   base: "/donate/",
   build: { outDir: "dist/donate", emptyOutDir: true, target: "es2022" },
   worker: { format: "es" },
+  // shared/ and web-node/ each install zod: one copy in the bundle, the one zod-without-eval.ts configures.
+  resolve: { dedupe: ["zod"] },
 });
