@@ -138,6 +138,8 @@ describe("the dashboard", () => {
     expect(await steps.nth(0).getAttribute("class")).toBe("step escalated");
     expect(await steps.nth(1).getAttribute("class")).toBe("step answered");
     expect(await page.locator("#playground-ladder svg").textContent()).toContain(UNSURE_AGENT);
+    // Why it climbed, in figures on the picture itself: the unsure rung's confidence under the bar.
+    expect(await steps.nth(0).textContent()).toMatch(/mean confidence 0\.\d\d < bar 0\.4/);
     expect(await textOf(page, "#playground-ladder ol")).toMatch(/escalated \(mean confidence 0\.\d+ < 0\.4\)/);
     await page
       .locator("#playground-title")

@@ -30,7 +30,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 640;
 const LABEL = 150;
 const BAND = 96;
-const CARD_HEIGHT = 78;
+const CARD_HEIGHT = 94;
 
 /**
  * The ladder a request climbed, as SVG: one band per rung (the smallest at the
@@ -87,6 +87,9 @@ function card(step: LadderStep, x: number, y: number, width: number, order: numb
     group.append(node("rect", { x: "10", y: String(CARD_HEIGHT - 16), width: String(fill), height: "6", rx: "3", class: "confidence" }));
     const against = step.bar === undefined ? "" : ` against a bar of ${step.bar}`;
     group.append(node("title", {}, `${step.measure} confidence ${judged.toFixed(2)}${against}`));
+    // In figures too, not only the gauge: what a newcomer reads to see why it climbed.
+    const verdict = step.bar === undefined ? "" : judged < step.bar ? ` < bar ${step.bar}` : ` ≥ bar ${step.bar}`;
+    group.append(line(`${step.measure} confidence ${judged.toFixed(2)}${verdict}`, 3, "figures"));
   }
   if (step.bar !== undefined) {
     const at = String(10 + step.bar * barWidth);
