@@ -164,7 +164,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Waits until the nodes `/health` lists satisfy `condition`; a failure shows what the agents printed. */
 const waitFor = (condition: (nodes: readonly string[]) => boolean, what: string) =>
   watch.until(condition, JOIN_TIMEOUT_MS, what).catch((error: unknown) => {
-    throw new Error(`${error}\n${fleet.output()}`);
+    throw new Error(`${error}\nthe last polls of /health: ${watch.recent()}\n${fleet.output()}`);
   });
 
 const allJoined = () => waitFor((nodes) => fleet.names().every((name) => nodes.includes(name)), "every agent joined");

@@ -45,6 +45,14 @@ export class NodeWatch {
     }
   }
 
+  /** The last polls, for a failure's message: when each was, and what it listed (nothing when `/health` did not answer in time). */
+  recent(count = 5): string {
+    return this.#sightings
+      .slice(-count)
+      .map((s) => `${(s.at / 1000).toFixed(1)} s: [${s.nodes.join(", ")}]`)
+      .join("; ");
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
     await this.#done;
@@ -52,11 +60,37 @@ export class NodeWatch {
 
   async #poll(edgeUrl: string, apiKey: string): Promise<void> {
     while (this.#running) {
-      const nodes = await fetch(`${edgeUrl}/health`, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(2_000) })
-        .then(async (response) => (response.ok ? ((await response.json()) as { nodes?: string[] }).nodes : undefined))
-        .catch(() => undefined);
+      const nodes = await listedNodes(`${edgeUrl}/health`, apiKey, POLL_TIMEOUT_MS);
       this.#sightings.push({ at: performance.now(), nodes: nodes ?? [] });
       await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
     }
+  }
+}
+
+/** The longest one poll may take: a stalled answer counts as "nothing listed", and the watch goes on. */
+const POLL_TIMEOUT_MS = 2_000;
+
+/**
+ * The nodes `/health` lists, or undefined when it did not answer in time. The
+ * deadline is our own timer racing the fetch, not only the fetch's abort signal:
+ * a request that stalled past its signal once froze the whole watch (every later
+ * sighting missing, and `stop` waiting on it for good).
+ */
+async function listedNodes(url: string, apiKey: string, timeoutMs: number): Promise<string[] | undefined> {
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve(undefined);
+    }, timeoutMs);
+  });
+  const answer = fetch(url, { headers: { authorization: `Bearer ${apiKey}` }, signal: abort.signal })
+    .then(async (response) => (response.ok ? ((await response.json()) as { nodes?: string[] }).nodes : undefined))
+    .catch(() => undefined);
+  try {
+    return await Promise.race([answer, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
