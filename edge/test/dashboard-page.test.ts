@@ -1,5 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { cspOf } from "./test-node.ts";
 
 // The page comes from web-node/dist/dashboard (`npm run build -w web-node`). As in donate-page.test.ts,
 // SELF reaches the Worker directly: wrangler.toml's run_worker_first sends /dashboard/* to it in production.
@@ -11,12 +12,7 @@ describe("the dashboard page", () => {
     expect(await response.text()).toMatch(/<script type="module"[^>]* src="\/dashboard\/assets\//);
     expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(response.headers.get("cache-control")).toBe("no-cache");
-    const csp = new Map(
-      response.headers
-        .get("content-security-policy")!
-        .split("; ")
-        .map((d) => [d.split(" ")[0], d.split(" ").slice(1)]),
-    );
+    const csp = cspOf(response);
     expect(csp.get("script-src")).toEqual(["'self'"]);
     expect(csp.get("connect-src")).toEqual(["'self'", "wss://edge.example"]);
     expect(csp.get("worker-src")).toBeUndefined();

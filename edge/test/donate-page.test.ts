@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { errorBodySchema } from "@rung/shared/openai";
 import { DONATE_CONNECT_PATH, donateConfigSchema, PROTOCOL_VERSION } from "@rung/shared/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { putPolicy, resetPolicy } from "./test-node.ts";
+import { cspOf, putPolicy, resetPolicy } from "./test-node.ts";
 
 // The page comes from web-node/dist (`npm run build -w web-node`); its file names change with every build.
 // Note: in the vitest pool SELF reaches the Worker directly, never the asset router, so these tests
@@ -26,12 +26,7 @@ describe("the donate page", () => {
     expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(response.headers.get("cross-origin-embedder-policy")).toBe("require-corp");
     expect(response.headers.get("cache-control")).toBe("no-cache");
-    const csp = new Map(
-      response.headers
-        .get("content-security-policy")!
-        .split("; ")
-        .map((d) => [d.split(" ")[0], d.split(" ").slice(1)]),
-    );
+    const csp = cspOf(response);
     expect(csp.get("script-src")).toEqual(["'self'", "'wasm-unsafe-eval'"]);
     expect(csp.get("worker-src")).toEqual(["'self'", "blob:"]);
     expect(csp.get("connect-src")).toEqual(["'self'", "wss://edge.example", "https:", "http://127.0.0.1:*", "http://localhost:*"]);

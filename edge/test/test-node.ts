@@ -167,6 +167,16 @@ export function chat(body: Record<string, unknown>, headers: Record<string, stri
   });
 }
 
+/** A response's Content-Security-Policy, each directive's sources by its name. */
+export function cspOf(response: Response): Map<string | undefined, string[]> {
+  return new Map(
+    response.headers
+      .get("content-security-policy")!
+      .split("; ")
+      .map((d) => [d.split(" ")[0], d.split(" ").slice(1)]),
+  );
+}
+
 /** Parse a server-sent-events body into its `data:` payloads. */
 export async function sseData(response: Response): Promise<string[]> {
   const text = await response.text();

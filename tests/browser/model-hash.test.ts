@@ -7,6 +7,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTestModel } from "../../tools/gguf/make-test-model.ts";
 import { type ModelFileServer, startModelFileServer } from "../../tools/gguf/model-file-server.ts";
+import { edgeStatus, putPolicy } from "../e2e/harness/edge-admin.ts";
 import { type LocalFabric, startFabric } from "../e2e/harness/fabric.ts";
 import { launchChromium } from "./chromium.ts";
 import { DonorTab } from "./donor-tab.ts";
@@ -77,7 +78,7 @@ describe("model file hashes on the donate page", () => {
   it("is refused by the edge once the policy names another file, and says so", async () => {
     await tab.page.click("#pause");
     await tab.waitForStatus(/^Paused/);
-    await putPolicy(policyNaming(OTHER_FILE));
+    await putPolicy(fabric.url, ADMIN_KEY, policyNaming(OTHER_FILE));
     // Resuming joins again with the same loaded model, so the tab announces the old file.
     await tab.page.click("#resume");
     await tab.waitForStatus(/^Stopped/);
@@ -107,16 +108,6 @@ describe("model file hashes on the donate page", () => {
   });
 
   async function nodesServing(): Promise<unknown[]> {
-    const status = (await (await fetch(`${fabric.url}/v1/status`)).json()) as { catalog: { id: string; nodes: unknown[] }[] };
-    return status.catalog.find((entry) => entry.id === MODEL)?.nodes ?? [];
-  }
-
-  async function putPolicy(policy: unknown): Promise<void> {
-    const response = await fetch(`${fabric.url}/admin/policy`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify(policy),
-    });
-    expect(response.status).toBe(200);
+    return (await edgeStatus(fabric.url)).catalog.find((entry) => entry.id === MODEL)?.nodes ?? [];
   }
 });

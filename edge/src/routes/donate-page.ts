@@ -1,4 +1,4 @@
-import { servePage } from "./serve-page.ts";
+import { pageCsp, servePage } from "./serve-page.ts";
 
 /** The donate page's files (web-node/dist/donate), under its CSP below. */
 export function serveDonatePage(assets: Fetcher, request: Request): Promise<Response> {
@@ -22,17 +22,9 @@ export function serveDonatePage(assets: Fetcher, request: Request): Promise<Resp
  *   other site can overlay the page and trick a donor into lending their machine.
  */
 export function donatePageCsp(url: URL): string {
-  const socketOrigin = `${url.protocol === "https:" ? "wss:" : "ws:"}//${url.host}`;
-  return [
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
-    "worker-src 'self' blob:",
-    `connect-src 'self' ${socketOrigin} https: http://127.0.0.1:* http://localhost:*`,
-    "img-src 'self' data:",
-    "style-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join("; ");
+  return pageCsp(url, {
+    script: ["'wasm-unsafe-eval'"],
+    worker: ["'self'", "blob:"],
+    connect: ["https:", "http://127.0.0.1:*", "http://localhost:*"],
+  });
 }

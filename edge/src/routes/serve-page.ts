@@ -11,6 +11,38 @@ export interface Page {
 
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
+/** What a page's CSP allows beyond what every page gets. */
+export interface CspAllowances {
+  /** Script sources besides this origin. */
+  script?: string[];
+  /** `worker-src`, when the page starts workers. */
+  worker?: string[];
+  /** Connection sources besides this origin and its WebSocket. */
+  connect?: string[];
+}
+
+/**
+ * Every page's CSP: its own origin only, and its WebSocket (named, as older
+ * browsers do not count ws/wss as `'self'`); no inline script or style, no eval,
+ * no plugins, no `<base>` or form posts elsewhere, no framing. A page widens it
+ * only by what it names.
+ */
+export function pageCsp(url: URL, allow: CspAllowances = {}): string {
+  const socketOrigin = `${url.protocol === "https:" ? "wss:" : "ws:"}//${url.host}`;
+  return [
+    "default-src 'self'",
+    ["script-src 'self'", ...(allow.script ?? [])].join(" "),
+    ...(allow.worker ? [["worker-src", ...allow.worker].join(" ")] : []),
+    ["connect-src 'self'", socketOrigin, ...(allow.connect ?? [])].join(" "),
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
 /**
  * A page's file, with the headers the asset server alone would not send. Every
  * page gets the same isolation: COOP keeps other origins' windows out of its
