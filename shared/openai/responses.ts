@@ -34,8 +34,11 @@ export interface Attempt {
   ms: number;
   /** From dispatch to its first token, when one came. */
   firstTokenMs?: number;
-  /** Mean and lowest per-token confidence of what the edge judged. */
-  confidence?: { mean: number; min: number };
+  /**
+   * Mean and lowest per-token confidence of what the edge judged, and the
+   * judge's score (`judge` names it, e.g. `mean confidence`) against its `bar`.
+   */
+  confidence?: { mean: number; min: number; judge?: string; score?: number; bar?: number };
 }
 
 export interface RungTrace {

@@ -24,7 +24,9 @@ export const routeAttemptSchema = z.object({
   hedge: z.literal(true).optional(),
   ms: z.number(),
   firstTokenMs: z.number().optional(),
-  confidence: z.object({ mean: z.number(), min: z.number() }).optional(),
+  confidence: z
+    .object({ mean: z.number(), min: z.number(), judge: z.string().optional(), score: z.number().optional(), bar: z.number().optional() })
+    .optional(),
 });
 
 /** How one request went: which rungs and nodes it tried, and how long each took. */

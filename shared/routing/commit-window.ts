@@ -1,6 +1,7 @@
 import type { ResponseFormat } from "../protocol/messages.ts";
 import { type ConfidenceVerdict, commitPoint, type EscalationSettings, judgeConfidence } from "./escalation.ts";
 import { checkJsonAnswer } from "./json-answer.ts";
+import { asSignals, type JudgedTokens } from "./judge.ts";
 
 /** Where a request stands on its ladder, as far as climbing goes. */
 export interface ClimbState {
@@ -56,26 +57,23 @@ const HOLD: AnswerVerdict = { kind: "hold" };
  * that cannot climb commits at once; a stream is judged once its window is
  * full or `commitMs` passed since its first token.
  */
-export function commitWindowVerdict(confidences: readonly (number | null)[], msSinceFirstToken: number, facts: WindowFacts): AnswerVerdict {
+export function commitWindowVerdict(tokens: JudgedTokens, msSinceFirstToken: number, facts: WindowFacts): AnswerVerdict {
   if (!facts.stream || needsWholeAnswer(facts)) return HOLD;
   if (!facts.mayClimb) return { kind: "commit" };
-  if (!commitPoint(confidences.length, msSinceFirstToken, facts.escalation)) return HOLD;
-  return windowVerdict(confidences, facts.escalation);
+  if (!commitPoint(asSignals(tokens).confidences.length, msSinceFirstToken, facts.escalation)) return HOLD;
+  return windowVerdict(tokens, facts.escalation);
 }
 
 /** The commit window closed on a stream: weak tokens climb, strong ones go to the client. */
-export function windowVerdict(
-  confidences: readonly (number | null)[],
-  escalation: EscalationSettings,
-): Exclude<AnswerVerdict, { kind: "hold" }> {
-  const judged = judgeConfidence(confidences, escalation);
+export function windowVerdict(tokens: JudgedTokens, escalation: EscalationSettings): Exclude<AnswerVerdict, { kind: "hold" }> {
+  const judged = judgeConfidence(tokens, escalation);
   return judged.weak ? { kind: "climb", reason: judged.reason ?? "low confidence", judged } : { kind: "commit", judged };
 }
 
-/** An answer that reached `done` before it committed: all of its text and confidences. */
+/** An answer that reached `done` before it committed: all of its text and its tokens' signals. */
 export interface WholeAnswer {
   text: string;
-  confidences: readonly (number | null)[];
+  confidences: JudgedTokens;
   /** The answer is tool calls, which the JSON check does not apply to. */
   toolCalls: boolean;
 }

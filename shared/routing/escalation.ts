@@ -1,7 +1,11 @@
+import { answerFeatures, asSignals, type Judge, type JudgedTokens, judgeLabel, judgeScore, MEAN_JUDGE } from "./judge.ts";
+
 /** The escalation part of the policy (see policy.ts); declared here so this file stands alone. */
 export interface EscalationSettings {
   enabled: boolean;
-  /** Climb when the mean confidence of the judged tokens is below this. */
+  /** How the judged tokens are scored (see judge.ts); absent: their mean confidence. */
+  judge?: Judge | undefined;
+  /** Climb when the judge's score of the judged tokens is below this (named for the first judge, the mean). */
   minMeanConfidence: number;
   /** Climb when any judged token's confidence is below this (0 turns the check off). */
   minTokenConfidence: number;
@@ -53,29 +57,36 @@ export interface ConfidenceVerdict {
   /** Null when no token in the window carried a confidence. */
   mean: number | null;
   min: number | null;
+  /** The judge's score and the bar it was held to; absent when nothing could be judged. */
+  score?: { value: number; bar: number; judge: string };
   /** Why the answer is weak, in words for the trace; absent when it is not. */
   reason?: string;
 }
 
-type Thresholds = Pick<EscalationSettings, "minMeanConfidence" | "minTokenConfidence" | "windowTokens">;
+type Thresholds = Pick<EscalationSettings, "judge" | "minMeanConfidence" | "minTokenConfidence" | "windowTokens">;
 
 /**
- * Judges the first `windowTokens` known confidences of an answer. Tokens
- * without a confidence are skipped: a node that sends none cannot be judged,
- * so its answer is never called weak.
+ * Judges the first `windowTokens` tokens of an answer that carry a confidence.
+ * Tokens without one are skipped: a node that sends none cannot be judged, so
+ * its answer is never called weak. A judge that reads margins or entropies
+ * judges an answer without them by its mean confidence, against the same bar.
  */
-export function judgeConfidence(confidences: readonly (number | null)[], e: Thresholds): ConfidenceVerdict {
-  const known = confidences.filter((c): c is number => c !== null).slice(0, e.windowTokens);
-  if (known.length === 0) return { weak: false, mean: null, min: null };
-  const mean = known.reduce((sum, c) => sum + c, 0) / known.length;
-  const min = Math.min(...known);
-  if (mean < e.minMeanConfidence) {
-    return { weak: true, mean, min, reason: `mean confidence ${mean.toFixed(2)} < ${e.minMeanConfidence}` };
+export function judgeConfidence(tokens: JudgedTokens, e: Thresholds): ConfidenceVerdict {
+  const features = answerFeatures(asSignals(tokens), e.windowTokens);
+  if (features === null) return { weak: false, mean: null, min: null };
+  const { mean, min } = features as { mean: number; min: number };
+  const wanted = e.judge ?? MEAN_JUDGE;
+  const own = judgeScore(wanted, features);
+  const judge = own === null ? MEAN_JUDGE : wanted;
+  const value = own ?? mean;
+  const score = { value, bar: e.minMeanConfidence, judge: judgeLabel(judge) };
+  if (value < e.minMeanConfidence) {
+    return { weak: true, mean, min, score, reason: `${score.judge} ${value.toFixed(2)} < ${e.minMeanConfidence}` };
   }
   if (min < e.minTokenConfidence) {
-    return { weak: true, mean, min, reason: `token confidence ${min.toFixed(2)} < ${e.minTokenConfidence}` };
+    return { weak: true, mean, min, score, reason: `token confidence ${min.toFixed(2)} < ${e.minTokenConfidence}` };
   }
-  return { weak: false, mean, min };
+  return { weak: false, mean, min, score };
 }
 
 /**

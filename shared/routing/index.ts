@@ -7,6 +7,7 @@ export * from "./error-verdict.ts";
 export * from "./escalation.ts";
 export * from "./estimate-tokens.ts";
 export * from "./json-answer.ts";
+export * from "./judge.ts";
 export * from "./latency-stats.ts";
 export * from "./node-view.ts";
 export * from "./pick-node.ts";

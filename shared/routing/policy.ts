@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { browserModelSchema } from "../protocol/donate-config.ts";
 import { capabilitiesSchema, idSchema, nodeNameSchema } from "../protocol/messages.ts";
+import { judgeSchema } from "./judge.ts";
 import { PROFILE_NAMES, type ProfileName } from "./profile-names.ts";
 import { DEFAULT_PROFILE_WEIGHTS } from "./profile-weights.ts";
 import { verificationSchema } from "./verification.ts";
@@ -45,7 +46,9 @@ const profilesSchema = z
 const escalationSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** Climb when the mean confidence of the first `windowTokens` chunks is below this. */
+    /** How the judged tokens are scored (judge.ts): one feature, or a logistic rule over several. */
+    judge: judgeSchema.default({ feature: "mean" }),
+    /** Climb when the judge's score of the first `windowTokens` tokens is below this (named for the first judge, the mean). */
     minMeanConfidence: confidence.default(0.97),
     /** Climb when any single chunk in the window is below this; 0 turns the check off. */
     minTokenConfidence: confidence.default(0),

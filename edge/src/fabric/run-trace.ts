@@ -22,9 +22,10 @@ export function attemptTrace(attempt: Attempt, node: string, outcome: string, ex
 }
 
 /** What the commit window measured, rounded for the trace; undefined when nothing was judged or no token carried a confidence. */
-export function traceConfidence(judged: Pick<ConfidenceVerdict, "mean" | "min"> | undefined): AttemptTrace["confidence"] {
+export function traceConfidence(judged: Pick<ConfidenceVerdict, "mean" | "min" | "score"> | undefined): AttemptTrace["confidence"] {
   if (!judged || judged.mean === null || judged.min === null) return undefined;
-  return { mean: round(judged.mean), min: round(judged.min) };
+  const score = judged.score && { judge: judged.score.judge, score: round(judged.score.value), bar: judged.score.bar };
+  return { mean: round(judged.mean), min: round(judged.min), ...score };
 }
 
 function round(value: number): number {

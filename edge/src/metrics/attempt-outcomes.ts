@@ -1,3 +1,5 @@
+import { JUDGE_LABELS } from "@rung/shared/routing";
+
 /**
  * What a request's attempts say for the metrics: why it climbed, how its
  * hedges ended, how often a failed attempt was followed by another. Attempts
@@ -38,6 +40,9 @@ const NOT_AN_ERROR: ReadonlySet<string> = new Set(["answered", "escalated", "hed
 /** `RunTrace.keep` turns the kept weak answer's `escalated` entry into the answer and puts the first reason in brackets. */
 const KEPT = /^kept after every larger rung failed \((.*)\)$/s;
 
+/** A judge's reason (`mean confidence 0.21 < 0.5`, `q10 confidence …`, `logistic score …`) or the lowest token's. */
+const JUDGED = new RegExp(`^(${[...JUDGE_LABELS, "token confidence"].join("|")}) \\S+ < `);
+
 /**
  * The reason words come from `@rung/shared/routing`: `judgeConfidence` and
  * `commitWindowVerdict` (confidence), `checkJsonAnswer` (JSON and schema).
@@ -49,7 +54,7 @@ export function escalationReason(reason: string | undefined): EscalationReason {
   if (reason.startsWith("not JSON: ") || reason.startsWith("expected a JSON object, got ")) return "invalid_json";
   if (reason.startsWith("schema '")) return "other"; // The schema could not be applied: not the answer's fault.
   if (/^#.* fails '[^']+': /s.test(reason)) return "schema_mismatch";
-  if (/^(mean|token) confidence \S+ < /.test(reason) || reason === "low confidence") return "low_confidence";
+  if (JUDGED.test(reason) || reason === "low confidence") return "low_confidence";
   return "other";
 }
 

@@ -172,7 +172,13 @@ describe("answerVerdict", () => {
     const stuck = { ...whole, responseFormat: jsonObject, mayClimb: false };
     expect(answerVerdict({ text: "nope", confidences: [0.1], toolCalls: false }, stuck)).toEqual({
       kind: "commit",
-      judged: { weak: true, mean: 0.1, min: 0.1, reason: "mean confidence 0.10 < 0.5" },
+      judged: {
+        weak: true,
+        mean: 0.1,
+        min: 0.1,
+        score: { value: 0.1, bar: 0.5, judge: "mean confidence" },
+        reason: "mean confidence 0.10 < 0.5",
+      },
     });
   });
 });

@@ -50,7 +50,12 @@ describe("effectiveEscalation", () => {
 
 describe("judgeConfidence", () => {
   it("calls a confident answer not weak", () => {
-    expect(judgeConfidence([1, 0.75, 0.5], settings)).toEqual({ weak: false, mean: 0.75, min: 0.5 });
+    expect(judgeConfidence([1, 0.75, 0.5], settings)).toEqual({
+      weak: false,
+      mean: 0.75,
+      min: 0.5,
+      score: { value: 0.75, bar: settings.minMeanConfidence, judge: "mean confidence" },
+    });
   });
 
   it("calls an answer whose mean is below the threshold weak, saying why", () => {

@@ -21,6 +21,7 @@ describe("policySchema defaults", () => {
     expect(DEFAULT_POLICY.defaultProfile).toBe("balanced");
     expect(DEFAULT_POLICY.escalation).toEqual({
       enabled: true,
+      judge: { feature: "mean" },
       minMeanConfidence: 0.97,
       minTokenConfidence: 0,
       windowTokens: 16,
