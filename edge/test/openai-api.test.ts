@@ -17,9 +17,11 @@ describe("OpenAI surface", () => {
   it("reports health and lists auto plus the models nodes serve", async () => {
     expect(await (await SELF.fetch("http://edge/health")).json()).toEqual({ status: "ok", pool: "main", models: [], nodes: [] });
     const node = await TestNode.join("a", [model("rung-small", 1_000_000)]);
-    const list = (await (await SELF.fetch("http://edge/v1/models")).json()) as { data: { id: string }[] };
+    const list = (await (await SELF.fetch("http://edge/v1/models")).json()) as { object: string; pool: string; data: { id: string }[] };
     const profiles = ["quality", "balanced", "speed", "budget", "long_context"].map((p) => `auto:${p}`);
     expect(list.data.map((m) => m.id)).toEqual(["auto", ...profiles, "rung-small"]);
+    // An open edge's caller is in the default pool, and the list says so.
+    expect(list).toMatchObject({ object: "list", pool: "main" });
     expect(await (await SELF.fetch("http://edge/v1/models/auto:speed")).json()).toMatchObject({ id: "auto:speed" });
     const one = await SELF.fetch("http://edge/v1/models/rung-small");
     expect(await one.json()).toMatchObject({ id: "rung-small", object: "model" });

@@ -130,6 +130,17 @@ describe("pools", () => {
       catalog: { id: string }[];
     };
     expect(status).toMatchObject({ pool: "team-a", catalog: [{ id: small.id }] });
+    // /v1/models names the key's pool beside OpenAI's list, the default one too.
+    const listOf = async (key: string) =>
+      (await (await app.request("/v1/models", { headers: as(key) }, closed)).json()) as {
+        object: string;
+        pool: string;
+        data: { id: string }[];
+      };
+    const teamAList = await listOf(teamA.key);
+    expect(teamAList).toMatchObject({ object: "list", pool: "team-a" });
+    expect(teamAList.data.map((m) => m.id)).toContain(small.id);
+    expect(await listOf(mainKey.key)).toMatchObject({ object: "list", pool: "main" });
     expect(node.received.filter((m) => m.type === "job")).toEqual([]);
   });
 

@@ -72,11 +72,12 @@ export const openaiRoutes = new Hono<AppEnv>()
       override: rungOverrideOf(body),
     });
   })
-  // The key's pool, and of it only the models the key may reach.
+  // The key's pool, and of it only the models the key may reach. `pool` names it: a field
+  // OpenAI's list does not have, which its schema allows and its SDKs ignore.
   .get("/models", async (c) => {
     const caller = c.get("caller");
     const models = await fabricFor(c.env, caller.pool).catalog(accessOf(caller));
-    return c.json(listing([...AUTO_MODELS, ...models.map((m) => m.id)]));
+    return c.json({ ...listing([...AUTO_MODELS, ...models.map((m) => m.id)]), pool: caller.pool });
   })
   .get("/models/:model{.+}", async (c) => {
     const wanted = c.req.param("model");
