@@ -1,4 +1,5 @@
 /** What the ladder-*.test.ts files share: two models a rung apart, nodes serving them, the trace's shape, the cleanup after each test. */
+import type { RungTrace } from "@rung/shared/openai";
 import type { Job } from "@rung/shared/protocol";
 import { vi } from "vitest";
 import { model, resetPolicy, TestNode } from "./test-node.ts";
@@ -15,19 +16,7 @@ export const large = model("rung-large", 9_000_000);
 export interface Body {
   model: string;
   choices: { message: { content: string } }[];
-  rung: {
-    escalations: number;
-    profile?: string;
-    tier?: string;
-    attempts: {
-      model: string;
-      node: string;
-      tier?: string;
-      outcome: string;
-      reason?: string;
-      confidence?: { mean: number; min: number };
-    }[];
-  };
+  rung: RungTrace;
 }
 
 /** Both the small and the large rung connected, each on its own node. */

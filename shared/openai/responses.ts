@@ -39,6 +39,8 @@ export interface Attempt {
    * judge's score (`judge` names it, e.g. `mean confidence`) against its `bar`.
    */
   confidence?: { mean: number; min: number; judge?: string; score?: number; bar?: number };
+  /** Each token's probability, and margin and entropy where the node sent them: only when the request asked (`rung.trace_tokens`). */
+  tokens?: { confidences: (number | null)[]; margins?: (number | null)[]; entropies?: (number | null)[] };
 }
 
 export interface RungTrace {

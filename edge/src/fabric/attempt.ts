@@ -1,4 +1,4 @@
-import { type Chunk, ChunkSequencer, chunkConfidences, type Job, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
+import { type Chunk, ChunkSequencer, chunkSignals, type Job, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
 import type { Tier } from "../keys/caller.ts";
 import type { FabricJob } from "./fabric-job.ts";
 
@@ -16,8 +16,12 @@ export class Attempt {
   readonly startedAt = Date.now();
   /** Text the edge holds until the answer commits (and the commit window judges it). */
   readonly pieces: string[] = [];
-  /** One per token, however many tokens each frame carried: the commit window counts and judges these. */
-  readonly confidences: (number | null)[] = [];
+  /**
+   * One entry per token, however many tokens each frame carried: the commit
+   * window counts and judges these. Margins and entropies stay empty until a
+   * frame carries some, and are then kept aligned with the confidences.
+   */
+  readonly signals = { confidences: [] as (number | null)[], margins: [] as (number | null)[], entropies: [] as (number | null)[] };
   #heldCharacters = 0;
   firstTokenAt: number | undefined;
   /** When the node was last heard from (dispatch, then every chunk). */
@@ -37,12 +41,18 @@ export class Attempt {
     readonly hedge: boolean,
     /** The node's trust tier, for the trace. */
     readonly tier: Tier,
+    /** The client asked for each token's signals in the trace. */
+    readonly traceTokens = false,
   ) {}
 
   /** Keeps a chunk until the answer commits; false once the answer grew past what the edge will hold. */
   hold(chunk: Chunk): boolean {
     this.pieces.push(chunk.text);
-    this.confidences.push(...chunkConfidences(chunk));
+    for (const { confidence, margin, entropy } of chunkSignals(chunk)) {
+      this.signals.confidences.push(confidence);
+      this.signals.margins.push(margin);
+      this.signals.entropies.push(entropy);
+    }
     this.#heldCharacters += chunk.text.length;
     return this.#heldCharacters <= MAX_HELD_CHARACTERS;
   }
@@ -69,14 +79,19 @@ export class Attempt {
   }
 }
 
-/** The wire job of one attempt: the request's job, on one model. */
-export function attemptJob(job: FabricJob, jobId: string, modelId: string): Job {
+/**
+ * The wire job of one attempt: the request's job, on one model; `tokenSignals`
+ * asks the node for margins and entropies (a judge reads them, or the client
+ * asked to see them), which cost a node a pass over the vocabulary per token.
+ */
+export function attemptJob(job: FabricJob, jobId: string, modelId: string, tokenSignals = false): Job {
   return {
     type: "job",
     jobId,
     model: modelId,
     input: job.input,
     sampling: job.sampling,
+    ...(tokenSignals && { tokenSignals: true }),
     ...(job.responseFormat && { responseFormat: job.responseFormat }),
     ...(job.tools && { tools: job.tools, toolChoice: job.toolChoice }),
   };

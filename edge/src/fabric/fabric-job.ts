@@ -27,8 +27,8 @@ export interface FabricJob {
   toolChoice?: Job["toolChoice"];
   /** Whose request it is: its tiers and models bound where it may run, its limits and usage are counted here. */
   caller: Caller;
-  /** The client's `rung` field: its own confidence bar, highest rung, or no climbing. */
-  override?: { minConfidence?: number; maxRung?: string; escalate?: boolean };
+  /** The client's `rung` field: its own confidence bar, highest rung, no climbing, or its tokens' signals in the trace. */
+  override?: { minConfidence?: number; maxRung?: string; escalate?: boolean; traceTokens?: boolean };
 }
 
 /**

@@ -156,7 +156,7 @@ export class JobRun implements Queued {
       return this.#attemptFailed(attempt, wireError("answer_too_large", `the answer grew past ${MAX_HELD_CHARACTERS} characters`, false));
     }
     const facts = this.#ladder.windowFacts(attempt.rungIndex);
-    this.#carryOut(attempt, commitWindowVerdict(attempt.confidences, Date.now() - attempt.firstTokenAt!, facts));
+    this.#carryOut(attempt, commitWindowVerdict(attempt.signals, Date.now() - attempt.firstTokenAt!, facts));
   }
 
   /** The first token decides the race between a slow attempt and its hedge. */
@@ -170,7 +170,7 @@ export class JobRun implements Queued {
   /** The commit window's time ran out before its tokens did. */
   #judgeWindow(attempt: Attempt): void {
     if (this.#ended || this.#reply.committed || this.#attempts.leader !== attempt) return;
-    this.#carryOut(attempt, windowVerdict(attempt.confidences, this.#ladder.plan.escalation));
+    this.#carryOut(attempt, windowVerdict(attempt.signals, this.#ladder.plan.escalation));
   }
 
   /** Climbing ends the leader and committing starts the body: either way the commit timer stops. */
@@ -189,7 +189,7 @@ export class JobRun implements Queued {
     if (this.#reply.committed) return this.#end(attempt, done);
     const text = attempt.pieces.join("");
     if (this.#held) return this.#secondOpinion(attempt, { text, toolCalls: done.toolCalls }, done);
-    const answer = { text, confidences: attempt.confidences, toolCalls: done.toolCalls !== undefined };
+    const answer = { text, confidences: attempt.signals, toolCalls: done.toolCalls !== undefined };
     const verdict = answerVerdict(answer, this.#ladder.windowFacts(attempt.rungIndex));
     if (verdict.kind === "climb") {
       this.#reply.keep(attempt, text, done);

@@ -1,4 +1,5 @@
 import { type Chunk, type Done, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
+import { MEAN_JUDGE, needsTokenSignals } from "@rung/shared/routing";
 import { Attempt, attemptJob } from "./attempt.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import type { JobRunHost } from "./job-run-host.ts";
@@ -58,8 +59,10 @@ export class RunAttempts {
   #launch(rungIndex: number, nodeId: string, hedge: boolean): Attempt | undefined {
     const modelId = this.ladder.modelOf(rungIndex);
     const id = `${this.job.requestId}.${++this.#dispatched}`;
-    if (!this.host.dispatch(nodeId, attemptJob(this.job, id, modelId))) return undefined;
-    const attempt = new Attempt(id, rungIndex, modelId, nodeId, hedge, this.host.nodeTier(nodeId));
+    const traceTokens = this.job.override?.traceTokens === true;
+    const tokenSignals = traceTokens || needsTokenSignals(this.ladder.plan.escalation.judge ?? MEAN_JUDGE);
+    if (!this.host.dispatch(nodeId, attemptJob(this.job, id, modelId, tokenSignals))) return undefined;
+    const attempt = new Attempt(id, rungIndex, modelId, nodeId, hedge, this.host.nodeTier(nodeId), traceTokens);
     this.#running.set(id, attempt);
     this.listenForSilence(attempt);
     return attempt;

@@ -18,6 +18,17 @@ export function attemptTrace(attempt: Attempt, node: string, outcome: string, ex
     ms: Date.now() - attempt.startedAt,
     ...(attempt.firstTokenAt === undefined ? {} : { firstTokenMs: attempt.firstTokenAt - attempt.startedAt }),
     ...(extra.confidence === undefined ? {} : { confidence: extra.confidence }),
+    ...(attempt.traceTokens && { tokens: tokensTrace(attempt.signals) }),
+  };
+}
+
+/** Each token's signals, rounded for the trace; margins and entropies only when some token had one. */
+function tokensTrace({ confidences, margins, entropies }: Attempt["signals"]): NonNullable<AttemptTrace["tokens"]> {
+  const rounded = (values: readonly (number | null)[]) => values.map((v) => (v === null ? null : Math.round(v * 1e4) / 1e4));
+  return {
+    confidences: rounded(confidences),
+    ...(margins.some((m) => m !== null) && { margins: rounded(margins) }),
+    ...(entropies.some((e) => e !== null) && { entropies: rounded(entropies) }),
   };
 }
 

@@ -14,6 +14,8 @@ const rungOverrideSchema = z
     max_rung: z.string().min(1).max(128).optional(),
     /** false: the cheapest answer: on the profile's start rung, without pre-routing or climbing. */
     escalate: z.boolean().optional(),
+    /** true: each attempt in the trace carries its tokens' signals (for calibrating a judge; nodes then send margins and entropies). */
+    trace_tokens: z.boolean().optional(),
   })
   .strict();
 
@@ -25,10 +27,11 @@ export function rungOverrideOf(body: Record<string, unknown>): FabricJob["overri
     const path = ["rung", ...issue.path.map(String)].join(".");
     throw new ApiError({ status: 400, message: `Invalid '${path}': ${issue.message}`, param: path, code: "invalid_value" });
   }
-  const { min_confidence, max_rung, escalate } = parsed.data;
+  const { min_confidence, max_rung, escalate, trace_tokens } = parsed.data;
   return {
     ...(min_confidence !== undefined && { minConfidence: min_confidence }),
     ...(max_rung !== undefined && { maxRung: max_rung }),
     ...(escalate !== undefined && { escalate }),
+    ...(trace_tokens === true && { traceTokens: true }),
   };
 }
