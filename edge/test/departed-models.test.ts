@@ -20,7 +20,8 @@ describe("a model whose last node just left", () => {
   it("is not unknown: a request for it waits, and the node that comes back answers it", async () => {
     await servedThenGone();
     const pending = chat({ model: small.id });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The node comes back only once the request waits in the queue for it, not before the request reached the edge.
+    await vi.waitFor(async () => expect((await edgeStatus()).queued).toBe(1), { timeout: 3_000, interval: 5 });
     const back = await TestNode.join("restarted", [small]);
     back.answer(await back.next("job"), ["back", " again"]);
     const response = await pending;

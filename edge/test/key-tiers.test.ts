@@ -3,7 +3,7 @@ import { errorBodySchema } from "@rung/shared/openai";
 import { DONATE_CONNECT_PATH, WireErrorCode, wireError } from "@rung/shared/protocol";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Body, closeNodesAndResetPolicy, large, small } from "./ladder-fixtures.ts";
-import { browserHelloOf, chat, keyHeaders, type model, putPolicy, TestNode } from "./test-node.ts";
+import { browserHelloOf, chat, edgeStatus, keyHeaders, type model, putPolicy, TestNode } from "./test-node.ts";
 
 afterEach(closeNodesAndResetPolicy);
 
@@ -66,13 +66,15 @@ describe("a key's tiers decide which nodes may see its prompts", () => {
   });
 
   it("neither retries nor hedges onto a public node", async () => {
-    await putPolicy({ hedge: { afterMs: 50 }, escalation: { enabled: false }, retry: { baseDelayMs: 0, maxDelayMs: 0 } });
+    // A hedge due as soon as the job leaves: no wall-clock wait for it to come due.
+    await putPolicy({ hedge: { afterMs: 0 }, escalation: { enabled: false }, retry: { baseDelayMs: 0, maxDelayMs: 0 } });
     const owned = await TestNode.join("owned", [small]);
     const tab = await donatedTab("tab", [small]);
     const pending = chat({ model: small.id }, privateKey);
     const first = await owned.next("job");
-    // Past the hedge delay with no token, then a retryable failure: both would move to the tab if it were allowed.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Past the hedge delay with no token (a round trip through the Durable Object runs its due timer first), then a
+    // retryable failure: both would move to the tab if it were allowed.
+    await edgeStatus();
     owned.send({ type: "job-error", jobId: first.jobId, error: wireError(WireErrorCode.engineFailure, "out of memory", true) });
     const retried = await owned.next("job");
     owned.answer(retried, ["owned", " answer"]);
