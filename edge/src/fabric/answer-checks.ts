@@ -12,7 +12,7 @@ import { attemptJob } from "./attempt.ts";
 import { CheckRun, type FrameTarget } from "./check-run.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import type { Checkable } from "./job-run-host.ts";
-import type { NodeTransport } from "./ladder-router.ts";
+import type { NodeTransport } from "./node-transport.ts";
 import type { CheckKind, VerificationBook } from "./verification-book.ts";
 import { mayReach, tierOf } from "./visible-nodes.ts";
 

@@ -22,22 +22,9 @@ import type { FrameTarget } from "./check-run.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
 import type { JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
+import type { NodeTransport } from "./node-transport.ts";
 import type { VerificationBook } from "./verification-book.ts";
 import { type Access, mayReach, tierOf, visibleNodes } from "./visible-nodes.ts";
-
-/** How the router reaches nodes; the Durable Object provides it over its transports (sockets, tunnels, upstreams). */
-export interface NodeTransport {
-  /** Every node, or those serving `modelId`; kept lists, so asking costs what the answer holds. */
-  views(modelId?: string): readonly NodeView[];
-  view(nodeId: string): NodeView | undefined;
-  /** Starts the job on the node; false when the node cannot take it now. */
-  send(nodeId: string, job: Job): boolean;
-  /** Tells the node to stop the job (best effort). */
-  cancel(nodeId: string, jobId: string): void;
-  take(nodeId: string, modelId: string): void;
-  release(nodeId: string, modelId: string): void;
-  nameOf(nodeId: string): string;
-}
 
 export interface RouterTiming {
   tokenTimeoutMs: number;
