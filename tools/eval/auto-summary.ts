@@ -1,7 +1,7 @@
 /** The figures of `auto` (the ladder through the real edge) at one threshold, checked against the pinned runs. */
 import type { Attempt } from "@rung/shared/openai";
 import { median } from "../../tests/e2e/harness/edge-admin.ts";
-import { confidenceOf, largestCompute, type Observation, type Pinned, type PointSummary } from "./pinned.ts";
+import { confidenceOf, largestCompute, type Observation, type Pinned, type PointSummary, type Scorer } from "./pinned.ts";
 import { simulatedRung } from "./simulate.ts";
 
 export interface AutoSummary extends PointSummary {
@@ -31,7 +31,7 @@ export interface AutoSummary extends PointSummary {
  * `auto` at one threshold. Abandoned attempts count: an escalated whole answer generated what
  * the same rung generates pinned on the same problem (greedy decoding is deterministic).
  */
-export function autoSummary(label: string, threshold: number, auto: Observation[], p: Pinned): AutoSummary {
+export function autoSummary(label: string, threshold: number, auto: Observation[], p: Pinned, score: Scorer = confidenceOf): AutoSummary {
   const n = auto.length;
   const counts = p.ids.map(() => 0);
   let compute = 0;
@@ -46,8 +46,8 @@ export function autoSummary(label: string, threshold: number, auto: Observation[
     if (answeredRung < 0) throw new Error(`answer from ${o.trace.model}, not a rung of this task`);
     counts[answeredRung]! += 1;
     if (o.trace.attempts[0]!.model !== p.ids[0]) notStartedOnSmallest++;
-    if (answeredRung !== simulatedRung(p, i, threshold)) {
-      const near = p.runs.slice(0, -1).some((runs) => Math.abs(confidenceOf(runs[i]!) - threshold) <= 0.0005 + 1e-9);
+    if (answeredRung !== simulatedRung(p, i, threshold, score)) {
+      const near = p.runs.slice(0, -1).some((runs) => Math.abs(score(runs[i]!) - threshold) <= 0.0005 + 1e-9);
       if (near) withinRounding++;
       else disagrees++;
     }

@@ -76,3 +76,30 @@ export function oracle(p: Pinned): PointSummary {
     medianMs: null,
   };
 }
+
+/**
+ * The ladder with a perfect judge: each rung from the smallest is tried until one answers right
+ * (else the largest), and every rung tried is paid for. The least compute any ladder that tries
+ * small rungs first can spend, so compute ÷ this separates the judge's cost from the cascade's.
+ */
+export function perfectJudge(p: Pinned): PointSummary {
+  const n = p.runs[0]!.length;
+  const top = p.ids.length - 1;
+  const counts = p.ids.map(() => 0);
+  let correct = 0;
+  let compute = 0;
+  for (let i = 0; i < n; i++) {
+    let r = p.runs.findIndex((runs) => runs[i]!.correct);
+    if (r < 0) r = top;
+    else correct++;
+    counts[r]! += 1;
+    for (let k = 0; k <= r; k++) compute += pinnedCompute(p, k, i);
+  }
+  return {
+    label: "perfect judge",
+    accuracy: correct / n,
+    share: counts.map((c) => c / n),
+    relativeCompute: compute / largestCompute(p),
+    medianMs: null,
+  };
+}

@@ -1,14 +1,22 @@
 /** The target the ladder must meet, and the calibration that picks its threshold on the calibration half. */
-import { type Pinned, type PointSummary, pinnedSummary } from "./pinned.ts";
+import { type Pinned, type PointSummary, pinnedSummary, type Scorer } from "./pinned.ts";
 import { simulate } from "./simulate.ts";
 
-/** The issue's target: ≥ 95% of the largest rung's accuracy with ≥ 75% of requests answered below the top rung. */
-export const TARGET = { accuracyOfLargest: 0.95, belowTopShare: 0.75 } as const;
+/**
+ * The target (issue 14): ≥ 98% of the largest rung's accuracy, ≥ 75% of requests answered
+ * below the top rung, and compute at most 1.25× the oracle's.
+ */
+export const TARGET = { accuracyOfLargest: 0.98, belowTopShare: 0.75, computeOfOracle: 1.25 } as const;
 
-export function meetsTarget(point: PointSummary, largestAccuracy: number): { accuracy: boolean; belowTop: boolean; both: boolean } {
+export function meetsTarget(
+  point: PointSummary,
+  largestAccuracy: number,
+  oracleCompute?: number,
+): { accuracy: boolean; belowTop: boolean; compute: boolean; both: boolean } {
   const accuracy = point.accuracy >= TARGET.accuracyOfLargest * largestAccuracy;
   const belowTop = 1 - point.share.at(-1)! >= TARGET.belowTopShare;
-  return { accuracy, belowTop, both: accuracy && belowTop };
+  const compute = oracleCompute === undefined || point.relativeCompute <= TARGET.computeOfOracle * oracleCompute;
+  return { accuracy, belowTop, compute, both: accuracy && belowTop && compute };
 }
 
 /** Thresholds the calibration searches: 0.01 steps, and 0.001 steps above 0.99 where sure models sit. */
@@ -27,19 +35,19 @@ export interface Calibration {
 }
 
 /**
- * The rule: among the grid thresholds whose simulated calibration accuracy is at least 95% of
+ * The rule: among the grid thresholds whose simulated calibration accuracy is at least 98% of
  * the largest rung's calibration accuracy, the one with the lowest compute (ties: the lower
  * threshold). If none reaches it, the one with the highest accuracy.
  */
 export const CALIBRATION_RULE =
-  "lowest calibration compute among thresholds (0.01 grid, 0.001 above 0.99) whose calibration accuracy is >= 95% of the largest rung's calibration accuracy; ties go to the lower threshold";
+  "lowest calibration compute among thresholds (0.01 grid, 0.001 above 0.99) whose calibration accuracy is >= 98% of the largest rung's calibration accuracy on every task; ties go to the lower threshold";
 
-export function calibrate(pinnedOnCalibration: Pinned[]): Calibration {
+export function calibrate(pinnedOnCalibration: Pinned[], score?: Scorer): Calibration {
   // Several tasks: a threshold qualifies when it meets the accuracy bar on every task; compute is the tasks' mean.
   const perTask = pinnedOnCalibration.map((p) => ({
     p,
     largest: pinnedSummary(p, p.ids.length - 1).accuracy,
-    grid: CALIBRATION_GRID.map((t) => simulate(p, t)),
+    grid: CALIBRATION_GRID.map((t) => simulate(p, t, score)),
   }));
   const combined = CALIBRATION_GRID.map((threshold, g) => {
     const points = perTask.map((t) => t.grid[g]!);

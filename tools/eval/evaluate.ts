@@ -96,7 +96,7 @@ export async function autoPhase(
       ...summary,
       shippedWeights,
       policy: JSON.stringify(policyFor(threshold, shippedWeights)),
-      target: meetsTarget(summary, largestAccuracy),
+      target: meetsTarget(summary, largestAccuracy, oracle(p).relativeCompute),
       random: randomAtShare(`random at the share of ${label}`, summary.counts, p),
     });
   }
@@ -119,12 +119,12 @@ export async function autoPhase(
     problems: phase.limit,
     calibration: {
       pinned: calibrationPinned.ids.map((_, r) => pinnedSummary(calibrationPinned, r)),
-      auroc: calibrationPinned.runs.map(auroc),
+      auroc: calibrationPinned.runs.map((runs) => auroc(runs)),
       own: calibrate([calibrationPinned]),
     },
     test: {
       pinned: p.ids.map((_, r) => pinnedSummary(p, r)),
-      auroc: p.runs.map(auroc),
+      auroc: p.runs.map((runs) => auroc(runs)),
       largestAccuracy,
       auto,
       oracle: oracle(p),

@@ -4,6 +4,7 @@
  * the full run and the CI test compute every figure the same way.
  */
 import type { RungTrace } from "@rung/shared/openai";
+import type { TokenSignals } from "@rung/shared/routing";
 import { median } from "../../tests/e2e/harness/edge-admin.ts";
 
 /** One request's outcome through the edge. */
@@ -14,8 +15,15 @@ export interface Observation {
   completionTokens: number;
   /** Request sent to whole answer received, ms. */
   ms: number;
+  /** Request sent to the first text received, ms: streamed requests only. */
+  firstTextMs?: number;
+  /** The answering attempt's tokens' signals (the request asked for them: `rung.trace_tokens`). */
+  tokens?: TokenSignals;
   trace: RungTrace;
 }
+
+/** A score of an observation: higher means surer; the ladder climbs while it is below the bar. */
+export type Scorer = (o: Observation) => number;
 
 /** The three rungs' pinned observations on the same problems, index by index. */
 export interface Pinned {
@@ -63,10 +71,10 @@ export function pinnedSummary(p: Pinned, r: number): PointSummary {
   };
 }
 
-/** AUROC of a rung's mean confidence for its own correctness (ties count half). */
-export function auroc(runs: readonly Observation[]): number | null {
-  const right = runs.filter((o) => o.correct).map(confidenceOf);
-  const wrong = runs.filter((o) => !o.correct).map(confidenceOf);
+/** AUROC of a rung's score (by default its mean confidence) for its own correctness (ties count half). */
+export function auroc(runs: readonly Observation[], score: Scorer = confidenceOf): number | null {
+  const right = runs.filter((o) => o.correct).map(score);
+  const wrong = runs.filter((o) => !o.correct).map(score);
   if (right.length === 0 || wrong.length === 0) return null;
   let wins = 0;
   for (const a of right) for (const b of wrong) wins += a > b ? 1 : a === b ? 0.5 : 0;

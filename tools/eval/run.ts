@@ -9,9 +9,14 @@ import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_POLICY } from "@rung/shared/routing";
 import { repoRoot } from "../../tests/e2e/harness/paths.ts";
+import { oracle } from "./baselines.ts";
 import { calibrate, TARGET } from "./calibrate.ts";
 import { autoPhase, type Phase1, pinnedPhase, SWEEP, type TaskResult } from "./evaluate.ts";
 import { fixturesDir, loadTasks } from "./fixtures.ts";
+import { judgeCurveSvg } from "./judge-curve.ts";
+import { judgeResults } from "./judge-report.ts";
+import { type JudgeRuns, judgeRuns } from "./judge-runs.ts";
+import { labelledRecords, scorer } from "./judges.ts";
 import { curveSvg, taskTable } from "./report.ts";
 import { EvalSession, extraTokens, policyFor } from "./session.ts";
 import { simulate } from "./simulate.ts";
@@ -74,7 +79,31 @@ try {
     `  and is asked whole, so the edge judges all of it; windowTokens/commitMs (${DEFAULT_POLICY.escalation.commitMs} ms) do not act on this evaluation and it gives no evidence to move them.`,
   );
 
-  // 3. auto on the test halves: the default policy, a sweep, and the calibrated thresholds.
+  // 3. Every judge on the calibration halves, the default by its rule; replayed on the test halves.
+  const judges = judgeResults(phases);
+  for (const line of judges.printed) say(line);
+  const chosen = judges.rows.find((r) => r.name === judges.chosen)!;
+
+  // 4. The default judge through the edge on the test halves, whole and streamed.
+  const runs: JudgeRuns[] = [];
+  say(`\n# the default judge (${chosen.name} @ ${chosen.bar}) through the edge, test halves, whole and streamed`);
+  say(
+    `| task | whole: of largest / below top / ÷ oracle | streamed: of largest / below top / ÷ oracle | first text, s pinned → auto (no climb) | added | streams that climbed after text | rung ≠ replay (whole, streamed) |`,
+  );
+  say(`|---|---|---|---|---|---|---|`);
+  for (const phase of phases) {
+    const r = await judgeRuns(session, phase, chosen.name, chosen.judge, chosen.bar);
+    runs.push(r);
+    const o = (s: typeof r.whole) => {
+      const largest = phase.testPinned.runs.at(-1)!.filter((x) => x.correct).length / phase.testPinned.runs[0]!.length;
+      return `${((100 * s.accuracy) / largest).toFixed(1)}% / ${(100 * (1 - s.share.at(-1)!)).toFixed(1)}% / ${(s.relativeCompute / oracle(phase.testPinned).relativeCompute).toFixed(2)}×`;
+    };
+    say(
+      `| ${r.task} | ${o(r.whole)} | ${o(r.streamed)} | ${r.firstText.pinnedSmallestMs.toFixed(1)} → ${r.firstText.autoNoClimbMs.toFixed(1)} ms | ${r.firstText.addedMs.toFixed(1)} ms | ${r.climbedAfterText} | ${r.whole.disagreesWithPinned}, ${r.streamed.disagreesWithPinned} |`,
+    );
+  }
+
+  // 5. auto on the test halves with the mean: the default policy, a sweep, and the calibrated thresholds.
   const results: TaskResult[] = [];
   for (const phase of phases) {
     const own = calibrate([phase.calibrationPinned]).threshold;
@@ -105,6 +134,11 @@ try {
 
   await mkdir(outDir, { recursive: true });
   for (const result of results) await writeFile(join(outDir, `curve-${result.task}.svg`), curveSvg(result));
+  for (const phase of phases) {
+    const name = phase.task.entry.name;
+    await writeFile(join(outDir, `judges-${name}.svg`), judgeCurveSvg(phase, judges.rows, judges.chosen));
+    await writeFile(join(outDir, `labelled-${name}.jsonl`), labelledRecords(phase.calibrationPinned, scorer(chosen.judge)));
+  }
   await writeFile(
     join(outDir, "results.json"),
     `${JSON.stringify(
@@ -123,6 +157,13 @@ try {
         split: "problems ordered by FNV-1a of the prompt, dealt alternately: even positions calibration, odd test",
         target: TARGET,
         recommended: { threshold: recommended, rule: calibration.rule, shippedDefault: DEFAULT_POLICY.escalation.minMeanConfidence },
+        judges: {
+          rule: judges.rule,
+          chosen: { name: chosen.name, judge: chosen.judge, bar: chosen.bar },
+          rows: judges.rows,
+          windows: judges.windows,
+          throughTheEdge: runs,
+        },
         calibrationGrid: calibration.grid.map((g) => ({
           threshold: g.threshold,
           accuracy: g.accuracy,

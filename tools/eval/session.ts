@@ -4,6 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { RungTrace } from "@rung/shared/openai";
+import type { Judge } from "@rung/shared/routing";
 import OpenAI from "openai";
 import { AgentProcess } from "../../tests/e2e/harness/agent-process.ts";
 import { putPolicy } from "../../tests/e2e/harness/edge-admin.ts";
@@ -25,11 +26,19 @@ const adminKey = "eval-admin";
  * runs last, when every model has a measured speed, so it shows the steady state.
  * Everything else is the default unless a threshold is set.
  */
-export const policyFor = (threshold?: number, shippedWeights = false) => ({
+export const policyFor = (threshold?: number, shippedWeights = false, judge?: Judge) => ({
   preRouting: { enabled: false },
   ...(!shippedWeights && { profiles: { balanced: { latency: 0 } } }),
-  ...(threshold !== undefined && { escalation: { minMeanConfidence: threshold } }),
+  ...((threshold !== undefined || judge) && {
+    escalation: { ...(threshold !== undefined && { minMeanConfidence: threshold }), ...(judge && { judge }) },
+  }),
 });
+
+/** How one problem is asked: streamed or whole, and whether the trace carries each token's signals. */
+export interface AskOptions {
+  stream?: boolean;
+  traceTokens?: boolean;
+}
 
 /** Tokens allowed beyond the answer: the end-of-answer token the trained models emit. */
 export const extraTokens = 1;
@@ -78,47 +87,78 @@ export class EvalSession {
     throw new Error(`the edge still offers ${ids.join(", ")} 30 s after their agent stopped`);
   }
 
-  setThreshold(threshold?: number, shippedWeights = false): Promise<void> {
-    return putPolicy(this.edge.url, adminKey, policyFor(threshold, shippedWeights));
+  setThreshold(threshold?: number, shippedWeights = false, judge?: Judge): Promise<void> {
+    return putPolicy(this.edge.url, adminKey, policyFor(threshold, shippedWeights, judge));
   }
 
-  /** One problem, greedy, whole answer, room for the answer and its end token; scored by exact match. */
-  async ask(model: string, problem: Problem): Promise<Observation> {
-    const started = performance.now();
-    const completion = await this.client.completions.create({
+  /**
+   * One problem, greedy, room for the answer and its end token; scored by exact match. Whole or
+   * streamed (then the time to the first text is kept too); `traceTokens` asks for each token's
+   * signals in the trace (`rung.trace_tokens`), which the judges are studied on.
+   */
+  async ask(model: string, problem: Problem, { stream = false, traceTokens = false }: AskOptions = {}): Promise<Observation> {
+    const params = {
       model,
       prompt: problem.prompt,
       temperature: 0,
       max_tokens: problem.answer.length + extraTokens,
-    });
+      ...(traceTokens && { rung: { trace_tokens: true } }),
+    };
+    const started = performance.now();
+    let text = "";
+    let firstTextMs: number | undefined;
+    let trace: RungTrace | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    if (stream) {
+      const chunks = await this.client.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
+      for await (const chunk of chunks) {
+        const piece = chunk.choices[0]?.text ?? "";
+        if (piece && firstTextMs === undefined) firstTextMs = performance.now() - started;
+        text += piece;
+        usage = chunk.usage ?? usage;
+        trace = (chunk as unknown as { rung?: RungTrace }).rung ?? trace;
+      }
+    } else {
+      const completion = await this.client.completions.create(params);
+      text = completion.choices[0]?.text ?? "";
+      usage = completion.usage;
+      trace = (completion as unknown as { rung?: RungTrace }).rung;
+    }
     const ms = performance.now() - started;
-    const trace = (completion as unknown as { rung?: RungTrace }).rung;
-    if (!trace || !completion.usage) throw new Error(`answer without rung trace or usage: ${JSON.stringify(completion)}`);
-    const text = completion.choices[0]?.text ?? "";
+    if (!trace || !usage) throw new Error(`answer without rung trace or usage: ${model} ${problem.prompt}`);
+    const tokens = trace.attempts.at(-1)?.tokens;
     return {
       text,
       correct: text.trim() === problem.answer.trim(),
-      promptTokens: completion.usage.prompt_tokens,
-      completionTokens: completion.usage.completion_tokens,
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
       ms,
+      ...(firstTextMs !== undefined && { firstTextMs }),
+      ...(tokens && { tokens }),
       trace,
     };
   }
 
   /** Each rung pinned on each problem; problem by problem, so slow drift spreads evenly over the rungs. */
-  async pinned(task: Task, problems: readonly Problem[]): Promise<Pinned> {
+  async pinned(task: Task, problems: readonly Problem[], options: AskOptions = { traceTokens: true }): Promise<Pinned> {
     const runs: Observation[][] = task.rungs.map(() => []);
     for (const problem of problems) {
-      for (const [r, m] of task.rungs.entries()) runs[r]!.push(await this.ask(m.id, problem));
+      for (const [r, m] of task.rungs.entries()) runs[r]!.push(await this.ask(m.id, problem, options));
     }
     return { ids: task.rungs.map((m) => m.id), parameters: task.rungs.map((m) => m.parameters), runs };
   }
 
   /** `auto` on each problem under the policy with this threshold (undefined: the default policy). */
-  async auto(problems: readonly Problem[], threshold?: number, shippedWeights = false): Promise<Observation[]> {
-    await this.setThreshold(threshold, shippedWeights);
+  async auto(
+    problems: readonly Problem[],
+    threshold?: number,
+    shippedWeights = false,
+    judge?: Judge,
+    stream = false,
+  ): Promise<Observation[]> {
+    await this.setThreshold(threshold, shippedWeights, judge);
     const out: Observation[] = [];
-    for (const problem of problems) out.push(await this.ask("auto", problem));
+    for (const problem of problems) out.push(await this.ask("auto", problem, { stream }));
     return out;
   }
 
