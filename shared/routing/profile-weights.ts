@@ -22,14 +22,19 @@ export interface ProfileWeights {
  * pricier, which a sane catalog does not have.
  * budget: the same, with cost dominating, so it never starts above the cheapest.
  * quality: only quality; it starts where balanced would end.
- * speed: latency dominates; quality breaks ties between equally fast rungs.
+ * speed: latency dominates wherever speeds differ beyond their noise (see
+ * creditedSpeeds). Rungs within it count as equally fast, and then quality and
+ * cost choose at balanced's ratio (1:2): on like hardware the smaller model is
+ * the likelier faster one, so a 0.5B/3B/7B ladder on one GPU (3x and 8x apart,
+ * inside the noise or near it) still starts at 0.5B; with quality alone breaking
+ * the tie it would start on the best model inside the noise instead.
  * long_context: context dominates; a little cost keeps equally long contexts on
  * the cheaper rung.
  */
 export const DEFAULT_PROFILE_WEIGHTS: Readonly<Record<ProfileName, ProfileWeights>> = {
   quality: { quality: 4, latency: 0, cost: 0, context: 0 },
   balanced: { quality: 1, latency: 1, cost: 2, context: 0 },
-  speed: { quality: 0.5, latency: 4, cost: 0, context: 0 },
+  speed: { quality: 0.5, latency: 4, cost: 1, context: 0 },
   budget: { quality: 0.25, latency: 0.5, cost: 4, context: 0 },
   long_context: { quality: 0.5, latency: 0, cost: 1, context: 4 },
 };
