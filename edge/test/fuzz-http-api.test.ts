@@ -3,7 +3,8 @@ import { errorBodySchema } from "@rung/shared/openai";
 import { edgeMessageSchema, parseFrame } from "@rung/shared/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { callEdge } from "./fuzz-edge.ts";
-import { type FuzzRequest, HttpRequests, type MadeSoFar } from "./fuzz-http-requests.ts";
+import { type FuzzRequest, HttpRequests } from "./fuzz-http-requests.ts";
+import type { MadeSoFar } from "./fuzz-http-routes.ts";
 import { DEFAULT_FUZZ_SEED, FuzzRandom, fuzzSetting, withTimeout } from "./fuzz-random.ts";
 import { model, TestNode } from "./test-node.ts";
 
