@@ -18,10 +18,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DEFAULT_POLICY, type Judge } from "@rung/shared/routing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AutoSummary, autoSummary } from "../../tools/eval/auto-summary.ts";
 import { type RandomSummary, randomAtShare } from "../../tools/eval/baselines.ts";
 import { loadTasks, splitProblems } from "../../tools/eval/fixtures.ts";
+import { scorer } from "../../tools/eval/judges.ts";
 import { type Pinned, pinnedSummary } from "../../tools/eval/pinned.ts";
 import { EvalSession } from "../../tools/eval/session.ts";
 import { repoRoot } from "../e2e/harness/paths.ts";
@@ -39,14 +41,16 @@ describe(`the ladder on trained models (addition, ${PROBLEMS} held-out test prob
   let threshold: number;
   let pinned: Pinned;
   let auto: AutoSummary;
+  let streamed: AutoSummary;
   let random: RandomSummary;
   let largestAccuracy: number;
 
   beforeAll(async () => {
     const results = JSON.parse(await readFile(join(repoRoot, "docs", "eval", "results.json"), "utf8")) as {
-      recommended: { threshold: number };
+      judges: { chosen: { name: string; judge: Judge; bar: number } };
     };
-    threshold = results.recommended.threshold;
+    const { judge, bar } = results.judges.chosen;
+    threshold = bar;
     const { tasks } = await loadTasks();
     const task = tasks.find((t) => TASK.test(t.entry.name)) ?? tasks[0];
     if (!task) throw new Error("no task in tests/fixtures/trained/manifest.json");
@@ -54,7 +58,10 @@ describe(`the ladder on trained models (addition, ${PROBLEMS} held-out test prob
     session = await EvalSession.start();
     await session.serve(task);
     pinned = await session.pinned(task, problems);
-    auto = autoSummary(`auto @ ${threshold}`, threshold, await session.auto(problems, threshold), pinned);
+    auto = autoSummary(`auto @ ${threshold}`, threshold, await session.auto(problems, threshold, false, judge), pinned, scorer(judge));
+    const window = DEFAULT_POLICY.escalation.windowTokens;
+    const streams = await session.auto(problems, threshold, false, judge, true);
+    streamed = autoSummary(`auto @ ${threshold}, streamed`, threshold, streams, pinned, scorer(judge, window));
     random = randomAtShare("random at the same share", auto.counts, pinned);
     largestAccuracy = pinnedSummary(pinned, pinned.ids.length - 1).accuracy;
     console.log(
@@ -68,11 +75,19 @@ describe(`the ladder on trained models (addition, ${PROBLEMS} held-out test prob
     await session?.dispose();
   });
 
-  it("routes every request as the pinned confidences predict, starting on the smallest rung, without errors", () => {
+  it("routes every request as the judge's replay of the pinned answers predicts, starting on the smallest rung, without errors", () => {
     expect(auto.oddAttempts).toEqual([]);
     expect(auto.notStartedOnSmallest).toBe(0);
     expect(auto.disagreesWithPinned).toBe(0);
     expect(auto.textDiffersFromPinned).toBe(0);
+  });
+
+  it("routes streams as the replay of their commit window predicts, and never climbs after the client has text", () => {
+    expect(streamed.oddAttempts).toEqual([]);
+    expect(streamed.disagreesWithPinned).toBe(0);
+    // A climb after the window would leave the client with text from two rungs.
+    expect(streamed.textDiffersFromPinned).toBe(0);
+    expect(streamed.accuracy).toBe(auto.accuracy);
   });
 
   it(`beats random routing at the same share per rung by at least ${100 * BEATS_RANDOM_BY} points of accuracy`, () => {

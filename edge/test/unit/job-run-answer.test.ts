@@ -32,7 +32,12 @@ describe("JobRun commit window", () => {
     ]);
     expect(body[2]).toMatchObject({ type: "end", finishReason: "stop", trace: { model: "small", escalations: 0, profile: "balanced" } });
     const end = body[2] as unknown as { trace: { attempts: { confidence: unknown }[] } };
-    expect(end.trace.attempts).toEqual([expect.objectContaining({ outcome: "answered", confidence: { mean: 0.98, min: 0.95 } })]);
+    expect(end.trace.attempts).toEqual([
+      expect.objectContaining({
+        outcome: "answered",
+        confidence: { mean: 0.98, min: 0.95, judge: "mean confidence", score: 0.98, bar: expect.any(Number) },
+      }),
+    ]);
     expect(host.jobs).toHaveLength(1);
   });
 
