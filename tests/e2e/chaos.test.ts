@@ -6,11 +6,12 @@ import { seededRandom } from "@rung/shared/routing";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AgentFleet } from "./harness/agent-fleet.ts";
+import { printSummary, type Restart, type Sent } from "./harness/chaos-summary.ts";
 import { DROPPED_PIECE, DroppingNode } from "./harness/dropping-node.ts";
 import { testModel } from "./harness/fabric.ts";
 import { type LocalEdge, startLocalEdge } from "./harness/local-edge.ts";
 import { NodeWatch } from "./harness/node-watch.ts";
-import { type ObservedRequest, observeRequest } from "./harness/observed-request.ts";
+import { observeRequest } from "./harness/observed-request.ts";
 import { freePort } from "./harness/upgrade-refusing-proxy.ts";
 
 /**
@@ -45,19 +46,6 @@ const API_KEY = "chaos-test";
 const PROMPTS = ["Hi", "Tell me a story about a lighthouse.", "What is 17 times 3?", "List three colours."];
 const PLACES = ["a", "b", "c"];
 const REPLAY = `replay with RUNG_CHAOS_SEED=${SEED} RUNG_CHAOS_REQUESTS=${MIN_REQUESTS}`;
-
-interface Sent extends ObservedRequest {
-  prompt: string;
-  /** The phase of the run when it was sent. */
-  phase: string;
-}
-
-/** When the edge was down (`from`..`up`) and when every agent had joined it again. */
-interface Restart {
-  from: number;
-  up: number;
-  rejoined: number;
-}
 
 let port: number;
 let storage: string;
@@ -119,7 +107,7 @@ it("keeps every promise while agents die and restart, nodes drop mid-answer and 
 
   const calm = await Promise.all(PROMPTS.flatMap((prompt) => [false, true].map((stream) => send(prompt, stream, "calm after"))));
   const all = [...load.sent, ...calm];
-  printSummary(all, restart!, drops);
+  printSummary(all, restart!, drops, { seed: SEED, inFlight: IN_FLIGHT });
 
   const problems = [
     ...all.flatMap((request) => problemsOf(request, restart!).map((what) => `${requestLabel(request)}: ${what}`)),
@@ -283,43 +271,4 @@ function problemsOf(request: Sent, restart: Restart): string[] {
 
 function requestLabel(request: Sent): string {
   return `${request.phase}, ${request.stream ? "streamed" : "whole"}, ${JSON.stringify(request.prompt)}`;
-}
-
-function outcomeLabel({ outcome }: Sent): string {
-  switch (outcome.kind) {
-    case "answer":
-      return "answered";
-    case "stream-error":
-      return `error event ${outcome.code}`;
-    case "http-error":
-      return `HTTP ${outcome.status} ${outcome.code}`;
-    default:
-      return outcome.kind;
-  }
-}
-
-/** One row per phase and kind of request, one column per outcome. */
-function printSummary(all: Sent[], restart: Restart, drops: number): void {
-  const table: Record<string, Record<string, number>> = {};
-  for (const request of all) {
-    const key = `${request.phase} (${request.stream ? "streamed" : "whole"})`;
-    const row = table[key] ?? {};
-    table[key] = row;
-    const label = outcomeLabel(request);
-    row[label] = (row[label] ?? 0) + 1;
-  }
-  const wall = Math.max(...all.map((r) => r.endedAt)) - Math.min(...all.map((r) => r.startedAt));
-  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const rerouted = all.filter((r) => r.outcome.kind === "answer" && r.attempts > 1).length;
-  const broken = all.filter((r) => r.outcome.kind === "stream-error");
-  const brokenByDroppers = broken.filter((r) => r.node?.startsWith("dropper.")).length;
-  console.log(
-    [
-      `chaos, seed ${SEED}: ${all.length} requests in ${seconds(wall)}, ${IN_FLIGHT} in flight (rows: the phase each was sent in).`,
-      `${rerouted} answers came from another node after the first failed before commit; ${broken.length} streams broke after`,
-      `commit (${brokenByDroppers} on a dropping node); ${drops} dropping nodes took a job; the edge was down`,
-      `${seconds(restart.up - restart.from)} and its agents rejoined ${seconds(restart.rejoined - restart.up)} after it came up.`,
-    ].join(" "),
-  );
-  console.table(table);
 }
