@@ -5,4 +5,5 @@ export * from "./forwarding-engine.ts";
 export * from "./inference-engine.ts";
 export * from "./node-session.ts";
 export * from "./speed-meter.ts";
+export * from "./token-signals.ts";
 export * from "./tool-call-text.ts";

@@ -15,6 +15,18 @@ export interface GeneratedPiece {
   text: string;
   /** Probability of the chosen token(s), 0..1, or null where the engine cannot tell. */
   confidence: number | null;
+  /**
+   * Only when the request asked for `tokenSignals`: the chosen token's probability minus
+   * the most probable other token's, 0..1 (0 when another was at least as likely; see
+   * tokenMargin). A piece of several tokens reports the smallest. Null or absent where unknown.
+   */
+  margin?: number | null;
+  /**
+   * Only when the request asked for `tokenSignals`: entropy of the distribution the token
+   * was chosen from, in nats (see tokenEntropy). A piece of several tokens reports the
+   * largest. Null or absent where the engine cannot tell (it sees only the top few tokens).
+   */
+  entropy?: number | null;
 }
 
 export interface GenerationRequest {
@@ -27,6 +39,11 @@ export interface GenerationRequest {
   tools?: Tool[];
   /** Absent with tools means `auto`. */
   toolChoice?: ToolChoice;
+  /**
+   * Report each piece's `margin` and `entropy` too (the job's `tokenSignals`, passed on only
+   * for an edge that reads them). Absent: confidences only; engines then skip the extra work.
+   */
+  tokenSignals?: boolean;
 }
 
 export interface GenerationOptions {

@@ -9,6 +9,7 @@ import {
   type ModelInfo,
   type NodeMessage,
   PROTOCOL_VERSION,
+  TOKEN_SIGNALS_SINCE_MINOR,
   type Welcome,
 } from "../protocol/messages.ts";
 import { hasMinorVersion, parseFrame } from "../protocol/parse-frame.ts";
@@ -53,6 +54,12 @@ export class NodeSession {
   #draining = false;
   /** Whether the edge's last `welcome` said it reads several tokens in one chunk frame. */
   #batching = false;
+  /**
+   * Whether the edge may have margins and entropies when a job asks: false after a `welcome`
+   * older than 1.7. True before any welcome, which only tunnel nodes never get: their edge
+   * names no version, and a job that asks came from an edge that knows the field (1.7).
+   */
+  #signals = true;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -176,6 +183,7 @@ export class NodeSession {
         return;
       case "welcome":
         this.#batching = hasMinorVersion(frame.protocol, BATCHED_CHUNKS_SINCE_MINOR);
+        this.#signals = hasMinorVersion(frame.protocol, TOKEN_SIGNALS_SINCE_MINOR);
         this.hooks.onWelcome?.(frame);
         return;
       case "error":
@@ -218,12 +226,21 @@ export class NodeSession {
     }
     const controller = new AbortController();
     this.#jobs.set(job.jobId, controller);
-    const chunks = new ChunkBatcher(job.jobId, (chunk) => this.send(chunk), this.#batching);
+    // Margins and entropies cost engines work (a whole distribution per token): only when asked, and for an edge that reads them.
+    const signals = job.tokenSignals === true && this.#signals;
+    const chunks = new ChunkBatcher(job.jobId, (chunk) => this.send(chunk), { batching: this.#batching, signals });
     let firstPieceAt: number | undefined;
     try {
       const { model, input, sampling, responseFormat, tools, toolChoice } = job;
       const result = await this.engine.generate(
-        { model, input, sampling, ...(responseFormat && { responseFormat }), ...(tools && { tools, toolChoice }) },
+        {
+          model,
+          input,
+          sampling,
+          ...(responseFormat && { responseFormat }),
+          ...(tools && { tools, toolChoice }),
+          ...(signals && { tokenSignals: true }),
+        },
         {
           signal: controller.signal,
           onPiece: (piece) => {

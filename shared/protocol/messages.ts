@@ -6,13 +6,19 @@ import { wireErrorSchema } from "./wire-error.ts";
  * Every frame is one JSON object whose `type` selects its schema.
  * Major versions are incompatible; minor versions only add optional fields.
  */
-export const PROTOCOL_VERSION = "1.6";
+export const PROTOCOL_VERSION = "1.7";
 
 /** The first minor version whose edge accepts `heartbeat` frames; a node sends none to an older edge. */
 export const HEARTBEAT_SINCE_MINOR = 1;
 
 /** The first minor version whose edge reads `confidences` in `chunk` frames; a node batches tokens only for such an edge. */
 export const BATCHED_CHUNKS_SINCE_MINOR = 4;
+
+/**
+ * The first minor version whose edge may ask for `tokenSignals` in a `job` and reads
+ * `margins` and `entropies` in `chunk` frames; a node sends them only to such an edge.
+ */
+export const TOKEN_SIGNALS_SINCE_MINOR = 7;
 
 /** The fastest decoding a node may announce or report; a node that measured more (an echo engine) reports this. */
 export const MAX_TOKENS_PER_SECOND = 1e6;
@@ -209,24 +215,53 @@ export const heartbeatSchema = z.object({
 /** Most tokens one chunk frame may carry (since 1.4). */
 export const MAX_CHUNK_TOKENS = 256;
 
-export const chunkSchema = z.object({
-  type: z.literal("chunk"),
-  jobId: id,
-  /** 0-based; the edge reorders by it and fails the job on a gap. */
-  seq: z.number().int().nonnegative(),
-  text: z.string(),
-  /**
-   * Probability the model gave the token it chose, 0..1; null where the engine cannot tell.
-   * A frame with `confidences` carries the lowest of them (null when none is known), so a
-   * reader that ignores the list still judges cautiously.
-   */
-  confidence: z.number().min(0).max(1).nullable(),
-  /**
-   * Since 1.4: the frame carries this many tokens, whose concatenated text is `text`, with
-   * each one's probability in order. Absent: one token. Sent only to an edge that said 1.4.
-   */
-  confidences: z.array(z.number().min(0).max(1).nullable()).min(1).max(MAX_CHUNK_TOKENS).optional(),
-});
+/**
+ * Largest entropy a chunk may report, in nats. A distribution over n tokens has at most
+ * ln n (about 12 for a vocabulary of 150,000), so this bound only keeps the field finite.
+ */
+export const MAX_TOKEN_ENTROPY = 64;
+
+export const chunkSchema = z
+  .object({
+    type: z.literal("chunk"),
+    jobId: id,
+    /** 0-based; the edge reorders by it and fails the job on a gap. */
+    seq: z.number().int().nonnegative(),
+    text: z.string(),
+    /**
+     * Probability the model gave the token it chose, 0..1; null where the engine cannot tell.
+     * A frame with `confidences` carries the lowest of them (null when none is known), so a
+     * reader that ignores the list still judges cautiously.
+     */
+    confidence: z.number().min(0).max(1).nullable(),
+    /**
+     * Since 1.4: the frame carries this many tokens, whose concatenated text is `text`, with
+     * each one's probability in order. Absent: one token. Sent only to an edge that said 1.4.
+     */
+    confidences: z.array(z.number().min(0).max(1).nullable()).min(1).max(MAX_CHUNK_TOKENS).optional(),
+    /**
+     * Since 1.7, only when the job asked for `tokenSignals`: each token's margin, the chosen
+     * token's probability minus the most probable other token's (0 when another was at least
+     * as likely), aligned with the tokens (`confidences`, or the one `confidence`); null where
+     * the engine cannot tell. Absent: not known for any token of the frame.
+     */
+    margins: z.array(z.number().min(0).max(1).nullable()).min(1).max(MAX_CHUNK_TOKENS).optional(),
+    /**
+     * Since 1.7, as `margins`: each token's entropy of the next-token distribution it was
+     * chosen from, in nats, 0..MAX_TOKEN_ENTROPY; null where the engine cannot tell (an
+     * engine that sees only the top few probabilities).
+     */
+    entropies: z.array(z.number().min(0).max(MAX_TOKEN_ENTROPY).nullable()).min(1).max(MAX_CHUNK_TOKENS).optional(),
+  })
+  .superRefine((chunk, context) => {
+    const tokens = chunk.confidences?.length ?? 1;
+    for (const key of ["margins", "entropies"] as const) {
+      const values = chunk[key];
+      if (values !== undefined && values.length !== tokens) {
+        context.addIssue({ code: "custom", path: [key], message: `must list one value per token of the frame (${tokens})` });
+      }
+    }
+  });
 
 export const usageSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
@@ -289,6 +324,12 @@ export const jobSchema = z.object({
   responseFormat: responseFormatSchema.optional(),
   tools: z.array(toolSchema).min(1).max(128).optional(),
   toolChoice: toolChoiceSchema.optional(),
+  /**
+   * Since 1.7: send each token's margin and entropy (`margins`, `entropies` in `chunk`) as well
+   * as its confidence. Absent or false: confidences only, which cost an engine less. A node
+   * older than 1.7 drops the field and sends confidences only.
+   */
+  tokenSignals: z.boolean().optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 

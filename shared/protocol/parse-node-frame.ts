@@ -1,4 +1,13 @@
-import { type Chunk, type Done, FinishReason, ID_PATTERN, MAX_CHUNK_TOKENS, type NodeMessage, nodeMessageSchema } from "./messages.ts";
+import {
+  type Chunk,
+  type Done,
+  FinishReason,
+  ID_PATTERN,
+  MAX_CHUNK_TOKENS,
+  MAX_TOKEN_ENTROPY,
+  type NodeMessage,
+  nodeMessageSchema,
+} from "./messages.ts";
 import { type ParseResult, parseFrame } from "./parse-frame.ts";
 
 /**
@@ -22,13 +31,25 @@ export function plainFrame(value: unknown): Chunk | Done | undefined {
 /** The chunk `chunkSchema` would return for this value (unknown keys dropped), or undefined to let the schema decide. */
 export function plainChunk(value: unknown): Chunk | undefined {
   if (typeof value !== "object" || value === null) return undefined;
-  const { type, jobId, seq, text, confidence, confidences } = value as Record<string, unknown>;
+  const { type, jobId, seq, text, confidence, confidences, margins, entropies } = value as Record<string, unknown>;
   if (type !== "chunk" || typeof jobId !== "string" || !ID_PATTERN.test(jobId)) return undefined;
   if (!isCount(seq) || typeof text !== "string" || !isProbability(confidence)) return undefined;
-  if (confidences === undefined) return { type, jobId, seq, text, confidence };
-  if (!Array.isArray(confidences) || confidences.length < 1 || confidences.length > MAX_CHUNK_TOKENS) return undefined;
-  if (!confidences.every(isProbability)) return undefined;
-  return { type, jobId, seq, text, confidence, confidences };
+  const chunk: Chunk = { type, jobId, seq, text, confidence };
+  if (confidences !== undefined) {
+    if (!isList(confidences, isProbability)) return undefined;
+    chunk.confidences = confidences;
+  }
+  // Each signal list, when present, has one value per token: as many as `confidences`, or one.
+  const tokens = chunk.confidences?.length ?? 1;
+  if (margins !== undefined) {
+    if (!isList(margins, isProbability) || margins.length !== tokens) return undefined;
+    chunk.margins = margins;
+  }
+  if (entropies !== undefined) {
+    if (!isList(entropies, isEntropy) || entropies.length !== tokens) return undefined;
+    chunk.entropies = entropies;
+  }
+  return chunk;
 }
 
 const FINISH_REASONS = new Set<unknown>(Object.values(FinishReason));
@@ -50,4 +71,13 @@ function isCount(value: unknown): value is number {
 
 function isProbability(value: unknown): value is number | null {
   return value === null || (typeof value === "number" && value >= 0 && value <= 1);
+}
+
+function isEntropy(value: unknown): value is number | null {
+  return value === null || (typeof value === "number" && value >= 0 && value <= MAX_TOKEN_ENTROPY);
+}
+
+/** A list of 1 to MAX_CHUNK_TOKENS values, each passing `each`. */
+function isList(value: unknown, each: (item: unknown) => item is number | null): value is (number | null)[] {
+  return Array.isArray(value) && value.length >= 1 && value.length <= MAX_CHUNK_TOKENS && value.every(each);
 }

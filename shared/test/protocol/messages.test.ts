@@ -28,6 +28,25 @@ const nodeMessages = {
     confidence: 0.5,
     confidences: [0.9, null, 0.5],
   },
+  "chunk of one token with its margin and entropy (1.7)": {
+    type: "chunk",
+    jobId: "job-1",
+    seq: 2,
+    text: " there",
+    confidence: 0.6,
+    margins: [0.35],
+    entropies: [1.2],
+  },
+  "chunk of several tokens with margins and entropies, some unknown (1.7)": {
+    type: "chunk",
+    jobId: "job-1",
+    seq: 1,
+    text: "Hello there",
+    confidence: 0.5,
+    confidences: [0.9, null, 0.5],
+    margins: [0.85, null, 0],
+    entropies: [0.4, null, 64],
+  },
   done: { type: "done", jobId: "job-1", chunks: 4, finishReason: "length", usage: { promptTokens: 12, completionTokens: 4 } },
   "job-error": { type: "job-error", jobId: "job-1", error: { code: "busy", message: "every slot is taken", retryable: true } },
   draining: { type: "draining" },
@@ -127,6 +146,14 @@ const edgeMessages = {
     tools: [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
     toolChoice: { name: "get_weather" },
   },
+  "job asking for token signals (1.7)": {
+    type: "job",
+    jobId: "job-5",
+    model: model.id,
+    input: { kind: "completion", prompt: "Once upon" },
+    sampling: { temperature: 0, topP: 1, stop: [] },
+    tokenSignals: true,
+  },
   cancel: { type: "cancel", jobId: "job-1" },
   error: { type: "error", error: { code: "bad_frame", message: "frame is not JSON", retryable: false }, fatal: true },
 } satisfies Record<string, EdgeMessage>;
@@ -159,6 +186,11 @@ describe("node messages", () => {
     expect(nodeMessageSchema.parse(newer)).toEqual(nodeMessages.chunk);
   });
 
+  it("words a signal list of the wrong length by its field", () => {
+    const result = nodeMessageSchema.safeParse({ ...nodeMessages["chunk of several tokens (1.4)"], margins: [0.5] });
+    expect(result.error?.issues).toMatchObject([{ path: ["margins"], message: "must list one value per token of the frame (3)" }]);
+  });
+
   it("accepts a 1.0 hello without hardware, so older agents still join", () => {
     expect(nodeMessageSchema.parse({ ...nodeMessages.hello, protocol: "1.0" })).toMatchObject({ type: "hello", protocol: "1.0" });
   });
@@ -174,6 +206,13 @@ describe("node messages", () => {
     ["an empty confidences list", { ...nodeMessages.chunk, confidences: [] }],
     ["a confidences entry above 1", { ...nodeMessages.chunk, confidences: [0.5, 1.2] }],
     ["over 256 confidences", { ...nodeMessages.chunk, confidences: new Array(257).fill(0.5) }],
+    ["a margin above 1", { ...nodeMessages.chunk, margins: [1.01] }],
+    ["a negative margin", { ...nodeMessages.chunk, margins: [-0.1] }],
+    ["a negative entropy", { ...nodeMessages.chunk, entropies: [-0.01] }],
+    ["an entropy above the cap", { ...nodeMessages.chunk, entropies: [64.5] }],
+    ["an empty margins list", { ...nodeMessages.chunk, margins: [] }],
+    ["margins for two tokens in a frame of one", { ...nodeMessages.chunk, margins: [0.1, 0.2] }],
+    ["entropies that do not match confidences", { ...nodeMessages["chunk of several tokens (1.4)"], entropies: [0.1, 0.2] }],
     ["an empty jobId", { ...nodeMessages.chunk, jobId: "" }],
     ["a hello without models", { ...nodeMessages.hello, models: [] }],
     ["an unknown engine", { ...nodeMessages.hello, node: { name: "n", kind: "native", engine: "vllm", slots: 1 } }],
@@ -207,6 +246,10 @@ describe("edge messages", () => {
     expect(edgeMessageSchema.safeParse({ type: "shutdown" }).success).toBe(false);
   });
 
+  it("accepts a job from a newer minor version with fields it does not know, dropping them", () => {
+    expect(edgeMessageSchema.parse({ ...edgeMessages["chat job"], tokenBudget: 3 })).toEqual(edgeMessages["chat job"]);
+  });
+
   it.each(Object.entries(nodeMessages))("rejects the node's %s frame", (_name, message) => {
     expect(edgeMessageSchema.safeParse(message).success).toBe(false);
   });
@@ -221,6 +264,7 @@ describe("edge messages", () => {
     ["more than four stop sequences", { ...chatJob, sampling: { ...sampling, stop: ["a", "b", "c", "d", "e"] } }],
     ["an empty stop sequence", { ...chatJob, sampling: { ...sampling, stop: [""] } }],
     ["maxTokens of 0", { ...chatJob, sampling: { ...sampling, maxTokens: 0 } }],
+    ["tokenSignals that is not a boolean", { ...chatJob, tokenSignals: "yes" }],
   ])("rejects %s", (_name, frame) => {
     expect(edgeMessageSchema.safeParse(frame).success).toBe(false);
   });

@@ -11,14 +11,31 @@ const choices: Record<string, readonly unknown[]> = {
   text: ["tok ", "", "ünï \n", 3, null, ["a"]],
   confidence: [0, 1, 0.42, null, -0.01, 1.01, "0.5", true],
   confidences: [[0.5], [null, 0.9, 1], Array(256).fill(0.5), Array(257).fill(0.5), [], [0.5, 2], [-1], "0.5", null, { 0: 0.5 }],
+  // Valid lists come in the lengths of the valid confidences above (1 and 3 tokens, 256), so lengths match often and mismatch often.
+  margins: [[0.2], [0, null, 1], Array(256).fill(0.1), [null, 0.5, 0.3], [0.5, 0.1], [], [1.5], [-0.1], [Number.NaN], "0.2", null],
+  entropies: [
+    [1.5],
+    [0, null, 64],
+    Array(256).fill(3),
+    [null, 2, 0.1],
+    [64.01],
+    [-1],
+    [],
+    [3, 4],
+    [Number.POSITIVE_INFINITY],
+    { 0: 1 },
+    null,
+  ],
   extra: ["ignored", { nested: true }],
 };
+
+const OPTIONAL = new Set(["confidences", "margins", "entropies", "extra"]);
 
 /** A candidate frame: each field present or absent, usually its first (valid) value, else any of its choices. */
 function candidate(random: () => number): Record<string, unknown> {
   const frame: Record<string, unknown> = {};
   for (const [field, values] of Object.entries(choices)) {
-    const optional = field === "confidences" || field === "extra";
+    const optional = OPTIONAL.has(field);
     if (random() < (optional ? 0.5 : 0.06)) continue;
     frame[field] = random() < 0.8 ? values[0] : values[Math.floor(random() * values.length)];
   }
@@ -87,6 +104,25 @@ describe("parseNodeFrame's quick path for chunks", () => {
     // The draw reaches both sides often, so the agreement above is not vacuous.
     expect(accepted).toBeGreaterThan(1_000);
     expect(accepted).toBeLessThan(19_000);
+  });
+
+  it("takes chunks with margins and entropies (1.7) on the quick path, as many as the frame's tokens", () => {
+    const random = seededRandom(17);
+    let withSignals = 0;
+    let refusedForLength = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const frame = candidate(random);
+      if (frame.margins === undefined && frame.entropies === undefined) continue;
+      const quick = plainChunk(frame);
+      if (quick?.margins || quick?.entropies) withSignals += 1;
+      const lists = [frame.margins, frame.entropies].filter(Array.isArray);
+      const tokens = Array.isArray(frame.confidences) ? frame.confidences.length : 1;
+      if (!quick && chunkSchema.safeParse(frame).error?.issues.some((issue) => issue.message.startsWith("must list")))
+        refusedForLength += 1;
+      if (quick) for (const list of lists) expect(list).toHaveLength(tokens);
+    }
+    expect(withSignals).toBeGreaterThan(1_000);
+    expect(refusedForLength).toBeGreaterThan(100);
   });
 
   it("leaves every other frame, and the wording of every error, to the schema", () => {
