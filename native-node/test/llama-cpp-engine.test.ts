@@ -87,6 +87,20 @@ describe("LlamaCppEngine", () => {
     expect(result.usage.promptTokens).toBe(1 + 1 + "system\nBe brief.".length + 2 + "\nuser\nHi".length + 2 + "\nassistant\n".length);
   });
 
+  it("reports each piece's margin and entropy when the request asks for token signals (1.7), and only then", async () => {
+    const request = completion("Once upon a time", { maxTokens: 12 });
+    const plain = await generate(request);
+    const signalled = await generate({ ...request, tokenSignals: true });
+    expect(signalled.text).toBe(plain.text);
+    expect(plain.pieces.every((piece) => !("margin" in piece) && !("entropy" in piece))).toBe(true);
+    for (const { confidence, margin, entropy } of signalled.pieces) {
+      // Greedy: margin is the chosen token's lead over the runner-up, so within its own probability.
+      expect(margin).toBeGreaterThan(0);
+      expect(margin).toBeLessThanOrEqual(confidence!);
+      expect(entropy).toBeGreaterThan(0);
+    }
+  });
+
   it("ends at a stop string and leaves it out", async () => {
     const { text } = await generate(completion("Once upon a time", { maxTokens: 40 }));
     const stop = text.slice(10, 13);

@@ -32,6 +32,15 @@ describe("StopTextFilter", () => {
     expect(run(["<END>"], [p("a<E", 0.9), p("X", 0.2)])).toEqual({ out: [p("a", 0.9), p("<E", 0.9), p("X", 0.2)], stopped: false });
   });
 
+  it("keeps a split piece's margin and entropy on both of its parts", () => {
+    const signalled = { text: "a<E", confidence: 0.9, margin: 0.3, entropy: 1.5 };
+    expect(run(["<END>"], [signalled, p("X", 0.2)]).out).toEqual([
+      { text: "a", confidence: 0.9, margin: 0.3, entropy: 1.5 },
+      { text: "<E", confidence: 0.9, margin: 0.3, entropy: 1.5 },
+      p("X", 0.2),
+    ]);
+  });
+
   it("stops at the earliest of several stop strings", () => {
     expect(run(["cd", "b"], [p("abcd", 0.4)])).toEqual({ out: [p("a", 0.4)], stopped: true });
   });

@@ -25,6 +25,15 @@ describe("ToolCallOutput", () => {
     expect(pieces.every((p) => p.text === "")).toBe(true);
   });
 
+  it("sends each held piece's margin and entropy with its empty text, as its confidence", () => {
+    const pieces: GeneratedPiece[] = [];
+    const output = new ToolCallOutput({ kind: "tool-call" } as ConstructorParameters<typeof ToolCallOutput>[0], (piece) =>
+      pieces.push(piece),
+    );
+    output.push({ text: "{", confidence: 0.9, margin: 0.7, entropy: 0.2 });
+    expect(pieces).toEqual([{ text: "", confidence: 0.9, margin: 0.7, entropy: 0.2 }]);
+  });
+
   it("ends a call max_tokens cut short with finish reason length and the arguments as far as they got, as OpenAI does", () => {
     const { result } = finishCall('{"name": "get_time", "arguments": {"zone": "U', "length");
     expect(result.finishReason).toBe("length");

@@ -179,7 +179,7 @@ export class LlamaCppEngine implements InferenceEngine {
         sequence,
         prompt,
         request.sampling,
-        { signal: options.signal, onPiece: (p) => output.push(p) },
+        { signal: options.signal, onPiece: (p) => output.push(p), tokenSignals: request.tokenSignals === true },
         shape.grammar,
       );
       return output.finish(result);

@@ -11,7 +11,7 @@ export interface StopTextResult {
  * Applies OpenAI-style `stop` strings to streamed text. Text that could be the
  * beginning of a stop string is held back until the next pieces confirm or rule
  * it out, so a client never sees half of a stop string. Held text keeps the
- * confidence of the piece it came from, so splitting a piece never blurs it.
+ * confidence (margin, entropy) of the piece it came from, so splitting a piece never blurs it.
  */
 export class StopTextFilter {
   readonly #stops: readonly string[];
@@ -74,8 +74,8 @@ export class StopTextFilter {
         this.#held.shift();
         left -= head.text.length;
       } else {
-        out.push({ text: head.text.slice(0, left), confidence: head.confidence });
-        this.#held[0] = { text: head.text.slice(left), confidence: head.confidence };
+        out.push({ ...head, text: head.text.slice(0, left) });
+        this.#held[0] = { ...head, text: head.text.slice(left) };
         left = 0;
       }
     }

@@ -7,7 +7,8 @@ import type { AnswerShape } from "./answer-shape.ts";
  * Routes the generated pieces of one answer: text streams on; a function call
  * is held (the edge must not relay it as content) and comes back whole in the
  * result. Held pieces still go out with empty text, so the edge sees every
- * token's confidence and the stream commits as early as a text answer would.
+ * token's confidence (and margin and entropy, when asked for) and the stream
+ * commits as early as a text answer would.
  */
 export class ToolCallOutput {
   #mode: "text" | "call" | "undecided";
@@ -25,7 +26,7 @@ export class ToolCallOutput {
     if (this.#mode === "undecided" && piece.text.length > 0) this.#mode = piece.text.startsWith("{") ? "call" : "text";
     if (this.#mode === "text") return this.onPiece(piece);
     this.#call += piece.text;
-    this.onPiece({ text: "", confidence: piece.confidence });
+    this.onPiece({ ...piece, text: "" });
   }
 
   /**
