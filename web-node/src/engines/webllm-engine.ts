@@ -9,10 +9,13 @@ import type {
 import { MLCEngine } from "@mlc-ai/web-llm";
 import {
   EngineError,
+  type GeneratedPiece,
   type GenerationOptions,
   type GenerationRequest,
   type GenerationResult,
   type InferenceEngine,
+  lowerKnown,
+  marginOfTopLogprobs,
 } from "@rung/shared/node";
 import { EngineName, FinishReason, type ModelInfo, type Sampling } from "@rung/shared/protocol";
 import { contextOf, estimateParameters, quantizationOf } from "./choose-webllm-model.ts";
@@ -84,12 +87,14 @@ export class WebllmEngine implements InferenceEngine {
   async generate(request: GenerationRequest, { signal, onPiece }: GenerationOptions): Promise<GenerationResult> {
     if (signal.aborted) throw cancelled();
     const { input } = request;
+    const signals = request.tokenSignals === true;
+    const sampling = samplingOf(request.sampling, signals);
     let stream: AsyncIterable<ChatCompletionChunk | Completion>;
     try {
       stream =
         input.kind === "chat"
-          ? await this.engine.chat.completions.create({ ...samplingOf(request.sampling), messages: toWebllmMessages(input.messages) })
-          : await this.engine.completions.create({ ...samplingOf(request.sampling), prompt: input.prompt });
+          ? await this.engine.chat.completions.create({ ...sampling, messages: toWebllmMessages(input.messages) })
+          : await this.engine.completions.create({ ...sampling, prompt: input.prompt });
     } catch (error) {
       throw toEngineError(error);
     }
@@ -109,8 +114,9 @@ export class WebllmEngine implements InferenceEngine {
     let finishReason: string | null = null;
     let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
     let steps = 0;
-    // Confidence of a token whose text WebLLM holds back (it may begin a stop string): it counts for the next piece.
+    // Confidence (and margin) of a token whose text WebLLM holds back (it may begin a stop string): it counts for the next piece.
     let heldBack: number | null = null;
+    let heldBackMargin: number | null = null;
     try {
       for (;;) {
         const next = await Promise.race([iterator.next(), aborted]);
@@ -121,10 +127,17 @@ export class WebllmEngine implements InferenceEngine {
         if (!choice) continue;
         if (choice.finish_reason) finishReason = choice.finish_reason;
         else steps += 1;
-        const confidence = lower(heldBack, confidenceOf(choice.logprobs?.content));
+        const confidence = lowerKnown(heldBack, confidenceOf(choice.logprobs?.content));
+        const margin: number | null = signals ? lowerKnown(heldBackMargin, marginOf(choice.logprobs?.content)) : null;
         const text = "delta" in choice ? (choice.delta.content ?? "") : choice.text;
-        if (text) onPiece({ text, confidence });
+        if (text) {
+          const piece: GeneratedPiece = { text, confidence };
+          // WebLLM hands out only the top few probabilities of each step, not the whole distribution: no entropy.
+          if (signals) Object.assign(piece, { margin, entropy: null });
+          onPiece(piece);
+        }
         heldBack = text ? null : confidence;
+        heldBackMargin = text ? null : margin;
       }
     } catch (error) {
       throw signal.aborted ? cancelled() : toEngineError(error);
@@ -166,7 +179,7 @@ function slidingWindowOf(record: ModelRecord): number {
   return Math.max(0, record.overrides?.sliding_window_size ?? 0);
 }
 
-function samplingOf(sampling: Sampling) {
+function samplingOf(sampling: Sampling, tokenSignals: boolean) {
   // WebLLM reports probabilities after temperature scaling and clamps 0 to 1e-6, so a greedy
   // request would see 1.0 for every token. Temperature 1 with the least top_p picks the same
   // most likely token and keeps the model's own probabilities, which escalation reads.
@@ -174,9 +187,10 @@ function samplingOf(sampling: Sampling) {
   return {
     stream: true as const,
     stream_options: { include_usage: true },
-    // WebLLM records logprobs only when `top_logprobs` is at least 1.
+    // WebLLM records logprobs only when `top_logprobs` is at least 1. It copies the whole distribution to the CPU
+    // for that either way, so the second entry a margin needs (the runner-up, see marginOf) costs next to nothing.
     logprobs: true,
-    top_logprobs: 1,
+    top_logprobs: tokenSignals ? 2 : 1,
     temperature: greedy ? 1 : sampling.temperature,
     top_p: greedy ? GREEDY_TOP_P : sampling.topP,
     ...(sampling.maxTokens !== undefined && { max_tokens: sampling.maxTokens }),
@@ -191,6 +205,12 @@ function confidenceOf(logprobs: readonly ChatCompletionTokenLogprob[] | null | u
   return Math.min(1, ...logprobs.map((entry) => Math.exp(entry.logprob)));
 }
 
-function lower(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.min(a, b);
+/**
+ * The smallest margin of a chunk's tokens, each from its top two: WebLLM takes them from the
+ * same temperature-scaled distribution as the chosen token's, before top-p; null where it sent none.
+ */
+function marginOf(logprobs: readonly ChatCompletionTokenLogprob[] | null | undefined): number | null {
+  let margin: number | null = null;
+  for (const entry of logprobs ?? []) margin = lowerKnown(margin, marginOfTopLogprobs(entry.logprob, entry.top_logprobs));
+  return margin;
 }

@@ -7,17 +7,12 @@ import {
   toolCallText,
 } from "@rung/shared/node";
 import { type BrowserModel, EngineName, FinishReason, type ModelInfo, type WireChatMessage, WireErrorCode } from "@rung/shared/protocol";
-import {
-  type ChatCompletionChunk,
-  type ChatCompletionMessage,
-  type ChatCompletionParams,
-  Wllama,
-  WllamaAbortError,
-} from "@wllama/wllama/esm/index.js";
+import { type ChatCompletionMessage, type ChatCompletionParams, Wllama, WllamaAbortError } from "@wllama/wllama/esm/index.js";
 import { ggufFileTypeName } from "./gguf-file-type.ts";
 import { hashedGguf } from "./hashed-gguf.ts";
 import type { LoadProgress } from "./load-progress.ts";
 import { toWllamaError } from "./wllama-error.ts";
+import { SIGNAL_TOP_LOGPROBS, wllamaPiece } from "./wllama-piece.ts";
 
 export interface WllamaLoadOptions {
   model: BrowserModel;
@@ -100,7 +95,7 @@ export class WllamaEngine implements InferenceEngine {
     let promptTokens = 0;
     try {
       if (input.kind === "completion") {
-        // Raw completions stream no logprobs in wllama's OAI layer, so their pieces carry no confidence.
+        // Raw completions stream no logprobs in wllama's OAI layer, so their pieces carry no confidence (nor margin).
         const stream = await this.wllama.createCompletion({ ...common, prompt: input.prompt });
         for await (const chunk of stream) {
           const choice = chunk.choices[0];
@@ -112,17 +107,20 @@ export class WllamaEngine implements InferenceEngine {
           if (chunk.usage) ({ prompt_tokens: promptTokens, completion_tokens: completionTokens } = chunk.usage);
         }
       } else {
+        const signals = request.tokenSignals === true;
         const params: ChatCompletionParams & { stream: true } = {
           ...common,
           messages: input.messages.map(toWllamaMessage),
           logprobs: true,
+          ...(signals && { top_logprobs: SIGNAL_TOP_LOGPROBS }),
         };
         const stream = await this.wllama.createChatCompletion(params);
         for await (const chunk of stream) {
-          const piece = pieceOf(chunk);
+          const piece = wllamaPiece(chunk, signals);
           if (piece) {
-            completionTokens += piece.tokens;
-            onPiece({ text: piece.text, confidence: piece.confidence });
+            const { tokens, ...generated } = piece;
+            completionTokens += tokens;
+            onPiece(generated);
           }
           if (chunk.choices[0]?.finish_reason === "length") finishReason = FinishReason.length;
           if (chunk.usage) ({ prompt_tokens: promptTokens, completion_tokens: completionTokens } = chunk.usage);
@@ -141,16 +139,6 @@ export class WllamaEngine implements InferenceEngine {
   async dispose(): Promise<void> {
     await this.wllama.exit();
   }
-}
-
-/** One streamed chunk as a piece: its text and the least confident of its tokens, as the native agent reports. */
-function pieceOf(chunk: ChatCompletionChunk): { text: string; confidence: number | null; tokens: number } | undefined {
-  const choice = chunk.choices[0];
-  const text = choice?.delta.content ?? "";
-  const logprobs = choice?.logprobs?.content ?? [];
-  if (!text && logprobs.length === 0) return undefined;
-  const confidence = logprobs.length > 0 ? Math.min(...logprobs.map((entry) => Math.exp(entry.logprob))) : null;
-  return { text, confidence: confidence === null ? null : Math.min(1, confidence), tokens: Math.max(1, logprobs.length) };
 }
 
 /**

@@ -10,8 +10,11 @@ import type { WireChatMessage } from "@rung/shared/protocol";
 import { describe, expect, it } from "vitest";
 import { type MlcEngineLike, modelInfoOf, WebllmEngine } from "../../src/engines/webllm-engine.ts";
 
-/** One decoding step as the fake streams it: the text WebLLM lets out (empty while it holds a token back) and the token's probability. */
-type Step = { text: string; p: number } | { fail: unknown } | "wait-for-interrupt";
+/**
+ * One decoding step as the fake streams it: the text WebLLM lets out (empty while it holds a token back), the
+ * token's probability, and those of the other likeliest tokens (default none: 0 each).
+ */
+type Step = { text: string; p: number; others?: number[] } | { fail: unknown } | "wait-for-interrupt";
 
 /**
  * A stand-in for MLCEngine: WebLLM fetches weights and compiled kernels from
@@ -20,6 +23,8 @@ type Step = { text: string; p: number } | { fail: unknown } | "wait-for-interrup
  * `makeStreamFinalChunk` and `makeStreamUsageChunk`: one token's logprob per
  * delta chunk, a final chunk with `finish_reason` ("abort" after
  * `interruptGenerate()`), then usage when `stream_options.include_usage` is set.
+ * Each token's `top_logprobs` are the request's `top_logprobs` likeliest of the
+ * chosen and the other tokens, most likely first, as `getTokenLogprob` lists them.
  */
 class FakeMlc implements MlcEngineLike {
   readonly requests: (ChatCompletionRequestStreaming | CompletionCreateParamsStreaming)[] = [];
@@ -37,14 +42,14 @@ class FakeMlc implements MlcEngineLike {
     completions: {
       create: async (request: ChatCompletionRequestStreaming) => {
         this.requests.push(request);
-        return this.#stream<ChatCompletionChunk>(true);
+        return this.#stream<ChatCompletionChunk>(true, request.top_logprobs ?? 0);
       },
     },
   };
   readonly completions = {
     create: async (request: CompletionCreateParamsStreaming) => {
       this.requests.push(request);
-      return this.#stream<Completion>(false);
+      return this.#stream<Completion>(false, request.top_logprobs ?? 0);
     },
   };
 
@@ -58,7 +63,7 @@ class FakeMlc implements MlcEngineLike {
     this.unloads += 1;
   }
 
-  async *#stream<T>(chat: boolean): AsyncGenerator<T> {
+  async *#stream<T>(chat: boolean, topCount: number): AsyncGenerator<T> {
     const base = { id: "x", created: 0, model: "m", object: chat ? "chat.completion.chunk" : "text_completion" };
     let tokens = 0;
     for (const step of this.steps) {
@@ -67,7 +72,10 @@ class FakeMlc implements MlcEngineLike {
       if (typeof step === "object" && "fail" in step) throw step.fail;
       if (typeof step !== "object") continue;
       tokens += 1;
-      const logprobs = { content: [{ token: step.text, bytes: [], logprob: Math.log(step.p), top_logprobs: [] }] };
+      const ranked = [{ token: step.text, p: step.p }, ...(step.others ?? []).map((p, i) => ({ token: `other${i}`, p }))];
+      ranked.sort((a, b) => b.p - a.p);
+      const top_logprobs = ranked.slice(0, topCount).map(({ token, p }) => ({ token, bytes: [], logprob: Math.log(p) }));
+      const logprobs = { content: [{ token: step.text, bytes: [], logprob: Math.log(step.p), top_logprobs }] };
       const choice = chat
         ? { delta: { content: step.text, role: "assistant" }, finish_reason: null, index: 0, logprobs }
         : { text: step.text, finish_reason: null, index: 0, logprobs };
@@ -158,6 +166,31 @@ describe("WebllmEngine", () => {
     expect(fake.requests[1]).toMatchObject({ temperature: 0.7, top_p: 0.9 });
     expect(fake.requests[1]).not.toHaveProperty("stop");
     expect(fake.requests[1]).not.toHaveProperty("max_tokens");
+  });
+
+  it("asks for the top two tokens when the job wants token signals, and reports each piece's margin but no entropy", async () => {
+    const fake = new FakeMlc([
+      { text: "Hello", p: 0.7, others: [0.2, 0.05] },
+      // Sampled: another token was likelier, so the margin is 0.
+      { text: ",", p: 0.3, others: [0.6] },
+      { text: "", p: 0.9, others: [0.05] },
+      { text: "é", p: 0.5, others: [0.45] },
+    ]);
+    const { pieces } = await run(fake, chat({ tokenSignals: true }));
+    expect(fake.requests[0]).toMatchObject({ logprobs: true, top_logprobs: 2 });
+    expect(pieces).toEqual([
+      { text: "Hello", confidence: expect.closeTo(0.7, 9), margin: expect.closeTo(0.5, 9), entropy: null },
+      { text: ",", confidence: expect.closeTo(0.3, 9), margin: 0, entropy: null },
+      // The held-back token's confidence and margin count for the piece that lets its text out: the smaller of each.
+      { text: "é", confidence: expect.closeTo(0.5, 9), margin: expect.closeTo(0.05, 9), entropy: null },
+    ]);
+  });
+
+  it("asks for one top token and reports no margins without token signals", async () => {
+    const fake = new FakeMlc([{ text: "Hi", p: 0.7, others: [0.2] }]);
+    const { pieces } = await run(fake, chat());
+    expect(fake.requests[0]).toMatchObject({ top_logprobs: 1 });
+    expect(pieces).toEqual([{ text: "Hi", confidence: expect.closeTo(0.7, 9) }]);
   });
 
   it("renders developer turns as the system prompt and tool turns as text WebLLM accepts", async () => {
