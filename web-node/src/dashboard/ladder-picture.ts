@@ -6,10 +6,10 @@ type Attempt = RequestRoute["attempts"][number];
 export interface LadderStep {
   attempt: Attempt;
   rung: number;
-  /** The confidence bar the attempt was judged against, when its reason names one (`mean confidence 0.21 < 0.5`). */
+  /** The bar the attempt was judged against: from its trace, or when its reason names one (`mean confidence 0.21 < 0.5`). */
   bar: number | undefined;
-  /** Which confidence the bar was held to: the mean of the tokens, or the lowest one. */
-  measure: "mean" | "min";
+  /** What was held to the bar, in the judge's words (`mean confidence`, `logistic score`, `token confidence`), and its value. */
+  judged: { label: string; value: number } | undefined;
   /** `answered`, `escalated`, `hedge_lost`, or `failed` for an error code: what the picture colours it by. */
   kind: "answered" | "escalated" | "hedge_lost" | "failed";
 }
@@ -18,12 +18,25 @@ export function ladderSteps(attempts: readonly Attempt[]): { rungs: string[]; st
   const rungs: string[] = [];
   const steps = attempts.map((attempt) => {
     if (!rungs.includes(attempt.model)) rungs.push(attempt.model);
-    const bar = /<\s*(\d+(?:\.\d+)?)/.exec(attempt.reason ?? "")?.[1];
+    const named = /<\s*(\d+(?:\.\d+)?)/.exec(attempt.reason ?? "")?.[1];
     const kind = (["answered", "escalated", "hedge_lost"] as const).find((k) => k === attempt.outcome) ?? "failed";
-    const measure = attempt.reason?.startsWith("token confidence") ? "min" : "mean";
-    return { attempt, rung: rungs.indexOf(attempt.model), bar: bar === undefined ? undefined : Number(bar), measure, kind } as const;
+    const { judged, bar } = judgedOf(attempt, named === undefined ? undefined : Number(named));
+    return { attempt, rung: rungs.indexOf(attempt.model), bar, judged, kind } as const;
   });
   return { rungs, steps };
+}
+
+/**
+ * What the attempt's bar was held to. A climb on one weak token names the lowest confidence and
+ * its own bar in the reason; otherwise the judge's score and bar from the trace, or, from an
+ * edge before judges were named, the mean confidence and the bar its reason names.
+ */
+function judgedOf(attempt: Attempt, named: number | undefined): Pick<LadderStep, "judged" | "bar"> {
+  const c = attempt.confidence;
+  if (!c) return { judged: undefined, bar: named };
+  if (attempt.reason?.startsWith("token confidence")) return { judged: { label: "token confidence", value: c.min }, bar: named };
+  if (c.judge !== undefined && c.score !== undefined) return { judged: { label: c.judge, value: c.score }, bar: c.bar ?? named };
+  return { judged: { label: "mean confidence", value: c.mean }, bar: named };
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -80,16 +93,16 @@ function card(step: LadderStep, x: number, y: number, width: number, order: numb
   // Its confidence against the bar: the filled part is the confidence the bar was held to, the tick the bar.
   // An attempt that was not judged (the top rung, an error) has no gauge.
   const barWidth = width - 20;
-  if (attempt.confidence) {
+  if (step.judged) {
+    const { label, value } = step.judged;
     group.append(node("rect", { x: "10", y: String(CARD_HEIGHT - 16), width: String(barWidth), height: "6", rx: "3", class: "gauge" }));
-    const judged = attempt.confidence[step.measure];
-    const fill = Math.max(0, Math.min(1, judged)) * barWidth;
+    const fill = Math.max(0, Math.min(1, value)) * barWidth;
     group.append(node("rect", { x: "10", y: String(CARD_HEIGHT - 16), width: String(fill), height: "6", rx: "3", class: "confidence" }));
     const against = step.bar === undefined ? "" : ` against a bar of ${step.bar}`;
-    group.append(node("title", {}, `${step.measure} confidence ${judged.toFixed(2)}${against}`));
+    group.append(node("title", {}, `${label} ${value.toFixed(2)}${against}`));
     // In figures too, not only the gauge: what a newcomer reads to see why it climbed.
-    const verdict = step.bar === undefined ? "" : judged < step.bar ? ` < bar ${step.bar}` : ` ≥ bar ${step.bar}`;
-    group.append(line(`${step.measure} confidence ${judged.toFixed(2)}${verdict}`, 3, "figures"));
+    const verdict = step.bar === undefined ? "" : value < step.bar ? ` < bar ${step.bar}` : ` ≥ bar ${step.bar}`;
+    group.append(line(`${label} ${value.toFixed(2)}${verdict}`, 3, "figures"));
   }
   if (step.bar !== undefined) {
     const at = String(10 + step.bar * barWidth);

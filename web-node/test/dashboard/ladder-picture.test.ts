@@ -16,13 +16,28 @@ describe("the ladder a request climbed", () => {
       { model: "large", node: "c", outcome: "answered", ms: 90, confidence: { mean: 0.9, min: 0.8 } },
     ]);
     expect(rungs).toEqual(["small", "large"]);
-    expect(steps.map((s) => [s.rung, s.kind, s.bar, s.measure])).toEqual([
-      [0, "escalated", 0.5, "mean"],
-      [1, "failed", undefined, "mean"],
-      [1, "answered", undefined, "mean"],
+    expect(steps.map((s) => [s.rung, s.kind, s.bar, s.judged?.label, s.judged?.value])).toEqual([
+      [0, "escalated", 0.5, "mean confidence", 0.21],
+      [1, "failed", undefined, undefined, undefined],
+      [1, "answered", undefined, "mean confidence", 0.9],
     ]);
-    expect(
-      ladderSteps([{ model: "m", node: "n", outcome: "escalated", reason: "token confidence 0.05 < 0.1", ms: 1 }]).steps[0]?.measure,
-    ).toBe("min");
+    const weakToken = { model: "m", node: "n", outcome: "escalated", reason: "token confidence 0.05 < 0.1", ms: 1 };
+    expect(ladderSteps([{ ...weakToken, confidence: { mean: 0.6, min: 0.05 } }]).steps[0]).toMatchObject({
+      judged: { label: "token confidence", value: 0.05 },
+      bar: 0.1,
+    });
+  });
+
+  it("shows the judge's own score and bar from the trace, whatever the judge", () => {
+    const [step] = ladderSteps([
+      {
+        model: "small",
+        node: "a",
+        outcome: "answered",
+        ms: 12,
+        confidence: { mean: 0.7, min: 0.4, judge: "logistic score", score: 0.91, bar: 0.87 },
+      },
+    ]).steps;
+    expect(step).toMatchObject({ judged: { label: "logistic score", value: 0.91 }, bar: 0.87 });
   });
 });
