@@ -1,3 +1,4 @@
+// Whole on purpose: the host each JobRun gets closes over the router's private state (queue, breakers, attempts); a split would expose it.
 import type { Chunk, Done, Job, JobError } from "@rung/shared/protocol";
 import {
   awaitingPlan,
