@@ -1,3 +1,4 @@
+// Whole on purpose: the tunnel link's tests share one signed test server and its helpers.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EchoEngine } from "@rung/shared/node";

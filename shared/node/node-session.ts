@@ -1,3 +1,4 @@
+// Whole on purpose: every edge frame a node handles and the heartbeat that answers them are one session's protocol.
 import {
   BATCHED_CHUNKS_SINCE_MINOR,
   type EdgeMessage,

@@ -1,3 +1,4 @@
+// Whole on purpose: the one module of every frame's schema, which nodes and the edge share; its helpers live beside it.
 import { z } from "zod";
 import { wireErrorSchema } from "./wire-error.ts";
 

@@ -1,3 +1,4 @@
+// Whole on purpose: one request's state machine (attempts, ladder position, reply, timers) reads best in one place; its decisions live in shared/routing.
 import type { Chunk, Done, JobError, WireError } from "@rung/shared/protocol";
 import { WireErrorCode, wireError } from "@rung/shared/protocol";
 import {
