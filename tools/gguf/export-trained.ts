@@ -8,8 +8,11 @@
  * a Linear weight [out, in] is ggml ne = [in, out] with the same bytes). Writes
  * `<out>/<id>.gguf` with the project's vocabulary (writeLlamaMetadata),
  * `<out>/reference-<id>.json` (PyTorch logits and greedy answers) and `<out>/manifest.json`.
+ * A model of the plan with no `<work>/<id>.json` (not retrained) keeps its GGUF, reference and
+ * manifest entry from `<out>` untouched.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,7 +39,7 @@ interface Plan {
   format: Record<string, string>;
 }
 
-/** Trained context length written to the GGUF; the tasks use under 32 tokens. */
+/** Trained context length written to the GGUF; the tasks use under 64 tokens. */
 const CONTEXT_LENGTH = 512;
 
 export function trainedGguf(m: TrainedModel, weights: Buffer): Uint8Array {
@@ -65,6 +68,13 @@ export function trainedGguf(m: TrainedModel, weights: Buffer): Uint8Array {
   return g.toBytes();
 }
 
+/** The committed manifest's models by id, or none where there is no manifest yet. */
+async function previousModels(path: string): Promise<Map<string, { id: string }>> {
+  if (!existsSync(path)) return new Map();
+  const manifest = JSON.parse(await readFile(path, "utf8")) as { models: Array<{ id: string }> };
+  return new Map(manifest.models.map((m) => [m.id, m]));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { work: { type: "string", default: "tools/train/out" }, out: { type: "string", default: "tests/fixtures/trained" } },
@@ -72,8 +82,17 @@ async function main(): Promise<void> {
   const work = resolve(values.work);
   const out = resolve(values.out);
   const plan = JSON.parse(await readFile(join(work, "plan.json"), "utf8")) as Plan;
+  const previous = await previousModels(join(out, "manifest.json"));
   const models = [];
   for (const { id } of plan.models) {
+    if (!existsSync(join(work, `${id}.json`))) {
+      // Not retrained (`train_all.py <ids>` trains only some): keep its committed GGUF and manifest entry as they are.
+      const kept = previous.get(id);
+      if (!kept) throw new Error(`${id}: no ${join(work, `${id}.json`)} and no entry in the manifest to keep`);
+      models.push(kept);
+      console.log(`${id}.gguf: kept (not retrained)`);
+      continue;
+    }
     const m = JSON.parse(await readFile(join(work, `${id}.json`), "utf8")) as TrainedModel;
     const bytes = trainedGguf(m, await readFile(join(work, `${id}.bin`)));
     const file = `${id}.gguf`;

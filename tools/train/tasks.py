@@ -71,11 +71,49 @@ class Sort(Task):
         return prompts, answers.astype(np.uint8)
 
 
+class SortTwenty(Task):
+    name = "sort20"
+    description = (
+        'Sorting twenty digits: "sort:38194027518640273519=" -> the same digits in ascending order, '
+        '"00111223344556778899" (20 answer tokens, more than the edge\'s 16-token commit window).'
+    )
+    prompt_len = 26
+    answer_len = 20
+
+    def sample(self, rng, n):
+        d = rng.integers(0, 10, (n, 20), dtype=np.uint8)
+        prompts = np.empty((n, 26), dtype=np.uint8)
+        prompts[:, :5] = np.frombuffer(b"sort:", dtype=np.uint8)
+        prompts[:, 5:25] = d + ord("0")
+        prompts[:, 25] = ord("=")
+        answers = np.sort(d, axis=1) + ord("0")
+        return prompts, answers.astype(np.uint8)
+
+    def key(self, prompts):
+        # Twenty digits overflow an int64: the prompt's bytes are its identity.
+        return np.ascontiguousarray(prompts).view(f"S{self.prompt_len}")[:, 0]
+
+
+class Multiplication(Task):
+    name = "mul"
+    description = 'Three-digit by one-digit multiplication: "mul:%03d*%d=" -> the product as four zero-padded digits, e.g. "mul:374*8=" -> "2992".'
+    prompt_len = 10
+    answer_len = 4
+    digit_positions = [4, 5, 6, 8]
+
+    def sample(self, rng, n):
+        a = rng.integers(0, 1000, n)
+        b = rng.integers(0, 10, n)
+        prompts = np.array([f"mul:{x:03d}*{y:d}=".encode() for x, y in zip(a, b)], dtype="S10")
+        answers = np.array([f"{x * y:04d}".encode() for x, y in zip(a, b)], dtype="S4")
+        return _bytes(prompts, 10), _bytes(answers, 4)
+
+
 def _bytes(arr: np.ndarray, width: int) -> np.ndarray:
     return np.frombuffer(arr.tobytes(), dtype=np.uint8).reshape(-1, width)
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (Addition(), Sort())}
+TASKS: dict[str, Task] = {t.name: t for t in (Addition(), Sort(), SortTwenty(), Multiplication())}
 
 
 def encode(prompts: np.ndarray, answers: np.ndarray | None = None) -> np.ndarray:

@@ -31,6 +31,13 @@ MODELS = [
     dict(id="sort-s", task="sort", rung="s", dim=8, layers=1, heads=2, ff=32, steps=3000, lr=5e-3, seed=1),
     dict(id="sort-m", task="sort", rung="m", dim=12, layers=1, heads=2, ff=24, steps=3000, lr=5e-3, seed=1),
     dict(id="sort-l", task="sort", rung="l", dim=32, layers=2, heads=2, ff=128, steps=3000, lr=3e-3, seed=1),
+    # Answers of 20 tokens, longer than the edge's 16-token commit window.
+    dict(id="sort20-s", task="sort20", rung="s", dim=12, layers=1, heads=2, ff=24, steps=3000, lr=5e-3, seed=1),
+    dict(id="sort20-m", task="sort20", rung="m", dim=16, layers=1, heads=2, ff=32, steps=3000, lr=5e-3, seed=1),
+    dict(id="sort20-l", task="sort20", rung="l", dim=24, layers=2, heads=2, ff=96, steps=3000, lr=5e-3, seed=1),
+    dict(id="mul-s", task="mul", rung="s", dim=16, layers=2, heads=2, ff=64, steps=3000, lr=5e-3, seed=1),
+    dict(id="mul-m", task="mul", rung="m", dim=32, layers=2, heads=1, ff=128, steps=3000, lr=5e-3, seed=1),
+    dict(id="mul-l", task="mul", rung="l", dim=48, layers=2, heads=4, ff=192, steps=4000, lr=5e-3, seed=1),
 ]
 
 
@@ -59,7 +66,7 @@ def main() -> None:
         "format": {
             "prompt": "a /v1/completions prompt: the model sees [BOS=1] + tokenize(prompt) = [1, 3 + byte, ...] (no leading ▁: add_space_prefix is false)",
             "answer": "the answer's bytes, then EOS (2); trained with loss on the answer and EOS only",
-            "heldout": "never used in training: training batches drop any problem whose digits match a held-out one",
+            "heldout": "never used in training: training batches drop any problem whose prompt matches a held-out one",
             "confidence": "meanConfidence = mean over the answer tokens and EOS of the greedy token's probability",
             "accuracy": "heldout.accuracy: PyTorch greedy decoding over all held-out problems, right = the exact answer then EOS; confidenceAuroc = AUROC of meanConfidence for right vs wrong",
             "reference": "reference-<id>.json: PyTorch logits [input][position][token] for held-out prompts + answers + EOS, and greedy answers; tests/trained/exactness.test.ts compares them with node-llama-cpp",
