@@ -73,11 +73,9 @@ try {
     `→ recommended escalation.minMeanConfidence = ${recommended} (the shipped default is ${DEFAULT_POLICY.escalation.minMeanConfidence}).`,
   );
   say(
-    `  Commit window: every answer here is ${[...new Set(tasks.flatMap((t) => t.problems.map((p) => p.answer.length + extraTokens)))].join("/")} tokens at most (answer + end token), below windowTokens ${DEFAULT_POLICY.escalation.windowTokens},`,
+    `  Answer lengths here (answer + end token): ${[...new Set(tasks.flatMap((t) => t.problems.map((p) => p.answer.length + extraTokens)))].join("/")} tokens; the commit window holds ${DEFAULT_POLICY.escalation.windowTokens}`,
   );
-  say(
-    `  and is asked whole, so the edge judges all of it; windowTokens/commitMs (${DEFAULT_POLICY.escalation.commitMs} ms) do not act on this evaluation and it gives no evidence to move them.`,
-  );
+  say(`  (or ${DEFAULT_POLICY.escalation.commitMs} ms): the streamed runs and the window table below measure what it judges.`);
 
   // 3. Every judge on the calibration halves, the default by its rule; replayed on the test halves.
   const judges = judgeResults(phases);
