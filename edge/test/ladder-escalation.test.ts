@@ -20,7 +20,7 @@ describe("escalation on whole answers", () => {
     const body = (await response.json()) as Body;
     expect(body.choices[0]?.message.content).toBe("surely");
     expect(outcomes(body)).toEqual(["little:escalated", "big:answered"]);
-    expect(body.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.10 < 0.97", confidence: { mean: 0.1, min: 0.1 } });
+    expect(body.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.10 < 0.98", confidence: { mean: 0.1, min: 0.1 } });
     expect(body.rung).toMatchObject({ escalations: 1, profile: "balanced" });
   });
 

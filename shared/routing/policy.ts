@@ -49,7 +49,7 @@ const escalationSchema = z
     /** How the judged tokens are scored (judge.ts): one feature, or a logistic rule over several. */
     judge: judgeSchema.default({ feature: "mean" }),
     /** Climb when the judge's score of the first `windowTokens` tokens is below this (named for the first judge, the mean). */
-    minMeanConfidence: confidence.default(0.97),
+    minMeanConfidence: confidence.default(0.98),
     /** Climb when any single chunk in the window is below this; 0 turns the check off. */
     minTokenConfidence: confidence.default(0),
     windowTokens: z.number().int().min(1).max(4096).default(16),

@@ -4,7 +4,7 @@
  * the full run and the CI test compute every figure the same way.
  */
 import type { RungTrace } from "@rung/shared/openai";
-import type { TokenSignals } from "@rung/shared/routing";
+import { answerFeatures, type TokenSignals } from "@rung/shared/routing";
 import { median } from "../../tests/e2e/harness/edge-admin.ts";
 
 /** One request's outcome through the edge. */
@@ -33,7 +33,15 @@ export interface Pinned {
   runs: Observation[][];
 }
 
+/**
+ * An answer's mean token confidence as the edge judges a whole answer. From the tokens' own
+ * signals where the request asked for them: the trace's mean is rounded to 0.001, and a mean of
+ * 0.9795 read as 0.98 passes a bar of 0.98 the edge did not pass, so calibrating on the rounded
+ * mean picked 0.99 where the exact one picks 0.98.
+ */
 export const confidenceOf = (o: Observation): number => {
+  const exact = o.tokens && answerFeatures(o.tokens, Number.MAX_SAFE_INTEGER)?.mean;
+  if (typeof exact === "number") return exact;
   const mean = o.trace.attempts.at(-1)?.confidence?.mean;
   if (typeof mean !== "number") throw new Error(`answer without a confidence in its trace: ${JSON.stringify(o.trace)}`);
   return mean;

@@ -78,7 +78,7 @@ describe("planLadder: profiles and start", () => {
   it("carries the effective escalation settings of the profile and the request", () => {
     const p = policy({ profiles: { quality: { minMeanConfidence: 0.8 } } });
     expect(ok(plan(nodes, { model: "auto:quality" }, p)).escalation).toMatchObject({ enabled: true, minMeanConfidence: 0.8 });
-    expect(ok(plan(nodes, {}, p)).escalation.minMeanConfidence).toBe(0.97);
+    expect(ok(plan(nodes, {}, p)).escalation.minMeanConfidence).toBe(0.98);
     expect(ok(plan(nodes, { override: { minConfidence: 0.3 } }, p)).escalation.minMeanConfidence).toBe(0.3);
     expect(ok(plan(nodes, { override: { escalate: false } }, p)).escalation.enabled).toBe(false);
   });

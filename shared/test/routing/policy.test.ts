@@ -22,7 +22,7 @@ describe("policySchema defaults", () => {
     expect(DEFAULT_POLICY.escalation).toEqual({
       enabled: true,
       judge: { feature: "mean" },
-      minMeanConfidence: 0.97,
+      minMeanConfidence: 0.98,
       minTokenConfidence: 0,
       windowTokens: 16,
       commitMs: 500,
@@ -50,7 +50,7 @@ describe("policySchema defaults", () => {
 
   it("fills the rest of a partly given object from that object's own defaults", () => {
     const result = parsePolicy({ escalation: { maxClimbs: 1 }, profiles: { speed: { quality: 0, minMeanConfidence: 0.3 } } });
-    expect(result.ok && result.policy.escalation).toMatchObject({ maxClimbs: 1, minMeanConfidence: 0.97, windowTokens: 16 });
+    expect(result.ok && result.policy.escalation).toMatchObject({ maxClimbs: 1, minMeanConfidence: 0.98, windowTokens: 16 });
     expect(result.ok && result.policy.profiles.speed).toEqual({ ...DEFAULT_PROFILE_WEIGHTS.speed, quality: 0, minMeanConfidence: 0.3 });
     expect(result.ok && result.policy.profiles.balanced).toEqual(DEFAULT_PROFILE_WEIGHTS.balanced);
   });
