@@ -1,6 +1,7 @@
 import { type Chunk, ChunkSequencer, chunkSignals, type Job, type WireError, WireErrorCode, wireError } from "@rung/shared/protocol";
 import type { Tier } from "../keys/caller.ts";
 import type { FabricJob } from "./fabric-job.ts";
+import type { QueuedTimer } from "./timer-queue.ts";
 
 /**
  * Bounds on what one node can make the edge hold for one job: a node that
@@ -27,9 +28,9 @@ export class Attempt {
   /** When the node was last heard from (dispatch, then every chunk). */
   heardAt = Date.now();
   /** Fires when the node has been silent for the token timeout since `heardAt`. */
-  silence: ReturnType<typeof setTimeout> | null = null;
+  silence: QueuedTimer | null = null;
   /** Fires when chunks are still missing a while after `done`. */
-  gap: ReturnType<typeof setTimeout> | null = null;
+  gap: QueuedTimer | null = null;
 
   constructor(
     readonly id: string,
@@ -74,8 +75,8 @@ export class Attempt {
   }
 
   stopTimers(): void {
-    if (this.silence !== null) clearTimeout(this.silence);
-    if (this.gap !== null) clearTimeout(this.gap);
+    this.silence?.cancel();
+    this.gap?.cancel();
   }
 }
 

@@ -3,6 +3,7 @@ import type { Job, ToolCall, Usage } from "@rung/shared/protocol";
 import type { EffectiveEscalation } from "@rung/shared/routing";
 import type { Tier } from "../keys/caller.ts";
 import type { FabricJob } from "./fabric-job.ts";
+import type { TimerQueue } from "./timer-queue.ts";
 import type { SettledCheck } from "./verification-book.ts";
 
 /** The models a request may run on, as the router planned them. */
@@ -87,6 +88,8 @@ export interface JobRunHost {
   /** A private node answered a verify-demanding key's job the same as, or unlike, a public node. */
   confirmed(check: SettledCheck): void;
   dequeue(run: Queued): void;
+  /** The pool's timers, on one runtime timer (timer-queue.ts). */
+  timers: TimerQueue;
   timing: {
     /** The longest wait for a node's next token, the first included. */
     tokenTimeoutMs: number;

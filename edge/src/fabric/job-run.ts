@@ -43,7 +43,7 @@ export class JobRun implements Queued {
   readonly #reply: RunReply;
   readonly #queue: QueuePlace;
   readonly response: Promise<Response>;
-  readonly #timers = new RunTimers<"deadline" | "commit" | "retry">();
+  readonly #timers: RunTimers<"deadline" | "commit" | "retry">;
   readonly #startedAt = Date.now();
   #ended = false;
   /** A verify-demanding key's answer from a public node, held until a second node answers the same. */
@@ -54,6 +54,7 @@ export class JobRun implements Queued {
     ladder: Ladder,
     private readonly host: JobRunHost,
   ) {
+    this.#timers = new RunTimers(host.timers);
     this.#ladder = new RunLadder(ladder, job, host);
     this.#attempts = new RunAttempts(job, host, this.#ladder, this.#trace, (attempt, error) => this.#attemptFailed(attempt, error));
     this.#reply = new RunReply(

@@ -24,6 +24,7 @@ import type { FabricJob } from "./fabric-job.ts";
 import { JobRun } from "./job-run.ts";
 import type { JobRunHost, Ladder, Queued, RunSummary } from "./job-run-host.ts";
 import type { NodeTransport } from "./node-transport.ts";
+import { TimerQueue } from "./timer-queue.ts";
 import type { VerificationBook } from "./verification-book.ts";
 import { type Access, mayReach, tierOf, visibleNodes } from "./visible-nodes.ts";
 
@@ -46,6 +47,8 @@ export class LadderRouter {
   readonly #firstTokens = new FirstTokenStats();
   readonly #nodeFirstTokens = new Map<string, FirstTokenStats>();
   readonly #queue: Queued[] = [];
+  /** Every request's timers, on one runtime timer. */
+  readonly #timers = new TimerQueue();
   /** Models whose last node left a moment ago: requests for them wait for one to come back. */
   readonly #departed: DepartedModels;
   #wakeScheduled = false;
@@ -307,6 +310,7 @@ export class LadderRouter {
         const index = this.#queue.indexOf(queued);
         if (index >= 0) this.#queue.splice(index, 1);
       },
+      timers: this.#timers,
       timing: { ...this.timing, queueWaitMs: this.#policy.queue.maxWaitMs },
     };
   }

@@ -1,4 +1,5 @@
 import type { JobRunHost, Queued } from "./job-run-host.ts";
+import type { QueuedTimer } from "./timer-queue.ts";
 
 /**
  * A request's place in the pool's queue: taken when every node that could
@@ -7,10 +8,10 @@ import type { JobRunHost, Queued } from "./job-run-host.ts";
  */
 export class QueuePlace {
   #waiting = false;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: QueuedTimer | undefined;
 
   constructor(
-    private readonly host: Pick<JobRunHost, "enqueue" | "dequeue" | "timing">,
+    private readonly host: Pick<JobRunHost, "enqueue" | "dequeue" | "timing" | "timers">,
     private readonly run: Queued,
     /** The wait ran past the queue's limit; says for how long it waited. */
     private readonly onTimeout: (message: string) => void,
@@ -25,9 +26,8 @@ export class QueuePlace {
     if (!this.host.enqueue(this.run)) return false;
     this.#waiting = true;
     const { queueWaitMs } = this.host.timing;
-    this.#timer = setTimeout(
-      () => this.onTimeout(`Every node that can serve this request stayed busy for ${queueWaitMs / 1000}s.`),
-      queueWaitMs,
+    this.#timer = this.host.timers.set(queueWaitMs, () =>
+      this.onTimeout(`Every node that can serve this request stayed busy for ${queueWaitMs / 1000}s.`),
     );
     return true;
   }
@@ -35,7 +35,7 @@ export class QueuePlace {
   leave(): void {
     if (!this.#waiting) return;
     this.#waiting = false;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.host.dequeue(this.run);
   }
 }

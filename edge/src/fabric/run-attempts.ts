@@ -5,6 +5,7 @@ import type { FabricJob } from "./fabric-job.ts";
 import type { JobRunHost } from "./job-run-host.ts";
 import type { RunLadder } from "./run-ladder.ts";
 import { attemptTrace, type RunTrace, type TraceExtra } from "./run-trace.ts";
+import type { QueuedTimer } from "./timer-queue.ts";
 
 /**
  * The attempts of one request that run now, as the nodes see them: dispatch
@@ -17,7 +18,7 @@ export class RunAttempts {
   #dispatched = 0;
   /** The attempt whose first token came first; always a running one. */
   #leader: Attempt | undefined;
-  #hedgeTimer: ReturnType<typeof setTimeout> | null = null;
+  #hedgeTimer: QueuedTimer | undefined;
 
   constructor(
     private readonly job: FabricJob,
@@ -69,9 +70,9 @@ export class RunAttempts {
   }
 
   #planHedge(primary: Attempt): void {
-    clearTimeout(this.#hedgeTimer);
+    this.#hedgeTimer?.cancel();
     const delay = this.host.hedgeDelayMs(primary.modelId);
-    if (delay !== null) this.#hedgeTimer = setTimeout(() => this.#hedge(primary), delay);
+    if (delay !== null) this.#hedgeTimer = this.host.timers.set(delay, () => this.#hedge(primary));
   }
 
   /** The first token is late: run the same job on a second node of the model; the first to answer wins. */
@@ -89,7 +90,7 @@ export class RunAttempts {
     this.#leader = winner;
     winner.firstTokenAt = Date.now();
     this.host.recordFirstToken(winner.nodeId, winner.modelId, winner.firstTokenAt - winner.startedAt);
-    clearTimeout(this.#hedgeTimer);
+    this.#hedgeTimer?.cancel();
     for (const other of this.all()) {
       if (other === winner) continue;
       // Its first token was at least this late: leaving the sample out would pull the p95, and the hedge delay, ever lower.
@@ -109,13 +110,13 @@ export class RunAttempts {
   }
 
   #armSilence(attempt: Attempt, ms: number): void {
-    attempt.silence = setTimeout(() => {
+    attempt.silence = this.host.timers.set(ms, () => {
       const timeoutMs = this.host.timing.tokenTimeoutMs;
       const quietMs = Date.now() - attempt.heardAt;
       if (quietMs < timeoutMs) return this.#armSilence(attempt, timeoutMs - quietMs);
       attempt.silence = null;
       this.onBroken(attempt, wireError(WireErrorCode.timeout, `the node sent no token for ${timeoutMs / 1000}s`, true));
-    }, ms);
+    });
   }
 
   /** After a frame's chunks were handled: a sequence broken beyond repair fails, missing chunks get a while once `done` came. */
@@ -123,9 +124,8 @@ export class RunAttempts {
     const broken = attempt.sequenceError();
     if (broken) return this.onBroken(attempt, broken);
     if (frame.type === "done" && attempt.sequencer.hasGap && !attempt.gap) {
-      attempt.gap = setTimeout(
-        () => this.onBroken(attempt, wireError(WireErrorCode.sequenceGap, "chunks went missing before done", true)),
-        this.host.timing.gapTimeoutMs,
+      attempt.gap = this.host.timers.set(this.host.timing.gapTimeoutMs, () =>
+        this.onBroken(attempt, wireError(WireErrorCode.sequenceGap, "chunks went missing before done", true)),
       );
     }
   }
@@ -143,6 +143,6 @@ export class RunAttempts {
 
   /** The request ended: no hedge starts any more. */
   stop(): void {
-    clearTimeout(this.#hedgeTimer);
+    this.#hedgeTimer?.cancel();
   }
 }

@@ -1,16 +1,20 @@
-/** A request's own timers by name: at most one of each runs, and all stop together when the request ends. */
+import type { QueuedTimer, TimerQueue } from "./timer-queue.ts";
+
+/** A request's own timers by name, on the pool's queue: at most one of each runs, and all stop together when the request ends. */
 export class RunTimers<Name extends string> {
-  readonly #timers = new Map<Name, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<Name, QueuedTimer>();
+
+  constructor(private readonly queue: TimerQueue) {}
 
   /** Starts the timer, replacing one of the same name; it counts as stopped once it fires. */
   set(name: Name, ms: number, fire: () => void): void {
     this.clear(name);
     this.#timers.set(
       name,
-      setTimeout(() => {
+      this.queue.set(ms, () => {
         this.#timers.delete(name);
         fire();
-      }, ms),
+      }),
     );
   }
 
@@ -21,12 +25,12 @@ export class RunTimers<Name extends string> {
   clear(name: Name): void {
     const timer = this.#timers.get(name);
     if (timer === undefined) return;
-    clearTimeout(timer);
+    timer.cancel();
     this.#timers.delete(name);
   }
 
   clearAll(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const timer of this.#timers.values()) timer.cancel();
     this.#timers.clear();
   }
 }

@@ -218,8 +218,14 @@ export class UsageLedger {
   }
 }
 
+/** The last day asked for: every request asks for today's, and a Date and its ISO string per request showed in the profile (0.6% of the isolate's time). */
+let lastDay = { from: 0, to: 0, day: "" };
+
 function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= lastDay.from && ms < lastDay.to) return lastDay.day;
+  const from = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+  lastDay = { from, to: from + DAY_MS, day: new Date(from).toISOString().slice(0, 10) };
+  return lastDay.day;
 }
 
 /** A token count as stored: a whole number, never negative. */

@@ -4,6 +4,7 @@ import { vi } from "vitest";
 import type { FabricJob } from "../../src/fabric/fabric-job.ts";
 import { JobRun } from "../../src/fabric/job-run.ts";
 import type { JobRunHost, Ladder, Queued, RunSummary } from "../../src/fabric/job-run-host.ts";
+import { TimerQueue } from "../../src/fabric/timer-queue.ts";
 import type { SettledCheck } from "../../src/fabric/verification-book.ts";
 import type { Tier } from "../../src/keys/caller.ts";
 
@@ -36,6 +37,7 @@ export class FakeHost implements JobRunHost {
   queueLength = 64;
   hedgeDelay: number | null = null;
   maxRetries = 2;
+  readonly timers = new TimerQueue();
   timing = { tokenTimeoutMs: 1_000, requestTimeoutMs: 6_000, gapTimeoutMs: 2_000, queueWaitMs: 15_000 };
 
   node(nodeId: string, models: readonly string[], slots = 1, tier: Tier = "private"): this {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Counter, foldLabels, Histogram, LLM_SECONDS_BUCKETS, OTHER, SeriesMap } from "../../src/metrics/index.ts";
+import { Counter, foldLabels, Histogram, LLM_SECONDS_BUCKETS, type Labels, OTHER, SeriesMap } from "../../src/metrics/index.ts";
 
 describe("Histogram", () => {
   it("counts each value into the first bucket whose bound is at least it, per label set", () => {
@@ -74,6 +74,13 @@ describe("SeriesMap", () => {
     series.get({ a: "1", b: "2" }).n++;
     series.get({ b: "2", a: "1" }).n++;
     expect(series.entries()).toEqual([{ labels: { a: "1", b: "2" }, value: { n: 2 } }]);
+  });
+
+  it("keeps apart label sets whose names and values run together", () => {
+    const series = new SeriesMap(() => ({ n: 0 }));
+    const sets: Labels[] = [{ a: "1b2" }, { a: "1", b: "2" }, { a1: "b2" }, { "a:1": "" }, { a: "" }, {}, { a: "1:b" }, { "1": "a" }];
+    for (const labels of sets) series.get(labels).n++;
+    expect(series.entries().map((e) => e.value.n)).toEqual(sets.map(() => 1));
   });
 
   it("past the cap folds only the labels it is told to, and known sets still count as themselves", () => {
