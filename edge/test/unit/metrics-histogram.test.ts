@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Counter, foldLabels, Histogram, LLM_SECONDS_BUCKETS, type Labels, OTHER, SeriesMap } from "../../src/metrics/index.ts";
+import { Counter, foldLabels, Histogram, type Labels, LLM_SECONDS_BUCKETS, OTHER, SeriesMap } from "../../src/metrics/index.ts";
 
 describe("Histogram", () => {
   it("counts each value into the first bucket whose bound is at least it, per label set", () => {
