@@ -109,36 +109,11 @@ class Multiplication(Task):
         return _bytes(prompts, 10), _bytes(answers, 4)
 
 
-class Ones(Task):
-    name = "ones"
-    description = (
-        'Counting the ones in 48 random bits: "one:011010...=" (48 bits) -> how many are 1, as two zero-padded '
-        'digits, e.g. "23".'
-    )
-    bits = 48
-    prompt_len = bits + 5
-    answer_len = 2
-
-    def sample(self, rng, n):
-        d = rng.integers(0, 2, (n, self.bits), dtype=np.uint8)
-        c = d.sum(1)
-        prompts = np.empty((n, self.prompt_len), dtype=np.uint8)
-        prompts[:, :4] = np.frombuffer(b"one:", dtype=np.uint8)
-        prompts[:, 4 : self.bits + 4] = d + ord("0")
-        prompts[:, self.bits + 4] = ord("=")
-        answers = np.stack([c // 10, c % 10], 1) + ord("0")
-        return prompts, answers.astype(np.uint8)
-
-    def key(self, prompts):
-        # 48 bits as decimal digits overflow an int64: the prompt's bytes are its identity.
-        return np.ascontiguousarray(prompts).view(f"S{self.prompt_len}")[:, 0]
-
-
 def _bytes(arr: np.ndarray, width: int) -> np.ndarray:
     return np.frombuffer(arr.tobytes(), dtype=np.uint8).reshape(-1, width)
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (Addition(), Sort(), SortTwenty(), Multiplication(), Ones())}
+TASKS: dict[str, Task] = {t.name: t for t in (Addition(), Sort(), SortTwenty(), Multiplication())}
 
 
 def encode(prompts: np.ndarray, answers: np.ndarray | None = None) -> np.ndarray:

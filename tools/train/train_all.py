@@ -38,11 +38,6 @@ MODELS = [
     dict(id="mul-s", task="mul", rung="s", dim=16, layers=2, heads=2, ff=64, steps=3000, lr=5e-3, seed=1),
     dict(id="mul-m", task="mul", rung="m", dim=32, layers=2, heads=1, ff=128, steps=3000, lr=5e-3, seed=1),
     dict(id="mul-l", task="mul", rung="l", dim=48, layers=2, heads=4, ff=192, steps=4000, lr=5e-3, seed=1),
-    # ones-s is kept because its wrong answers are the ones its confidence flags (AUROC near 1.0,
-    # unlike add-s's); at this size that is seed-dependent (docs/models-and-evaluation.md).
-    dict(id="ones-s", task="ones", rung="s", dim=4, layers=1, heads=1, ff=8, steps=2000, lr=5e-3, seed=1),
-    dict(id="ones-m", task="ones", rung="m", dim=8, layers=1, heads=2, ff=16, steps=2000, lr=5e-3, seed=1),
-    dict(id="ones-l", task="ones", rung="l", dim=16, layers=1, heads=2, ff=32, steps=2000, lr=5e-3, seed=1),
 ]
 
 
