@@ -75,6 +75,26 @@ describe("the judge", () => {
   });
 });
 
+describe("a bar per model", () => {
+  it("holds each model's answers to its own bar, and the request's own bar to every model", async () => {
+    const { little, big } = await twoRungs();
+    // The small model is calibrated to be trusted from 0.6; other models keep the policy's 0.95.
+    await putPolicy({ escalation: { minMeanConfidence: 0.95, bars: { "rung-small": 0.6 } } });
+    const kept = chat({ model: "auto" });
+    little.answer(await little.next("job"), ["fine"], 0.7);
+    const body = (await (await kept).json()) as Body;
+    expect(outcomes(body)).toEqual(["little:answered"]);
+    expect(body.rung.attempts[0]?.confidence).toMatchObject({ score: 0.7, bar: 0.6 });
+
+    const strict = chat({ model: "auto", rung: { min_confidence: 0.9 } });
+    little.answer(await little.next("job"), ["fine"], 0.7);
+    big.answer(await big.next("job"), ["sure"], 0.99);
+    const climbed = (await (await strict).json()) as Body;
+    expect(outcomes(climbed)).toEqual(["little:escalated", "big:answered"]);
+    expect(climbed.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.70 < 0.9" });
+  });
+});
+
 describe("the tokens' signals in the trace", () => {
   it("are there only when the request asks, and the node is asked to send margins and entropies", async () => {
     const { little } = await twoRungs();

@@ -7,6 +7,8 @@ export interface EscalationSettings {
   judge?: Judge | undefined;
   /** Climb when the judge's score of the judged tokens is below this (named for the first judge, the mean). */
   minMeanConfidence: number;
+  /** A bar per model id, in place of `minMeanConfidence` for that model's answers (see escalationFor). */
+  bars?: Readonly<Record<string, number>> | undefined;
   /** Climb when any judged token's confidence is below this (0 turns the check off). */
   minTokenConfidence: number;
   /** Tokens held back and judged before the answer is committed to the client. */
@@ -35,8 +37,8 @@ export type EffectiveEscalation = EscalationSettings;
 
 /**
  * The escalation settings one request runs under: the request's own
- * threshold beats its profile's, which beats the policy's; a request may
- * turn climbing off but not on.
+ * threshold beats its profile's, which beats the policy's bars per model and
+ * then its bar for the rest; a request may turn climbing off but not on.
  */
 export function effectiveEscalation(
   policy: EscalationPolicy,
@@ -45,11 +47,20 @@ export function effectiveEscalation(
 ): EffectiveEscalation {
   const base = policy.escalation;
   const profileMin = profile === undefined ? undefined : policy.profiles[profile]?.minMeanConfidence;
+  const chosen = override?.minConfidence ?? profileMin;
   return {
     ...base,
     enabled: base.enabled && override?.escalate !== false,
-    minMeanConfidence: override?.minConfidence ?? profileMin ?? base.minMeanConfidence,
+    minMeanConfidence: chosen ?? base.minMeanConfidence,
+    // A bar the request or its profile chose holds for every model.
+    bars: chosen === undefined ? base.bars : undefined,
   };
+}
+
+/** The settings an answer of this model is judged under: its own bar, when the policy has one, as the bar. */
+export function escalationFor(e: EffectiveEscalation, modelId: string): EffectiveEscalation {
+  const bar = e.bars?.[modelId];
+  return bar === undefined || bar === e.minMeanConfidence ? e : { ...e, minMeanConfidence: bar };
 }
 
 export interface ConfidenceVerdict {

@@ -50,6 +50,12 @@ const escalationSchema = z
     judge: judgeSchema.default({ feature: "mean" }),
     /** Climb when the judge's score of the first `windowTokens` tokens is below this (named for the first judge, the mean). */
     minMeanConfidence: confidence.default(0.98),
+    /**
+     * A bar per model id, for the judge's score of that model's answers; a model without one is held
+     * to `minMeanConfidence`. Models differ in how sure they sound when wrong, so a cascade learns a
+     * bar per model (FrugalGPT); `npm run calibrate` measures one from a model's own answers.
+     */
+    bars: z.record(idSchema, confidence).default({}),
     /** Climb when any single chunk in the window is below this; 0 turns the check off. */
     minTokenConfidence: confidence.default(0),
     windowTokens: z.number().int().min(1).max(4096).default(16),

@@ -172,7 +172,7 @@ export class JobRun implements Queued {
   /** The commit window's time ran out before its tokens did. */
   #judgeWindow(attempt: Attempt): void {
     if (this.#ended || this.#reply.committed || this.#attempts.leader !== attempt) return;
-    this.#carryOut(attempt, windowVerdict(attempt.signals, this.#ladder.plan.escalation));
+    this.#carryOut(attempt, windowVerdict(attempt.signals, this.#ladder.escalationAt(attempt.rungIndex)));
   }
 
   /** Climbing ends the leader and committing starts the body: either way the commit timer stops. */

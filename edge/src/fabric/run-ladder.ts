@@ -1,5 +1,5 @@
 import type { WireError } from "@rung/shared/protocol";
-import { mayClimb, rungOrder, type WindowFacts } from "@rung/shared/routing";
+import { type EffectiveEscalation, escalationFor, mayClimb, rungOrder, type WindowFacts } from "@rung/shared/routing";
 import type { Attempt } from "./attempt.ts";
 import type { FabricJob } from "./fabric-job.ts";
 import type { JobRunHost, Ladder } from "./job-run-host.ts";
@@ -11,6 +11,7 @@ import type { JobRunHost, Ladder } from "./job-run-host.ts";
  */
 export class RunLadder {
   #ladder: Ladder;
+  readonly #escalations: EffectiveEscalation[] = [];
   /** The lowest rung still allowed: a climb leaves the rungs below behind. */
   #floor: number;
   #climbs = 0;
@@ -32,6 +33,17 @@ export class RunLadder {
 
   get plan(): Ladder {
     return this.#ladder;
+  }
+
+  /** The escalation settings an answer on this rung is judged under: with its model's own bar, when the policy has one. */
+  escalationAt(rungIndex: number): EffectiveEscalation {
+    // Asked once per chunk: made once per rung.
+    let escalation = this.#escalations[rungIndex];
+    if (escalation === undefined) {
+      escalation = escalationFor(this.#ladder.escalation, this.modelOf(rungIndex));
+      this.#escalations[rungIndex] = escalation;
+    }
+    return escalation;
   }
 
   get climbs(): number {
@@ -89,7 +101,7 @@ export class RunLadder {
   windowFacts(rungIndex: number): WindowFacts {
     const { escalation, startIndex, rungs } = this.#ladder;
     const climbs = mayClimb(rungIndex, { escalation, climbs: this.#climbs, startIndex, rungCount: rungs.length });
-    return { stream: this.job.stream, responseFormat: this.job.responseFormat, escalation, mayClimb: climbs };
+    return { stream: this.job.stream, responseFormat: this.job.responseFormat, escalation: this.escalationAt(rungIndex), mayClimb: climbs };
   }
 
   /** A weak answer on this attempt's rung: the rungs from the next one up remain, and every node gets a fresh chance. */

@@ -4,6 +4,7 @@ import {
   type EscalationPolicy,
   type EscalationSettings,
   effectiveEscalation,
+  escalationFor,
   judgeConfidence,
 } from "../../routing/escalation.ts";
 
@@ -45,6 +46,28 @@ describe("effectiveEscalation", () => {
   it("keeps the policy's other settings", () => {
     const e = effectiveEscalation(policy, "quality", { minConfidence: 0.1, escalate: false });
     expect(e).toEqual({ ...settings, enabled: false, minMeanConfidence: 0.1 });
+  });
+});
+
+describe("a bar per model", () => {
+  const withBars: EscalationPolicy = { ...policy, escalation: { ...settings, bars: { "small-1b": 0.9, "mid-8b": 0.5 } } };
+
+  it("judges a model's answers against its own bar, and the rest against the policy's", () => {
+    const e = effectiveEscalation(withBars, "balanced");
+    expect(escalationFor(e, "small-1b").minMeanConfidence).toBe(0.9);
+    expect(escalationFor(e, "other-70b").minMeanConfidence).toBe(0.5);
+    expect(judgeConfidence([0.8, 0.8], escalationFor(e, "small-1b"))).toMatchObject({ weak: true, score: { bar: 0.9 } });
+    expect(judgeConfidence([0.8, 0.8], escalationFor(e, "other-70b"))).toMatchObject({ weak: false, score: { bar: 0.5 } });
+  });
+
+  it("gives way to a bar the profile or the request chose, which holds for every model", () => {
+    expect(escalationFor(effectiveEscalation(withBars, "quality"), "small-1b").minMeanConfidence).toBe(0.8);
+    expect(escalationFor(effectiveEscalation(withBars, "balanced", { minConfidence: 0.2 }), "small-1b").minMeanConfidence).toBe(0.2);
+  });
+
+  it("hands back the same settings when the model has no bar of its own", () => {
+    const e = effectiveEscalation(withBars, "balanced");
+    expect(escalationFor(e, "other-70b")).toBe(e);
   });
 });
 

@@ -23,6 +23,7 @@ describe("policySchema defaults", () => {
       enabled: true,
       judge: { feature: "mean" },
       minMeanConfidence: 0.98,
+      bars: {},
       minTokenConfidence: 0,
       windowTokens: 16,
       commitMs: 500,
