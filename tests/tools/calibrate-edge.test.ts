@@ -45,7 +45,10 @@ describe("npm run calibrate --edge", () => {
 
   beforeAll(async () => {
     edge = await startLocalEdge({ RUNG_ADMIN_KEY: ADMIN_KEY });
-    const put = await admin({ method: "PUT", body: JSON.stringify({ hedge: { afterMs: 1500 }, escalation: { windowTokens: 8 } }) });
+    const put = await admin({
+      method: "PUT",
+      body: JSON.stringify({ hedge: { afterMs: 1500 }, escalation: { windowTokens: 8, bars: { "rung-s": 0.7 } } }),
+    });
     expect(put.status).toBe(200);
   });
   afterAll(async () => {
@@ -61,7 +64,10 @@ describe("npm run calibrate --edge", () => {
     const policy = (await (await admin()).json()) as { escalation: Record<string, unknown>; hedge: Record<string, unknown> };
     expect(policy.escalation.minMeanConfidence).toBe(0.8);
     expect(policy.escalation.windowTokens).toBe(8);
+    expect(policy.escalation.bars).toEqual({ "rung-s": 0.7 });
     expect(policy.hedge.afterMs).toBe(1500);
+    // A model's own bar still beats the shared one: the operator is told.
+    expect(run.lines).toContain(`note: escalation.bars["rung-s"] (0.7) overrides the bar for rung-s's answers`);
   });
 
   it("says the admin key was refused, and changes nothing", async () => {

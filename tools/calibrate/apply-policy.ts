@@ -43,6 +43,11 @@ export async function applyBar(options: ApplyOptions): Promise<Applied> {
     .map(
       ([name, profile]) =>
         `profiles.${name}.minMeanConfidence (${profile.minMeanConfidence}) overrides the bar for auto:${name}'s requests`,
+    )
+    .concat(
+      Object.entries(parsed.policy.escalation.bars).map(
+        ([model, bar]) => `escalation.bars["${model}"] (${bar}) overrides the bar for ${model}'s answers`,
+      ),
     );
   const next = current as { escalation?: Record<string, unknown> };
   const changed = { ...next, escalation: { ...next.escalation, minMeanConfidence: options.bar } };
