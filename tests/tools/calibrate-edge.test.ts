@@ -1,7 +1,8 @@
 /**
- * `npm run calibrate -- … --edge`: the chosen bar put into the real local edge (workerd, as
- * `wrangler dev` runs it) through its admin API, the rest of the policy kept; a refused admin key
- * and a sample scored by another judge than the edge's are refused in words.
+ * `npm run calibrate -- … --edge`: the chosen bar (or, with `--per-model`, bars per model) put
+ * into the real local edge (workerd, as `wrangler dev` runs it) through its admin API, the rest of
+ * the policy kept; a refused admin key and a sample scored by another judge than the edge's are
+ * refused in words.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliIo, main } from "../../tools/calibrate/cli.ts";
@@ -30,6 +31,27 @@ function sample(judge = "mean confidence"): string {
     ],
   };
   return [...small, climbed].map((t) => JSON.stringify(t)).join("\n");
+}
+
+/**
+ * Labelled, rung-m → rung-l: rung-m is right at 0.95 and 0.9 and wrong at 0.6, rung-l always right;
+ * keeping all of rung-l's accuracy at the least compute takes rung-m's bar just above 0.6: 0.61.
+ */
+function labelled(): string {
+  return [
+    [0.95, true],
+    [0.9, true],
+    [0.6, false],
+  ]
+    .map(([score, correct]) =>
+      JSON.stringify({
+        rungs: [
+          { model: "rung-m", score, correct },
+          { model: "rung-l", score: 0.99, correct: true },
+        ],
+      }),
+    )
+    .join("\n");
 }
 
 function io(stdin: string): CliIo & { lines: string[]; errors: string[] } {
@@ -81,5 +103,29 @@ describe("npm run calibrate --edge", () => {
     const run = io(sample("lowest confidence"));
     expect(await main(["-", "--below-top", "0.5", "--edge", edge.url, "--admin-key", ADMIN_KEY], run)).toBe(1);
     expect(run.errors.at(-1)).toMatch(/the edge judges by mean confidence but the sample was scored by lowest confidence/);
+  });
+
+  it("--per-model sets the calibrated models' escalation.bars, keeps other models' bars, and leaves minMeanConfidence", async () => {
+    const before = (await (await admin()).json()) as { escalation: Record<string, unknown> };
+    const put = await admin({
+      method: "PUT",
+      body: JSON.stringify({
+        ...before,
+        escalation: { ...before.escalation, bars: { "rung-s": 0.7, "rung-m": 0.5 } },
+        profiles: { quality: { minMeanConfidence: 0.99 } },
+      }),
+    });
+    expect(put.status).toBe(200);
+    const run = io(labelled());
+    const status = await main(["-", "--accuracy", "1", "--per-model", "--edge", edge.url, "--admin-key", ADMIN_KEY], run);
+    expect(run.errors).toEqual([]);
+    expect(status).toBe(0);
+    const policy = (await (await admin()).json()) as { escalation: Record<string, unknown> };
+    expect(policy.escalation.bars).toEqual({ "rung-s": 0.7, "rung-m": 0.61 });
+    expect(policy.escalation.minMeanConfidence).toBe(before.escalation.minMeanConfidence);
+    // A profile's own bar holds for every model, so it beats the bars per model too.
+    expect(run.lines).toContain(
+      "note: profiles.quality.minMeanConfidence (0.99) overrides the bars per model (a profile's bar holds for every model) for auto:quality's requests",
+    );
   });
 });

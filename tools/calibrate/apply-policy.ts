@@ -1,9 +1,15 @@
 /**
- * `--edge`: the new bar into a running edge's policy. `PUT /admin/policy` replaces the whole
- * policy, so it reads the current one, changes `escalation.minMeanConfidence` alone, and puts it back.
+ * `--edge`: the new bar (or bars per model) into a running edge's policy. `PUT /admin/policy`
+ * replaces the whole policy, so it reads the current one, changes `escalation.minMeanConfidence`
+ * or the calibrated models' `escalation.bars` alone, and puts it back.
  */
 import { judgeLabel, parsePolicy } from "@rung/shared/routing";
 import { EdgeRefusal } from "./edge-refusal.ts";
+
+/** What calibration changes: the shared bar, or the bars of the models it calibrated (other models' bars stay). */
+export interface PolicyPatch {
+  escalation: { minMeanConfidence: number } | { bars: Record<string, number> };
+}
 
 export interface ApplyOptions {
   /** The edge's base URL, e.g. https://rung.example.com. */
@@ -11,7 +17,7 @@ export interface ApplyOptions {
   adminKey: string;
   /** The pool whose policy to change; default the edge's default pool (`main`). */
   pool?: string;
-  bar: number;
+  patch: PolicyPatch;
   /** The judge label the sample was scored by: the edge must judge with the same one. */
   judge?: string;
   fetch?: typeof fetch;
@@ -20,11 +26,11 @@ export interface ApplyOptions {
 export interface Applied {
   /** The policy the edge answered the PUT with. */
   policy: unknown;
-  /** Things the operator should know: profiles whose own bar overrides this one. */
+  /** Things the operator should know: profiles (and, for the shared bar, models) whose own bar overrides the new ones. */
   notes: string[];
 }
 
-export async function applyBar(options: ApplyOptions): Promise<Applied> {
+export async function applyPolicyPatch(options: ApplyOptions): Promise<Applied> {
   const url = `${options.edge.replace(/\/+$/, "")}/admin/policy${options.pool ? `?pool=${encodeURIComponent(options.pool)}` : ""}`;
   const headers = { authorization: `Bearer ${options.adminKey}`, "content-type": "application/json" };
   const current = await call(options, url, { method: "GET", headers });
@@ -38,19 +44,24 @@ export async function applyBar(options: ApplyOptions): Promise<Applied> {
       `the edge judges by ${edgeJudge} but the sample was scored by ${options.judge}: the bar would mean something else there. Set escalation.judge to the sample's judge first, or calibrate on answers the edge's judge scored`,
     );
   }
+  const patch = options.patch.escalation;
+  const bars = parsed.policy.escalation.bars;
+  // A bar the profile sets holds for every model (escalationFor), so it beats bars per model too.
+  const overridden = "bars" in patch ? "the bars per model (a profile's bar holds for every model)" : "the bar";
   const notes = Object.entries(parsed.policy.profiles)
     .filter(([, profile]) => profile.minMeanConfidence !== undefined)
     .map(
       ([name, profile]) =>
-        `profiles.${name}.minMeanConfidence (${profile.minMeanConfidence}) overrides the bar for auto:${name}'s requests`,
+        `profiles.${name}.minMeanConfidence (${profile.minMeanConfidence}) overrides ${overridden} for auto:${name}'s requests`,
     )
     .concat(
-      Object.entries(parsed.policy.escalation.bars).map(
-        ([model, bar]) => `escalation.bars["${model}"] (${bar}) overrides the bar for ${model}'s answers`,
-      ),
+      "bars" in patch
+        ? []
+        : Object.entries(bars).map(([model, bar]) => `escalation.bars["${model}"] (${bar}) overrides the bar for ${model}'s answers`),
     );
   const next = current as { escalation?: Record<string, unknown> };
-  const changed = { ...next, escalation: { ...next.escalation, minMeanConfidence: options.bar } };
+  const escalation = "bars" in patch ? { bars: { ...bars, ...patch.bars } } : patch;
+  const changed = { ...next, escalation: { ...next.escalation, ...escalation } };
   const policy = await call(options, url, { method: "PUT", headers, body: JSON.stringify(changed) });
   return { policy, notes };
 }

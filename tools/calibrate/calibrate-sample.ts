@@ -12,6 +12,8 @@ export interface CalibrateOptions {
   rungs?: readonly string[];
   /** Labelled records without parameters and tokens: each rung's cost per try; default 1, 2, 3, … */
   rungCosts?: readonly number[];
+  /** With an accuracy target on a labelled sample: a bar per rung below the top, beside the shared one. */
+  perModel?: boolean;
 }
 
 export type SampleCalibration = { judge: string | undefined } & (
@@ -41,6 +43,13 @@ export function calibrateSample(records: readonly SampleRecord[], options: Calib
   if (traces.length > 0 && labelled.length > 0) {
     throw new CalibrationRefusal(
       `the sample mixes ${traces.length} trace(s) and ${labelled.length} labelled record(s): calibrate on one kind (labelled records answer both targets)`,
+    );
+  }
+  if (options.perModel && !("accuracy" in options.target))
+    throw new CalibrationRefusal("--per-model goes with --accuracy: it keeps the top rung's accuracy at the least compute");
+  if (options.perModel && traces.length > 0) {
+    throw new CalibrationRefusal(
+      `--per-model needs a labelled sample: a bar per model is found by replaying what every rung would answer, and a trace does not say what the rungs it never tried would have answered. To record one, ${LABELLED_RECORD_HELP}`,
     );
   }
   if (labelled.length > 0) return { kind: "labelled", judge, ...calibrateFromLabels(labelled, options.target, options) };

@@ -1,7 +1,7 @@
-/** `npm run calibrate`: read a sample, pick the bar for the operator's target, print it, and with `--edge` apply it. */
+/** `npm run calibrate`: read a sample, pick the bar (or bars per model) for the operator's target, print it, and with `--edge` apply it. */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { applyBar } from "./apply-policy.ts";
+import { applyPolicyPatch } from "./apply-policy.ts";
 import { type CalibrateOptions, calibrateSample, type Target } from "./calibrate-sample.ts";
 import { CalibrationRefusal } from "./calibration-refusal.ts";
 import { EdgeRefusal } from "./edge-refusal.ts";
@@ -14,9 +14,11 @@ export const USAGE = `usage: npm run calibrate -- <sample.jsonl ...|-> (--below-
                     bare rung traces, or labelled records {"rungs":[{"model","score","correct"},...]}; - reads stdin
   --below-top 0.8   the highest bar that still answers this share of requests below the top rung (traces or labels)
   --accuracy 0.98   the cheapest bar that keeps this share of the top rung's accuracy (labelled records only)
+  --per-model       with --accuracy: a bar per rung below the top (escalation.bars), beside the shared bar's figures
   --rungs a,b,c     the ladder, smallest first (default: the order the traces tried the models, or the records' order)
   --rung-costs 1,4  labelled records without parameters and tokens: each rung's cost per try (default 1,2,3,...)
-  --edge URL        apply the bar: GET /admin/policy, set escalation.minMeanConfidence, PUT it back
+  --edge URL        apply the bar: GET /admin/policy, set escalation.minMeanConfidence (--per-model: those
+                    models' escalation.bars, other models' bars kept), PUT it back
   --admin-key KEY   the edge's RUNG_ADMIN_KEY (default: the RUNG_ADMIN_KEY variable)
   --pool NAME       the pool whose policy to change (default: the edge's default pool)`;
 
@@ -60,13 +62,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     for (const line of reportLines(result)) io.out(line);
     io.out("");
     io.out("policy change (PUT /admin/policy replaces the whole policy: merge it into yours, or pass --edge):");
-    io.out(JSON.stringify(policyPatch(result.chosen.bar)));
+    const patch = policyPatch(result);
+    io.out(JSON.stringify(patch));
     if (options.edge) {
-      const applied = await applyBar({
+      const applied = await applyPolicyPatch({
         edge: options.edge,
         adminKey: options.adminKey!,
         ...(options.pool && { pool: options.pool }),
-        bar: result.chosen.bar,
+        patch,
         ...(result.judge !== undefined && { judge: result.judge }),
         ...(io.fetch && { fetch: io.fetch }),
       });
@@ -106,6 +109,7 @@ function parseOptions(argv: readonly string[], env: CliIo["env"]): Options | "he
       edge: { type: "string" },
       "admin-key": { type: "string" },
       pool: { type: "string" },
+      "per-model": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -117,6 +121,8 @@ function parseOptions(argv: readonly string[], env: CliIo["env"]): Options | "he
     values.accuracy !== undefined
       ? { accuracy: share("--accuracy", values.accuracy) }
       : { belowTop: share("--below-top", values["below-top"]!) };
+  if (values["per-model"] && values.accuracy === undefined)
+    throw new Error("--per-model goes with --accuracy (and a labelled sample): it keeps the top rung's accuracy at the least compute");
   const rungs = values.rungs?.split(",").map((m) => m.trim());
   const rungCosts = values["rung-costs"]?.split(",").map((c) => {
     const cost = Number(c);
@@ -132,7 +138,7 @@ function parseOptions(argv: readonly string[], env: CliIo["env"]): Options | "he
     throw new Error(`--edge takes the edge's URL, e.g. https://rung.example.com: ${values.edge}`);
   return {
     files: positionals,
-    calibrate: { target, ...(rungs && { rungs }), ...(rungCosts && { rungCosts }) },
+    calibrate: { target, ...(rungs && { rungs }), ...(rungCosts && { rungCosts }), ...(values["per-model"] && { perModel: true }) },
     ...(values.edge !== undefined && { edge: values.edge, adminKey }),
     ...(values.pool !== undefined && { pool: values.pool }),
   };

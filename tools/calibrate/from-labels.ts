@@ -6,7 +6,9 @@
 import { CalibrationRefusal } from "./calibration-refusal.ts";
 import { BARS, type BarPoint, cheapestBarForAccuracy, highestBarForShare, percent } from "./grid.ts";
 import { givenLadder, type LadderOrder } from "./ladder-order.ts";
+import { cheapestBarsPerModel, type PerModelBars } from "./per-model-bars.ts";
 import type { LabelledRung } from "./records.ts";
+import { type ReplaySample, replay } from "./replay.ts";
 
 export type LabelledTarget = { accuracy: number } | { belowTop: number };
 
@@ -19,20 +21,26 @@ export interface LabelledCalibration {
   computeBasis: string;
   points: BarPoint[];
   target: LabelledTarget;
+  /** The shared bar: one for every rung. */
   chosen: BarPoint;
+  /** `perModel` with an accuracy target: a bar per rung below the top, beside the shared one. */
+  perModel?: PerModelBars;
 }
 
 export interface LabelledOptions {
   rungs?: readonly string[];
   /** Cost of one try of each rung, smallest first, when the records carry no parameters and tokens; default 1, 2, 3, … */
   rungCosts?: readonly number[];
+  /** With an accuracy target, also search a bar per rung below the top (per-model-bars.ts). */
+  perModel?: boolean;
 }
 
 /**
  * At each bar every prompt climbs while its rung's score is below the bar (up to the top rung);
  * compute is every rung tried. `accuracy`: the lowest-compute bar whose accuracy is at least the
  * target × the top rung's (ties: the lower bar). `belowTop`: the highest bar whose share below
- * the top reaches the target, exact here (nothing is left unplaced).
+ * the top reaches the target, exact here (nothing is left unplaced). `perModel`, with an accuracy
+ * target: a bar per rung below the top as well, by the same rule.
  */
 export function calibrateFromLabels(
   records: readonly { where: string; rungs: readonly LabelledRung[] }[],
@@ -55,33 +63,19 @@ export function calibrateFromLabels(
     throw new CalibrationRefusal(
       `--rung-costs gives ${weights.length} costs for ${ladder.rungs.length} rungs (${ladder.rungs.join(", ")})`,
     );
-  const cost = (r: LabelledRung, k: number) => (byTokens ? r.parameters! * r.tokens! : weights[k]!);
-  const topCompute = rows.reduce((sum, row) => sum + cost(row[top]!, top), 0);
+  const sample: ReplaySample = { rows, cost: (r, k) => (byTokens ? r.parameters! * r.tokens! : weights[k]!) };
   const topAccuracy = rows.filter((row) => row[top]!.correct).length / rows.length;
-
-  const points: BarPoint[] = BARS.map((bar) => {
-    const counts = ladder.rungs.map(() => 0);
-    let correct = 0;
-    let compute = 0;
-    for (const row of rows) {
-      let k = 0;
-      while (k < top && row[k]!.score < bar) k++;
-      counts[k]! += 1;
-      if (row[k]!.correct) correct++;
-      for (let j = 0; j <= k; j++) compute += cost(row[j]!, j);
-    }
-    const n = rows.length;
-    return {
-      bar,
-      share: counts.map((c) => c / n),
-      belowTop: (n - counts[top]!) / n,
-      unplaced: 0,
-      accuracy: correct / n,
-      relativeCompute: topCompute > 0 ? compute / topCompute : 0,
-    };
-  });
+  const points: BarPoint[] = BARS.map((bar) => ({
+    bar,
+    unplaced: 0,
+    ...replay(
+      sample,
+      Array.from({ length: top }, () => bar),
+    ),
+  }));
 
   let chosen: BarPoint | undefined;
+  let perModel: PerModelBars | undefined;
   if ("accuracy" in target) {
     if (topAccuracy === 0)
       throw new CalibrationRefusal(`the top rung (${ladder.rungs[top]}) answered none of the sample right: nothing to keep`);
@@ -92,6 +86,7 @@ export function calibrateFromLabels(
         `no bar keeps ${percent(target.accuracy)} of the top rung's accuracy (${percent(topAccuracy)}): the best is bar ${best.bar} at ${percent(best.accuracy!)}`,
       );
     }
+    if (options.perModel) perModel = cheapestBarsPerModel(sample, top, target.accuracy, topAccuracy, chosen.bar);
   } else {
     chosen = highestBarForShare(points, target.belowTop);
     if (!chosen) throw new CalibrationRefusal(`no bar answers ${percent(target.belowTop)} below the top rung`);
@@ -106,6 +101,7 @@ export function calibrateFromLabels(
     points,
     target,
     chosen,
+    ...(perModel && { perModel }),
   };
 }
 

@@ -40,10 +40,15 @@ export function cheapestBarForAccuracy(points: readonly BarPoint[], target: numb
   let best: BarPoint | undefined;
   for (const point of [...points].sort((a, b) => a.bar - b.bar)) {
     if (point.accuracy === undefined || point.relativeCompute === undefined) continue;
-    if (point.accuracy + SLACK < target * topAccuracy) continue;
+    if (!keepsAccuracy(point.accuracy, target, topAccuracy)) continue;
     if (!best || point.relativeCompute < best.relativeCompute!) best = point;
   }
   return best;
+}
+
+/** Whether an accuracy is at least `target` × the top rung's, the accuracy rule's test. */
+export function keepsAccuracy(accuracy: number, target: number, topAccuracy: number): boolean {
+  return accuracy + SLACK >= target * topAccuracy;
 }
 
 export function percent(x: number): string {

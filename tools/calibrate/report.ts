@@ -1,10 +1,16 @@
-/** What `npm run calibrate` prints: the chosen bar, what it predicts, a table around it, and the policy change. */
+/** What `npm run calibrate` prints: the chosen bar (or bars per model), what it predicts, a table around it, and the policy change. */
+import type { PolicyPatch } from "./apply-policy.ts";
 import type { SampleCalibration } from "./calibrate-sample.ts";
-import { type BarPoint, barText, percent } from "./grid.ts";
+import type { LabelledCalibration } from "./from-labels.ts";
+import { barText, percent } from "./grid.ts";
+import type { PerModelBars } from "./per-model-bars.ts";
+import type { Replayed } from "./replay.ts";
 
-/** The policy change the bar is: what `PUT /admin/policy` merges in (`--edge` does it). */
-export function policyPatch(bar: number): { escalation: { minMeanConfidence: number } } {
-  return { escalation: { minMeanConfidence: bar } };
+/** The policy change the calibration is: what `PUT /admin/policy` merges in (`--edge` does it). */
+export function policyPatch(result: SampleCalibration): PolicyPatch {
+  if (result.kind === "labelled" && result.perModel)
+    return { escalation: { bars: Object.fromEntries(result.perModel.bars.map((bar, k) => [result.ladder.rungs[k]!, bar])) } };
+  return { escalation: { minMeanConfidence: result.chosen.bar } };
 }
 
 /** Rows of the table either side of the chosen bar. */
@@ -38,18 +44,17 @@ export function reportLines(result: SampleCalibration): string[] {
     );
     lines.push(
       "accuracy" in result.target
-        ? `target: at least ${percent(result.target.accuracy)} of the top rung's accuracy (the cheapest bar that keeps it; ties: the lower bar)`
+        ? `target: at least ${percent(result.target.accuracy)} of the top rung's accuracy (${result.perModel ? "the cheapest bars per model that keep it; ties: the lowest bars" : "the cheapest bar that keeps it; ties: the lower bar"})`
         : `target: at least ${percent(result.target.belowTop)} answered below the top rung (the highest bar that reaches it)`,
     );
   }
   lines.push("");
-  lines.push(
-    `bar ${barText(chosen.bar)}: ${percent(chosen.belowTop)} answered below the top rung; per rung ${shares(ladder.rungs, chosen)}`,
-  );
+  const perModel = result.kind === "labelled" && result.perModel !== undefined;
+  if (result.kind === "labelled" && result.perModel) lines.push(...perModelLines(result, result.perModel));
+  lines.push(`${perModel ? "for comparison, the shared bar" : "bar"} ${barText(chosen.bar)}: ${answered(ladder.rungs, chosen)}`);
   if (result.kind === "labelled" && chosen.accuracy !== undefined)
-    lines.push(
-      `  accuracy ${percent(chosen.accuracy)} (${percent(chosen.accuracy / result.topAccuracy)} of the top rung's), compute ${percent(chosen.relativeCompute!)} of always the top rung`,
-    );
+    lines.push(`  ${accuracyAndCompute({ accuracy: chosen.accuracy, relativeCompute: chosen.relativeCompute! }, result.topAccuracy)}`);
+  if (perModel) lines.push("warning: more bars fit the sample more closely: check them on prompts not used to calibrate (hold some out)");
   if (result.kind === "traces" && chosen.unplaced > 0) {
     const recorded = result.recordedBars.length ? `recorded at bar ${result.recordedBars.join(", ")}` : "recorded at a lower bar";
     lines.push(
@@ -62,8 +67,24 @@ export function reportLines(result: SampleCalibration): string[] {
   return lines;
 }
 
-function shares(rungs: readonly string[], point: BarPoint): string {
-  return rungs.map((m, k) => `${m} ${percent(point.share[k]!)}`).join(", ");
+function perModelLines(result: LabelledCalibration, perModel: PerModelBars): string[] {
+  const bars = perModel.bars.map((bar, k) => `${result.ladder.rungs[k]} ${barText(bar)}`).join(", ");
+  const search =
+    perModel.search === "exhaustive"
+      ? "every combination on the grid tried"
+      : "coordinate descent from the shared bar; a cheaper combination may exist";
+  return [
+    `bars per model ${bars} (${search}): ${answered(result.ladder.rungs, perModel.replayed)}`,
+    `  ${accuracyAndCompute(perModel.replayed, result.topAccuracy)}`,
+  ];
+}
+
+function answered(rungs: readonly string[], point: Pick<Replayed, "share" | "belowTop">): string {
+  return `${percent(point.belowTop)} answered below the top rung; per rung ${rungs.map((m, k) => `${m} ${percent(point.share[k]!)}`).join(", ")}`;
+}
+
+function accuracyAndCompute(point: Pick<Replayed, "accuracy" | "relativeCompute">, topAccuracy: number): string {
+  return `accuracy ${percent(point.accuracy)} (${percent(point.accuracy / topAccuracy)} of the top rung's), compute ${percent(point.relativeCompute)} of always the top rung`;
 }
 
 function table(result: SampleCalibration): string[] {
