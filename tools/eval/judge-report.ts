@@ -17,6 +17,7 @@ import {
   scorer,
   studyJudge,
 } from "./judges.ts";
+import { type BarsPoint, type PerModelRow, perModelRow } from "./per-model.ts";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? "–" : x.toFixed(digits));
@@ -43,8 +44,16 @@ export interface JudgeResults {
   chosen: string;
   rows: JudgeRow[];
   windows: WindowRow[];
+  /** The mean judge with a bar per model (`escalation.bars`) on each task's rungs below the top. */
+  perModelBars: { judge: string; rule: string; tasks: PerModelRow[] };
   printed: string[];
 }
+
+/** The judge whose bars per model the evaluation measures: the shipped one's feature. */
+export const PER_MODEL_JUDGE = "mean";
+
+export const PER_MODEL_RULE =
+  "per task: its own bar by the calibration rule on its calibration half, then npm run calibrate --per-model's search (cheapestBarsPerModel, every pair of grid bars for the s and m rungs) on the same half: the lowest compute whose accuracy is >= 98% of the largest rung's calibration accuracy, starting from the task's own bar; replayed on the test half";
 
 /** Windows a stream could be judged on; answers shorter than a window are judged whole. */
 export const WINDOWS = [1, 2, 4, 8, 12, 16, 20, 24];
@@ -122,5 +131,30 @@ export function judgeResults(phases: Phase1[]): JudgeResults {
       `| ${w.windowTokens} | ${w.bar} | ${w.test.map((t) => `${pct(t.ofLargest)} / ${pct(t.belowTop)} / ${num(t.ofOracle, 2)}×${t.meets ? " ✓" : ""}`).join(" | ")} |`,
     );
   }
-  return { rule: DEFAULT_JUDGE_RULE, chosen: chosen.candidate.name, rows, windows, printed: lines };
+
+  // A bar per model: the mean judge's bars for each task's rungs below the top, on its calibration half.
+  const mean = studies.find((s) => s.candidate.name === PER_MODEL_JUDGE)!;
+  const perModel = phases.map((phase) =>
+    perModelRow(phase.task.entry.name, phase.calibrationPinned, phase.testPinned, scorer(mean.candidate.judge), mean.calibration.threshold),
+  );
+  const figures = (x: BarsPoint) => `${pct(x.ofLargest)} / ${pct(x.belowTop)} / ${num(x.ofOracle, 2)}×${x.meets.all ? " ✓" : ""}`;
+  say(`\n# a bar per model (escalation.bars), the ${PER_MODEL_JUDGE} judge: ${PER_MODEL_RULE}`);
+  say(`of largest / below top / ÷ oracle; calibrate's replay agrees exactly with the eval's at the shared bars on both halves`);
+  say(
+    `| task | shared ${mean.calibration.threshold}: test | task's own bar: calibration → test | a bar per model (s, m): calibration → test |`,
+  );
+  say(`|---|---|---|---|`);
+  for (const t of perModel) {
+    say(
+      `| ${t.task} | ${figures(t.test.shared)} | ${t.taskBar}: ${figures(t.calibration.taskBar)} → ${figures(t.test.taskBar)} | ${t.bars.join(", ")}: ${figures(t.calibration.perModel)} → ${figures(t.test.perModel)} |`,
+    );
+  }
+  return {
+    rule: DEFAULT_JUDGE_RULE,
+    chosen: chosen.candidate.name,
+    rows,
+    windows,
+    perModelBars: { judge: PER_MODEL_JUDGE, rule: PER_MODEL_RULE, tasks: perModel },
+    printed: lines,
+  };
 }

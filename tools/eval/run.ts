@@ -160,6 +160,7 @@ try {
           chosen: { name: chosen.name, judge: chosen.judge, bar: chosen.bar },
           rows: judges.rows,
           windows: judges.windows,
+          perModelBars: judges.perModelBars,
           throughTheEdge: runs,
         },
         calibrationGrid: calibration.grid.map((g) => ({
