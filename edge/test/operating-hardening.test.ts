@@ -28,6 +28,15 @@ describe("hardening", () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
     expect(answer.headers.get("access-control-expose-headers")).toMatch(/x-rung-model/);
+    expect(answer.headers.get("vary")).toMatch(/origin/i);
+
+    // A client that is not a browser sends no Origin and gets no CORS headers: nothing to copy the answer for.
+    const fromServer = chat({ model: small.id });
+    node.answer(await node.next("job"), ["ok"]);
+    const plain = await fromServer;
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get("access-control-expose-headers")).toBeNull();
+    expect(plain.headers.get("x-request-id")).toMatch(/^req_/);
 
     const stranger = await SELF.fetch("http://edge/v1/models", { headers: { origin: "https://evil.example" } });
     expect(stranger.headers.get("access-control-allow-origin")).toBeNull();

@@ -1,4 +1,5 @@
 import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
 import { fabricFor } from "../fabric/fabric-stub.ts";
 
@@ -6,11 +7,13 @@ import { fabricFor } from "../fabric/fabric-stub.ts";
  * CORS for browser clients of the API: an origin the `main` pool's policy lists
  * (`cors.allowedOrigins`) may call it from a visitor's browser and read the
  * answer's headers. Requests without an `Origin` (servers, SDKs in Node) cost
- * nothing; a browser's cost one read of the policy.
+ * nothing: they skip Hono's middleware, which sets its headers on every request
+ * and so copies each answer's Response twice; a browser's cost one read of the policy.
  */
-export const apiCors = cors({
+export const apiCors = createMiddleware<AppEnv>((c, next) => (c.req.header("origin") ? browserCors(c, next) : next()));
+
+const browserCors = cors({
   origin: async (origin, c) => {
-    if (!origin) return null;
     const { allowedOrigins } = (await fabricFor(c.env as AppEnv["Bindings"]).policy()).cors;
     if (allowedOrigins.includes("*")) return "*";
     return allowedOrigins.includes(origin) ? origin : null;
