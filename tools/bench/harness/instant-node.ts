@@ -19,6 +19,8 @@ export interface InstantNodeOptions {
   slots?: number;
   /** Tokens per chunk frame when the edge speaks 1.4 or later; one a frame before. Default 1. */
   tokensPerFrame?: number;
+  /** Called as each job arrives, before it is answered: when a request reached the node. */
+  onJob?: (job: Job) => void;
 }
 
 /**
@@ -54,7 +56,9 @@ export class InstantNode {
     if (hasMinorVersion((await welcome).protocol, BATCHED_CHUNKS_SINCE_MINOR)) node.tokensPerFrame = options.tokensPerFrame ?? 1;
     socket.on("message", (data) => {
       const frame = JSON.parse(String(data)) as { type: string };
-      if (frame.type === "job") node.#answer(frame as Job);
+      if (frame.type !== "job") return;
+      options.onJob?.(frame as Job);
+      node.#answer(frame as Job);
     });
     return node;
   }

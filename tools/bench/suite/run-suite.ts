@@ -2,18 +2,19 @@
 // Object that relays a completion) and a peer (Portkey's gateway), on loopback, in one run.
 // Prints markdown and writes the same figures to .cache/bench/suite-<date>.json.
 //
-//   ONLY=overhead,capacity npm run bench     (sections: overhead, capacity, relay, idle, models)
+//   ONLY=overhead,capacity npm run bench     (sections: overhead, legs, capacity, relay, idle, models)
 //   Each section's env vars shorten it; see docs/benchmarks.md.
 import { BenchRig } from "./bench-rig.ts";
 import { capacitySection } from "./capacity-section.ts";
 import { idleSection } from "./idle-section.ts";
+import { legsSection } from "./legs-section.ts";
 import { modelsSection } from "./models-section.ts";
 import { overheadSection } from "./overhead-section.ts";
 import { relaySection } from "./relay-section.ts";
 import type { Section } from "./section.ts";
 import { describeRun, writeRecord } from "./suite-record.ts";
 
-const sections: Section[] = [overheadSection, capacitySection, relaySection, idleSection, modelsSection];
+const sections: Section[] = [overheadSection, legsSection, capacitySection, relaySection, idleSection, modelsSection];
 const only = process.env.ONLY?.split(",").map((name) => name.trim());
 const unknown = only?.filter((name) => !sections.some((section) => section.name === name)) ?? [];
 if (unknown.length > 0)
