@@ -109,11 +109,33 @@ class Multiplication(Task):
         return _bytes(prompts, 10), _bytes(answers, 4)
 
 
+class Mixed(Task):
+    name = "mix"
+    description = (
+        'Half addition, half copying, by the first letter: "a:047+958=" -> the sum, "1005"; '
+        '"c:047+958=" -> the first number as four digits, "0047". A small model can learn the copying alone.'
+    )
+    prompt_len = 10
+    answer_len = 4
+
+    def sample(self, rng, n):
+        a = rng.integers(0, 1000, n)
+        b = rng.integers(0, 1000, n)
+        add = rng.random(n) < 0.5
+        prompts = np.array([f"{'a' if s else 'c'}:{x:03d}+{y:03d}=".encode() for x, y, s in zip(a, b, add)], dtype="S10")
+        answers = np.array([f"{x + y if s else x:04d}".encode() for x, y, s in zip(a, b, add)], dtype="S4")
+        return _bytes(prompts, 10), _bytes(answers, 4)
+
+    def key(self, prompts):
+        # The letter is part of the identity: "a:" and "c:" with the same numbers are different problems.
+        return np.ascontiguousarray(prompts).view(f"S{self.prompt_len}")[:, 0]
+
+
 def _bytes(arr: np.ndarray, width: int) -> np.ndarray:
     return np.frombuffer(arr.tobytes(), dtype=np.uint8).reshape(-1, width)
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (Addition(), Sort(), SortTwenty(), Multiplication())}
+TASKS: dict[str, Task] = {t.name: t for t in (Addition(), Sort(), SortTwenty(), Multiplication(), Mixed())}
 
 
 def encode(prompts: np.ndarray, answers: np.ndarray | None = None) -> np.ndarray:

@@ -23,7 +23,7 @@ from model import Llama, parameter_count  # noqa: E402
 from tasks import EOS, FIRST_BYTE, TASKS, VOCAB_SIZE, encode, heldout, training_batches  # noqa: E402
 
 HELDOUT_N = 500
-HELDOUT_SEED = {"add": 9001, "sort": 9002, "sort20": 9003, "mul": 9004}
+HELDOUT_SEED = {"add": 9001, "sort": 9002, "sort20": 9003, "mul": 9004, "mix": 9005}
 REFERENCE_INPUTS = 3
 GREEDY_CHECKS = 8
 

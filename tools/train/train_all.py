@@ -38,6 +38,10 @@ MODELS = [
     dict(id="mul-s", task="mul", rung="s", dim=16, layers=2, heads=2, ff=64, steps=3000, lr=5e-3, seed=1),
     dict(id="mul-m", task="mul", rung="m", dim=32, layers=2, heads=1, ff=128, steps=3000, lr=5e-3, seed=1),
     dict(id="mul-l", task="mul", rung="l", dim=48, layers=2, heads=4, ff=192, steps=4000, lr=5e-3, seed=1),
+    # A small rung that learns the copying and not the addition: its confidence shows which half it cannot do.
+    dict(id="mix-s", task="mix", rung="s", dim=16, layers=2, heads=2, ff=64, steps=3000, lr=5e-3, seed=1),
+    dict(id="mix-m", task="mix", rung="m", dim=24, layers=2, heads=2, ff=96, steps=3000, lr=5e-3, seed=1),
+    dict(id="mix-l", task="mix", rung="l", dim=48, layers=2, heads=4, ff=192, steps=3000, lr=3e-3, seed=1),
 ]
 
 
