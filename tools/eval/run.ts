@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import { DEFAULT_POLICY } from "@rung/shared/routing";
+import { DEFAULT_POLICY, judgeLabel } from "@rung/shared/routing";
 import { repoRoot } from "../../tests/e2e/harness/paths.ts";
 import { oracle } from "./baselines.ts";
 import { calibrate, TARGET } from "./calibrate.ts";
@@ -81,6 +81,13 @@ try {
   const judges = judgeResults(phases);
   for (const line of judges.printed) say(line);
   const chosen = judges.rows.find((r) => r.name === judges.chosen)!;
+  const shipped = DEFAULT_POLICY.escalation;
+  // More tasks can change what the rule picks; the shipped default should not drift from it unnoticed.
+  if (JSON.stringify(chosen.judge) !== JSON.stringify(shipped.judge) || chosen.bar !== shipped.minMeanConfidence) {
+    say(
+      `! the shipped default judges by ${judgeLabel(shipped.judge)} at ${shipped.minMeanConfidence}, not by what the rule chose (${chosen.name} at ${chosen.bar}): see shared/routing/policy.ts`,
+    );
+  }
 
   // 4. The default judge through the edge on the test halves, whole and streamed.
   const runs: JudgeRuns[] = [];
