@@ -29,11 +29,15 @@ export const legsSection: Section = {
     const rounds = envNumber("LEGS_ROUNDS", 300);
     const tokens = envNumber("TOKENS", 8);
     const edges = await rig.edges();
+    // When the request's job reached the node, and how many jobs came for it (a retry or hedge would skew the leg).
     let arrived = Number.NaN;
-    const nodes = await Promise.all(
-      edges.map((edge) => InstantNode.join(edge.url, { model: LEGS_MODEL, onJob: () => (arrived = performance.now()) })),
-    );
+    let jobs = 0;
+    const onJob = () => {
+      if (++jobs === 1) arrived = performance.now();
+    };
+    const nodes: InstantNode[] = [];
     try {
+      for (const edge of edges) nodes.push(await InstantNode.join(edge.url, { model: LEGS_MODEL, onJob }));
       const shapes = [false, true];
       const legs = edges.map(() => shapes.map((): Legs => ({ toNode: [], fromNode: [], total: [] })));
       const warmup = Math.min(30, rounds);
@@ -41,11 +45,11 @@ export const legsSection: Section = {
       for (let round = -warmup; round < rounds; round++) {
         for (const [e, edge] of edges.entries()) {
           for (const [s, stream] of shapes.entries()) {
-            arrived = Number.NaN;
+            jobs = 0;
             const sent = performance.now();
             const { totalMs } = await timedChat({ url: edge.url }, { model: LEGS_MODEL, stream, max_tokens: tokens });
             if (round < 0) continue;
-            if (Number.isNaN(arrived)) throw new Error(`${edge.label}: the answer came without a job reaching the node`);
+            if (jobs !== 1) throw new Error(`${edge.label}: ${jobs} jobs reached the node for one request, not 1`);
             const leg = legs[e]![s]!;
             leg.toNode.push(arrived - sent);
             leg.fromNode.push(sent + totalMs - arrived);
