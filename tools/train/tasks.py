@@ -32,6 +32,10 @@ class Task:
         digits = prompts[:, self.digit_positions].astype(np.int64) - ord("0")
         return digits @ (10 ** np.arange(digits.shape[1], dtype=np.int64))
 
+    def bytes_key(self, prompts: np.ndarray) -> np.ndarray:
+        """The prompt's bytes as its identity, for prompts the digit key cannot tell apart."""
+        return np.ascontiguousarray(prompts).view(f"S{self.prompt_len}")[:, 0]
+
     digit_positions: list[int]
 
     @property
@@ -90,8 +94,8 @@ class SortTwenty(Task):
         return prompts, answers.astype(np.uint8)
 
     def key(self, prompts):
-        # Twenty digits overflow an int64: the prompt's bytes are its identity.
-        return np.ascontiguousarray(prompts).view(f"S{self.prompt_len}")[:, 0]
+        # Twenty digits overflow an int64.
+        return self.bytes_key(prompts)
 
 
 class Multiplication(Task):
@@ -128,7 +132,7 @@ class Mixed(Task):
 
     def key(self, prompts):
         # The letter is part of the identity: "a:" and "c:" with the same numbers are different problems.
-        return np.ascontiguousarray(prompts).view(f"S{self.prompt_len}")[:, 0]
+        return self.bytes_key(prompts)
 
 
 def _bytes(arr: np.ndarray, width: int) -> np.ndarray:

@@ -16,6 +16,9 @@ interface Legs {
   total: number[];
 }
 
+type Median = Record<keyof Legs, number>;
+const p50 = (values: number[]) => percentile(values, 50);
+
 /**
  * Where a sequential request's time goes: from the client to the node (the Worker, the hop
  * to the pool, admission, the plan and the dispatch) and from the node back (frames, the
@@ -57,12 +60,15 @@ export const legsSection: Section = {
           }
         }
       }
-      const p50 = (values: number[]) => percentile(values, 50);
+      // Medians once, for the table and the record alike.
+      const medians = legs.map((byShape) =>
+        byShape.map((leg) => ({ toNode: p50(leg.toNode), fromNode: p50(leg.fromNode), total: p50(leg.total) })),
+      );
       const rows = shapes.flatMap((stream, s) => {
-        const [floor, rung] = [legs[0]![s]!, legs[1]![s]!];
+        const [floor, rung] = [medians[0]![s]!, medians[1]![s]!];
         const shape = stream ? "streamed" : "whole";
-        const row = (label: string, leg: Legs) => [`${label}, ${shape}`, ms(p50(leg.toNode)), ms(p50(leg.fromNode)), ms(p50(leg.total))];
-        const added = (key: keyof Legs) => signed(p50(rung[key]) - p50(floor[key]));
+        const row = (label: string, m: Median) => [`${label}, ${shape}`, ms(m.toNode), ms(m.fromNode), ms(m.total)];
+        const added = (key: keyof Median) => signed(rung[key] - floor[key]);
         return [
           row(edges[0]!.label, floor),
           row(edges[1]!.label, rung),
@@ -76,12 +82,7 @@ export const legsSection: Section = {
       ].join("\n");
       const figures = edges.map((edge, e) => ({
         edge: edge.label,
-        ...Object.fromEntries(
-          shapes.map((stream, s) => {
-            const leg = legs[e]![s]!;
-            return [stream ? "streamed" : "whole", { toNode: p50(leg.toNode), fromNode: p50(leg.fromNode), total: p50(leg.total) }];
-          }),
-        ),
+        ...Object.fromEntries(shapes.map((stream, s) => [stream ? "streamed" : "whole", medians[e]![s]!])),
       }));
       return { markdown, parameters: { rounds, tokens, warmup }, figures };
     } finally {
