@@ -57,7 +57,7 @@ describe("batched chunk frames (1.4)", () => {
     expect(streamedText(data)).toBe("clear answer");
     const closing = JSON.parse(data.at(-2)!) as Body;
     expect(outcomes(closing)).toEqual(["little:escalated", "big:answered"]);
-    expect(closing.rung.attempts[0]).toMatchObject({ reason: "mean confidence 0.15 < 0.98", confidence: { mean: 0.15, min: 0.1 } });
+    expect(closing.rung.attempts[0]).toMatchObject({ reason: "logistic score 0.00 < 0.92", confidence: { mean: 0.15, min: 0.1 } });
   });
 
   it("commits a sure window whose batched frame has a weak tail past it", async () => {

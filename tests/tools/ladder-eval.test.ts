@@ -44,12 +44,14 @@ describe(`the ladder on trained models (addition, ${PROBLEMS} held-out test prob
   let streamed: AutoSummary;
   let random: RandomSummary;
   let largestAccuracy: number;
+  let chosen: { judge: Judge; bar: number };
 
   beforeAll(async () => {
     const results = JSON.parse(await readFile(join(repoRoot, "docs", "eval", "results.json"), "utf8")) as {
       judges: { chosen: { name: string; judge: Judge; bar: number } };
     };
-    const { judge, bar } = results.judges.chosen;
+    chosen = results.judges.chosen;
+    const { judge, bar } = chosen;
     threshold = bar;
     const { tasks } = await loadTasks();
     const task = tasks.find((t) => TASK.test(t.entry.name)) ?? tasks[0];
@@ -73,6 +75,10 @@ describe(`the ladder on trained models (addition, ${PROBLEMS} held-out test prob
 
   afterAll(async () => {
     await session?.dispose();
+  });
+
+  it("runs the shipped default: the judge and bar npm run eval chose", () => {
+    expect(DEFAULT_POLICY.escalation).toMatchObject({ judge: chosen.judge, minMeanConfidence: chosen.bar });
   });
 
   it("routes every request as the judge's replay of the pinned answers predicts, starting on the smallest rung, without errors", () => {

@@ -1,9 +1,9 @@
 /**
  * The evaluation: pinned runs of every rung on both halves of each task's held-out problems,
- * a threshold calibrated on the calibration half only, then `auto` on the test half under the
- * default policy and several thresholds, with the baselines computed from the same run.
+ * a threshold calibrated on the calibration half only, then `auto` on the test half judged by
+ * the mean at its default bar and several others, with the baselines computed from the same run.
  */
-import { DEFAULT_POLICY } from "@rung/shared/routing";
+import { NAMED_JUDGE_BAR } from "@rung/shared/routing";
 import { edgeStatus } from "../../tests/e2e/harness/edge-admin.ts";
 import { type AutoSummary, autoSummary } from "./auto-summary.ts";
 import { oracle, type RandomSummary, randomAtShare } from "./baselines.ts";
@@ -85,11 +85,11 @@ export async function autoPhase(
   const auto: TaskResult["test"]["auto"] = [];
   for (const { threshold, shippedWeights } of rows) {
     const observations = await session.auto(problems, threshold, shippedWeights);
-    const t = threshold ?? DEFAULT_POLICY.escalation.minMeanConfidence;
+    const t = threshold ?? NAMED_JUDGE_BAR;
     const label = shippedWeights
       ? `auto @ ${t}, shipped profile weights`
       : threshold === undefined
-        ? `auto, default threshold (${t})`
+        ? `auto, the mean's default bar (${t})`
         : `auto @ ${t}${t === recommended ? " (recommended)" : ""}`;
     const summary = autoSummary(label, t, observations, p);
     auto.push({

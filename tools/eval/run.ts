@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import { DEFAULT_POLICY, judgeLabel } from "@rung/shared/routing";
+import { DEFAULT_POLICY, judgeLabel, NAMED_JUDGE_BAR } from "@rung/shared/routing";
 import { repoRoot } from "../../tests/e2e/harness/paths.ts";
 import { oracle } from "./baselines.ts";
 import { calibrate, TARGET } from "./calibrate.ts";
@@ -40,7 +40,7 @@ try {
     `requests one at a time with the openai client: POST /v1/completions, temperature 0, max_tokens = answer length + ${extraTokens}, whole answers, exact match of the answer.`,
   );
   say(
-    `policy: defaults except preRouting.enabled = false (these prompts are not chat) and profiles.balanced.latency = 0 (the agent reports speed 0, "unknown", for models that end its`,
+    `policy: defaults except escalation.judge named (the mean, unless a judge is studied), preRouting.enabled = false (these prompts are not chat) and profiles.balanced.latency = 0 (the agent reports speed 0, "unknown", for models that end its`,
   );
   say(
     `"Once upon a time" speed probe at once, and the balanced profile counts unknown as slowest, so until heartbeats carry speeds measured on jobs the start rung depends on which`,
@@ -70,7 +70,7 @@ try {
     );
   }
   say(
-    `→ recommended escalation.minMeanConfidence = ${recommended} (the shipped default is ${DEFAULT_POLICY.escalation.minMeanConfidence}).`,
+    `→ recommended bar for the mean = ${recommended} (a policy that names the mean, or sets a bar without a judge, is held to ${NAMED_JUDGE_BAR}; the shipped judge is chosen below).`,
   );
   say(
     `  Answer lengths here (answer + end token): ${[...new Set(tasks.flatMap((t) => t.problems.map((p) => p.answer.length + extraTokens)))].join("/")} tokens; the commit window holds ${DEFAULT_POLICY.escalation.windowTokens}`,
@@ -108,13 +108,11 @@ try {
     );
   }
 
-  // 5. auto on the test halves with the mean: the default policy, a sweep, and the calibrated thresholds.
+  // 5. auto on the test halves with the mean: its default bar, a sweep, and the calibrated thresholds.
   const results: TaskResult[] = [];
   for (const phase of phases) {
     const own = calibrate([phase.calibrationPinned]).threshold;
-    const thresholds = [...new Set([...SWEEP, recommended, own])]
-      .filter((t) => t !== DEFAULT_POLICY.escalation.minMeanConfidence)
-      .sort((a, b) => a - b);
+    const thresholds = [...new Set([...SWEEP, recommended, own])].filter((t) => t !== NAMED_JUDGE_BAR).sort((a, b) => a - b);
     const t0 = performance.now();
     const result = await autoPhase(session, phase, [undefined, ...thresholds], recommended);
     results.push(result);
@@ -161,7 +159,7 @@ try {
         basePolicy: policyFor(),
         split: "problems ordered by FNV-1a of the prompt, dealt alternately: even positions calibration, odd test",
         target: TARGET,
-        recommended: { threshold: recommended, rule: calibration.rule, shippedDefault: DEFAULT_POLICY.escalation.minMeanConfidence },
+        recommended: { threshold: recommended, rule: calibration.rule, meanDefaultBar: NAMED_JUDGE_BAR },
         judges: {
           rule: judges.rule,
           chosen: { name: chosen.name, judge: chosen.judge, bar: chosen.bar },

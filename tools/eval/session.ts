@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { RungTrace } from "@rung/shared/openai";
-import type { Judge } from "@rung/shared/routing";
+import { type Judge, MEAN_JUDGE } from "@rung/shared/routing";
 import OpenAI from "openai";
 import { AgentProcess } from "../../tests/e2e/harness/agent-process.ts";
 import { putPolicy } from "../../tests/e2e/harness/edge-admin.ts";
@@ -24,14 +24,14 @@ const adminKey = "eval-admin";
  * which model happened to ramble (in a first run with the shipped weights, all 250 sort requests
  * started on sort-m). `shippedWeights` keeps the shipped weights (only pre-routing off); its row
  * runs last, when every model has a measured speed, so it shows the steady state.
- * Everything else is the default unless a threshold is set.
+ * The judge is named (the mean, unless another is studied), so the main grid measures the mean
+ * whatever the shipped judge is; without a threshold, a named judge is held to the policy's
+ * NAMED_JUDGE_BAR. Everything else is the default.
  */
-export const policyFor = (threshold?: number, shippedWeights = false, judge?: Judge) => ({
+export const policyFor = (threshold?: number, shippedWeights = false, judge: Judge = MEAN_JUDGE) => ({
   preRouting: { enabled: false },
   ...(!shippedWeights && { profiles: { balanced: { latency: 0 } } }),
-  ...((threshold !== undefined || judge) && {
-    escalation: { ...(threshold !== undefined && { minMeanConfidence: threshold }), ...(judge && { judge }) },
-  }),
+  escalation: { judge, ...(threshold !== undefined && { minMeanConfidence: threshold }) },
 });
 
 /** How one problem is asked: streamed or whole, and whether the trace carries each token's signals. */
@@ -148,7 +148,7 @@ export class EvalSession {
     return { ids: task.rungs.map((m) => m.id), parameters: task.rungs.map((m) => m.parameters), runs };
   }
 
-  /** `auto` on each problem under the policy with this threshold (undefined: the default policy). */
+  /** `auto` on each problem under the policy with this judge (the mean by default) and threshold (undefined: the judge's default bar). */
   async auto(
     problems: readonly Problem[],
     threshold?: number,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { judgeConfidence } from "../../routing/escalation.ts";
 import { answerFeatures, judgeLabel, judgeScore, logit, needsTokenSignals } from "../../routing/judge.ts";
-import { parsePolicy } from "../../routing/policy.ts";
+import { NAMED_JUDGE_BAR, parsePolicy, SHIPPED_BAR, SHIPPED_JUDGE } from "../../routing/policy.ts";
 
 describe("answerFeatures", () => {
   it("reads the chosen tokens' probabilities: mean, geometric mean, minimum, low quantiles", () => {
@@ -83,10 +83,41 @@ describe("judgeConfidence with a judge", () => {
 });
 
 describe("the policy's judge", () => {
-  it("defaults to the mean and takes a feature or a logistic rule", () => {
-    expect(parsePolicy({})).toMatchObject({ ok: true, policy: { escalation: { judge: { feature: "mean" } } } });
+  const escalationOf = (input: unknown) => {
+    const parsed = parsePolicy(input);
+    if (!parsed.ok) throw new Error(parsed.message);
+    return parsed.policy.escalation;
+  };
+
+  it("defaults to the shipped logistic rule at its own bar, and takes a feature or another rule", () => {
+    expect(escalationOf({})).toMatchObject({ judge: SHIPPED_JUDGE, minMeanConfidence: SHIPPED_BAR });
+    expect(escalationOf({ escalation: { windowTokens: 8 } })).toMatchObject({ judge: SHIPPED_JUDGE, minMeanConfidence: SHIPPED_BAR });
     const logistic = { logistic: { bias: 1.5, weights: { q10: 0.4, marginMin: 0.2 } } };
-    expect(parsePolicy({ escalation: { judge: logistic } })).toMatchObject({ ok: true, policy: { escalation: { judge: logistic } } });
+    expect(escalationOf({ escalation: { judge: logistic, minMeanConfidence: 0.6 } })).toMatchObject({
+      judge: logistic,
+      minMeanConfidence: 0.6,
+    });
+  });
+
+  it("keeps the mean for a policy that sets a bar but names no judge: its bar was written for the mean", () => {
+    const mean = { feature: "mean" };
+    expect(escalationOf({ escalation: { minMeanConfidence: 0.9 } })).toMatchObject({ judge: mean, minMeanConfidence: 0.9 });
+    expect(escalationOf({ escalation: { bars: { "small-1b": 0.9 } } })).toMatchObject({ judge: mean, minMeanConfidence: NAMED_JUDGE_BAR });
+    expect(escalationOf({ profiles: { quality: { minMeanConfidence: 0.99 } } })).toMatchObject({
+      judge: mean,
+      minMeanConfidence: NAMED_JUDGE_BAR,
+    });
+  });
+
+  it("holds a judge named without a bar to the mean's bar, and a parsed policy parses to itself", () => {
+    expect(escalationOf({ escalation: { judge: { feature: "q10" } } })).toMatchObject({
+      judge: { feature: "q10" },
+      minMeanConfidence: NAMED_JUDGE_BAR,
+    });
+    for (const input of [{}, { escalation: { minMeanConfidence: 0.9 } }, { escalation: { judge: { feature: "min" } } }]) {
+      const once = escalationOf(input);
+      expect(escalationOf({ escalation: once })).toEqual(once);
+    }
   });
 
   it("refuses an unknown feature and a rule with no weights, naming the field", () => {

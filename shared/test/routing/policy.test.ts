@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { donateConfig, donateConfigSchema } from "../../protocol/donate-config.ts";
-import { DEFAULT_POLICY, parsePolicy, parsePolicyJson, policySchema } from "../../routing/policy.ts";
+import { DEFAULT_POLICY, parsePolicy, parsePolicyJson, policySchema, SHIPPED_BAR, SHIPPED_JUDGE } from "../../routing/policy.ts";
 import { DEFAULT_PROFILE_WEIGHTS } from "../../routing/profile-weights.ts";
 
 function message(input: unknown): string {
@@ -21,8 +21,8 @@ describe("policySchema defaults", () => {
     expect(DEFAULT_POLICY.defaultProfile).toBe("balanced");
     expect(DEFAULT_POLICY.escalation).toEqual({
       enabled: true,
-      judge: { feature: "mean" },
-      minMeanConfidence: 0.98,
+      judge: SHIPPED_JUDGE,
+      minMeanConfidence: SHIPPED_BAR,
       bars: {},
       minTokenConfidence: 0,
       windowTokens: 16,
