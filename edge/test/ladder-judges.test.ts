@@ -79,7 +79,7 @@ describe("a bar per model", () => {
   it("holds each model's answers to its own bar, and the request's own bar to every model", async () => {
     const { little, big } = await twoRungs();
     // The small model is calibrated to be trusted from 0.6; other models keep the policy's 0.95.
-    await putPolicy({ escalation: { minMeanConfidence: 0.95, bars: { "rung-small": 0.6 } } });
+    await putPolicy({ escalation: { judge: { feature: "mean" }, minMeanConfidence: 0.95, bars: { "rung-small": 0.6 } } });
     const kept = chat({ model: "auto" });
     little.answer(await little.next("job"), ["fine"], 0.7);
     const body = (await (await kept).json()) as Body;

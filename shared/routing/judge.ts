@@ -72,6 +72,34 @@ export type Judge = z.infer<typeof judgeSchema>;
 
 export const MEAN_JUDGE: Judge = { feature: "mean" };
 
+/**
+ * The shipped judge: what `npm run eval`'s stated rule chose on the calibration halves of the
+ * five trained tasks (docs/models-and-evaluation.md, "Judges"), at its bar; a test holds both to
+ * docs/eval/results.json. It reads only the chosen tokens' probabilities, which every node sends.
+ */
+export const SHIPPED_JUDGE: Judge = {
+  logistic: { bias: -2.1375, weights: { mean: 0.4826, geoMean: 0.4983, min: 0.5541, q10: 0.3544, q25: -0.2429 } },
+};
+export const SHIPPED_BAR = 0.92;
+/** The mean's calibrated bar, also held by any other judge a policy names without a bar (the default before the shipped judge). */
+export const MEAN_BAR = 0.98;
+
+/** The bar a judge is held to when the policy names none: the shipped judge's own, else the mean's. */
+export function defaultBar(judge: Judge): number {
+  return sameJudge(judge, SHIPPED_JUDGE) ? SHIPPED_BAR : MEAN_BAR;
+}
+
+/** Whether two judges score alike: the same feature, or the same rule whatever order its weights were written in. */
+export function sameJudge(a: Judge, b: Judge): boolean {
+  if ("feature" in a || "feature" in b) return "feature" in a && "feature" in b && a.feature === b.feature;
+  const wa = Object.entries(a.logistic.weights);
+  return (
+    a.logistic.bias === b.logistic.bias &&
+    wa.length === Object.keys(b.logistic.weights).length &&
+    wa.every(([name, weight]) => b.logistic.weights[name as FeatureName] === weight)
+  );
+}
+
 /** The features a judge reads. */
 export function judgeFeatures(judge: Judge): FeatureName[] {
   return "feature" in judge ? [judge.feature] : (Object.keys(judge.logistic.weights) as FeatureName[]);
@@ -99,6 +127,12 @@ const FEATURE_LABELS: Record<FeatureName, string> = {
   certainty: "certainty",
   certaintyMin: "lowest certainty",
 };
+
+/** The one-feature judge a label names (`lowest confidence` → `{ feature: "min" }`); undefined for a logistic rule, whose label does not say which. */
+export function judgeOfLabel(label: string): Judge | undefined {
+  const feature = FEATURE_NAMES.find((name) => FEATURE_LABELS[name] === label);
+  return feature && { feature };
+}
 
 /** Every judge's label, as `judgeLabel` writes it into a reason. */
 export const JUDGE_LABELS: readonly string[] = [...Object.values(FEATURE_LABELS), "logistic score"];

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { browserModelSchema } from "../protocol/donate-config.ts";
 import { capabilitiesSchema, idSchema, nodeNameSchema } from "../protocol/messages.ts";
-import { type Judge, judgeSchema, MEAN_JUDGE } from "./judge.ts";
+import { defaultBar, judgeSchema, SHIPPED_JUDGE } from "./judge.ts";
 import { PROFILE_NAMES, type ProfileName } from "./profile-names.ts";
 import { DEFAULT_PROFILE_WEIGHTS } from "./profile-weights.ts";
 import { verificationSchema } from "./verification.ts";
@@ -46,9 +46,13 @@ const profilesSchema = z
 const escalationSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** How the judged tokens are scored (judge.ts): one feature, or a logistic rule over several. Default: see withJudgeDefaults. */
-    judge: judgeSchema.optional(),
-    /** Climb when the judge's score of the first `windowTokens` tokens is below this (named for the first judge, the mean). */
+    /** How the judged tokens are scored (judge.ts): one feature, or a logistic rule over several. */
+    judge: judgeSchema.default(SHIPPED_JUDGE),
+    /**
+     * Climb when the judge's score of the first `windowTokens` tokens is below this (named for the
+     * first judge, the mean). A bar is a number on its judge's scale, so its default is the judge's
+     * own (`defaultBar`).
+     */
     minMeanConfidence: confidence.optional(),
     /**
      * A bar per model id, for the judge's score of that model's answers; a model without one is held
@@ -65,46 +69,8 @@ const escalationSchema = z
     climbOnInvalidJson: z.boolean().default(true),
   })
   .strict()
+  .transform((e) => ({ ...e, minMeanConfidence: e.minMeanConfidence ?? defaultBar(e.judge) }))
   .prefault({});
-
-/**
- * The shipped judge and its bar: what `npm run eval`'s stated rule chose on the calibration halves
- * of the five trained tasks (docs/models-and-evaluation.md, "Judges"); a test holds them to
- * docs/eval/results.json.
- */
-export const SHIPPED_JUDGE: Judge = {
-  logistic: { bias: -2.1375, weights: { mean: 0.4826, geoMean: 0.4983, min: 0.5541, q10: 0.3544, q25: -0.2429 } },
-};
-export const SHIPPED_BAR = 0.92;
-/** The mean's calibrated bar: what a policy that names a judge but no bar gets, as before the shipped judge changed. */
-export const NAMED_JUDGE_BAR = 0.98;
-
-type ParsedEscalation = z.output<typeof escalationSchema>;
-
-/**
- * A bar is a number on one judge's scale. Until the shipped judge was the logistic rule, every
- * policy was judged by the mean, so a policy that sets a bar (here, per model, or a profile's)
- * without naming a judge was written for the mean and keeps it; only a policy that sets neither
- * gets the shipped pair. A parsed policy names both, so it parses to itself.
- */
-function withJudgeDefaults<
-  P extends { escalation: ParsedEscalation; profiles: Record<ProfileName, { minMeanConfidence?: number | undefined }> },
->(policy: P) {
-  const { judge, minMeanConfidence, bars } = policy.escalation;
-  const setsBar =
-    minMeanConfidence !== undefined ||
-    Object.keys(bars).length > 0 ||
-    PROFILE_NAMES.some((name) => policy.profiles[name].minMeanConfidence !== undefined);
-  const shipped = judge === undefined && !setsBar;
-  return {
-    ...policy,
-    escalation: {
-      ...policy.escalation,
-      judge: judge ?? (shipped ? SHIPPED_JUDGE : MEAN_JUDGE),
-      minMeanConfidence: minMeanConfidence ?? (shipped ? SHIPPED_BAR : NAMED_JUDGE_BAR),
-    },
-  };
-}
 
 const preRoutingSchema = z
   .object({
@@ -291,8 +257,7 @@ export const policySchema = z
       (i) => ["donate", "ggufModels", i, "id"],
     );
     refuseDuplicates(policy.donate.webllmModels, "model id", (i) => ["donate", "webllmModels", i]);
-  })
-  .transform(withJudgeDefaults);
+  });
 
 export type Policy = z.infer<typeof policySchema>;
 export type ProfileSettings = Policy["profiles"][ProfileName];

@@ -11,7 +11,7 @@ const ADMIN_KEY = "admin-key-for-dashboard-tests";
 const AGENT = "dashboard-agent";
 /** The unsure rung below it (rung-tiny's mean confidence is about 0.1, rung-small's about 0.55: ladder-escalation.test.ts). */
 const UNSURE_AGENT = "unsure-agent";
-const POLICY = { escalation: { minMeanConfidence: 0.4, windowTokens: 8 }, preRouting: { enabled: false } };
+const POLICY = { escalation: { judge: { feature: "mean" }, minMeanConfidence: 0.4, windowTokens: 8 }, preRouting: { enabled: false } };
 const PROMPT = "a prompt the dashboard must never show 4b7e";
 /** Where the screenshots go: the test results, or the docs' own with `RUNG_DASHBOARD_SCREENSHOTS=docs/images`. */
 const SCREENSHOTS = resolve(repoRoot, process.env.RUNG_DASHBOARD_SCREENSHOTS ?? join(".cache", "test-results"));

@@ -11,7 +11,8 @@ import { hello, makeLadderModels, policyOf } from "./ladder-fixtures.ts";
  * weights, and the official openai client. Greedy token confidence measured
  * through the edge (mean over 12-16 tokens, three prompts): rung-tiny
  * 0.07-0.11, rung-sure 0.70-0.77, rung-small 0.53-0.60. The escalation
- * threshold (0.4) sits between the unsure and the sure small model;
+ * threshold (0.4, on the mean, which the policy names: the shipped judge
+ * scores on another scale) sits between the unsure and the sure small model;
  * rung-small is the top rung and is never judged against it.
  */
 const THRESHOLD = 0.4;
@@ -54,7 +55,7 @@ describe("an unsure small model climbs to the larger one", () => {
 
   beforeAll(async () => {
     pool = await startFabric({
-      vars: policyOf({ escalation: { minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
+      vars: policyOf({ escalation: { judge: { feature: "mean" }, minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
       agents: [
         { name: "agent-tiny", models: [tiny] },
         { name: "agent-small", models: [small] },
@@ -182,7 +183,7 @@ describe("a sure small model does not climb", () => {
   let pool: LocalFabric;
   beforeAll(async () => {
     pool = await startFabric({
-      vars: policyOf({ escalation: { minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
+      vars: policyOf({ escalation: { judge: { feature: "mean" }, minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
       agents: [{ name: "agent-sure", models: [sure, small] }],
     });
   });

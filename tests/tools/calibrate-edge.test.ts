@@ -11,7 +11,7 @@ import { type LocalEdge, startLocalEdge } from "../e2e/harness/local-edge.ts";
 const ADMIN_KEY = "calibrate-test-admin-key";
 
 /** Two rungs: the small one answered 0.95, 0.9, 0.8 and passed up 0.4; 75% below the top holds up to 0.80. */
-function sample(judge = "mean confidence"): string {
+function sample(judge = "logistic score"): string {
   const confidence = (score: number) => ({ mean: score, min: score, judge, score, bar: 0.5 });
   const small = [0.95, 0.9, 0.8].map((s) => ({
     model: "small",
@@ -102,7 +102,7 @@ describe("npm run calibrate --edge", () => {
   it("refuses a bar from a sample scored by another judge than the edge's", async () => {
     const run = io(sample("lowest confidence"));
     expect(await main(["-", "--below-top", "0.5", "--edge", edge.url, "--admin-key", ADMIN_KEY], run)).toBe(1);
-    expect(run.errors.at(-1)).toMatch(/the edge judges by mean confidence but the sample was scored by lowest confidence/);
+    expect(run.errors.at(-1)).toMatch(/the edge judges by logistic score but the sample was scored by lowest confidence/);
   });
 
   it("--per-model sets the calibrated models' escalation.bars, keeps other models' bars, and leaves minMeanConfidence", async () => {

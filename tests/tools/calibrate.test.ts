@@ -237,6 +237,6 @@ describe("npm run calibrate", () => {
     expect(run.stdout).toContain("bar 0.70: 50.0% answered below the top rung; per rung small 50.0%, large 50.0%");
     expect(run.stdout).toMatch(/1 request\(s\) \(10\.0%\) scored below 0\.70 on every rung they tried/);
     expect(run.stdout).toMatch(/\*0\.70 +50\.0% +50\.0% +50\.0% +1/);
-    expect(JSON.parse(lines.at(-1)!)).toEqual({ escalation: { minMeanConfidence: 0.7 } });
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ escalation: { judge: { feature: "mean" }, minMeanConfidence: 0.7 } });
   });
 });

@@ -3,12 +3,12 @@
  * replaces the whole policy, so it reads the current one, changes `escalation.minMeanConfidence`
  * or the calibrated models' `escalation.bars` alone, and puts it back.
  */
-import { judgeLabel, parsePolicy } from "@rung/shared/routing";
+import { type Judge, judgeLabel, parsePolicy } from "@rung/shared/routing";
 import { EdgeRefusal } from "./edge-refusal.ts";
 
-/** What calibration changes: the shared bar, or the bars of the models it calibrated (other models' bars stay). */
+/** What calibration changes: the shared bar, or the bars of the models it calibrated (other models' bars stay); and the judge they are on, when known. */
 export interface PolicyPatch {
-  escalation: { minMeanConfidence: number } | { bars: Record<string, number> };
+  escalation: { judge?: Judge } & ({ minMeanConfidence: number } | { bars: Record<string, number> });
 }
 
 export interface ApplyOptions {

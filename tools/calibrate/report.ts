@@ -1,4 +1,5 @@
 /** What `npm run calibrate` prints: the chosen bar (or bars per model), what it predicts, a table around it, and the policy change. */
+import { judgeOfLabel } from "@rung/shared/routing";
 import type { PolicyPatch } from "./apply-policy.ts";
 import type { SampleCalibration } from "./calibrate-sample.ts";
 import type { LabelledCalibration } from "./from-labels.ts";
@@ -6,11 +7,17 @@ import { barText, percent } from "./grid.ts";
 import type { PerModelBars } from "./per-model-bars.ts";
 import type { Replayed } from "./replay.ts";
 
-/** The policy change the calibration is: what `PUT /admin/policy` merges in (`--edge` does it). */
+/**
+ * The policy change the calibration is: what `PUT /admin/policy` merges in (`--edge` does it). A
+ * bar is a number on its judge's scale, so the change names the judge when its label says which
+ * (a policy that names none has the shipped one); a logistic rule's label does not.
+ */
 export function policyPatch(result: SampleCalibration): PolicyPatch {
+  const judge = result.judge === undefined ? undefined : judgeOfLabel(result.judge);
+  const named = judge && { judge };
   if (result.kind === "labelled" && result.perModel)
-    return { escalation: { bars: Object.fromEntries(result.perModel.bars.map((bar, k) => [result.ladder.rungs[k]!, bar])) } };
-  return { escalation: { minMeanConfidence: result.chosen.bar } };
+    return { escalation: { ...named, bars: Object.fromEntries(result.perModel.bars.map((bar, k) => [result.ladder.rungs[k]!, bar])) } };
+  return { escalation: { ...named, minMeanConfidence: result.chosen.bar } };
 }
 
 /** Rows of the table either side of the chosen bar. */

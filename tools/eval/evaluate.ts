@@ -3,7 +3,7 @@
  * a threshold calibrated on the calibration half only, then `auto` on the test half judged by
  * the mean at its default bar and several others, with the baselines computed from the same run.
  */
-import { NAMED_JUDGE_BAR } from "@rung/shared/routing";
+import { MEAN_BAR } from "@rung/shared/routing";
 import { edgeStatus } from "../../tests/e2e/harness/edge-admin.ts";
 import { type AutoSummary, autoSummary } from "./auto-summary.ts";
 import { oracle, type RandomSummary, randomAtShare } from "./baselines.ts";
@@ -85,7 +85,7 @@ export async function autoPhase(
   const auto: TaskResult["test"]["auto"] = [];
   for (const { threshold, shippedWeights } of rows) {
     const observations = await session.auto(problems, threshold, shippedWeights);
-    const t = threshold ?? NAMED_JUDGE_BAR;
+    const t = threshold ?? MEAN_BAR;
     const label = shippedWeights
       ? `auto @ ${t}, shipped profile weights`
       : threshold === undefined

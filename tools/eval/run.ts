@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import { DEFAULT_POLICY, judgeLabel, NAMED_JUDGE_BAR } from "@rung/shared/routing";
+import { DEFAULT_POLICY, judgeLabel, MEAN_BAR, sameJudge } from "@rung/shared/routing";
 import { repoRoot } from "../../tests/e2e/harness/paths.ts";
 import { oracle } from "./baselines.ts";
 import { calibrate, TARGET } from "./calibrate.ts";
@@ -70,7 +70,7 @@ try {
     );
   }
   say(
-    `→ recommended bar for the mean = ${recommended} (a policy that names the mean, or sets a bar without a judge, is held to ${NAMED_JUDGE_BAR}; the shipped judge is chosen below).`,
+    `→ recommended bar for the mean = ${recommended} (a policy that names the mean without a bar is held to ${MEAN_BAR}; the shipped judge is chosen below).`,
   );
   say(
     `  Answer lengths here (answer + end token): ${[...new Set(tasks.flatMap((t) => t.problems.map((p) => p.answer.length + extraTokens)))].join("/")} tokens; the commit window holds ${DEFAULT_POLICY.escalation.windowTokens}`,
@@ -83,7 +83,7 @@ try {
   const chosen = judges.rows.find((r) => r.name === judges.chosen)!;
   const shipped = DEFAULT_POLICY.escalation;
   // More tasks can change what the rule picks; the shipped default should not drift from it unnoticed.
-  if (JSON.stringify(chosen.judge) !== JSON.stringify(shipped.judge) || chosen.bar !== shipped.minMeanConfidence) {
+  if (!sameJudge(chosen.judge, shipped.judge) || chosen.bar !== shipped.minMeanConfidence) {
     say(
       `! the shipped default judges by ${judgeLabel(shipped.judge)} at ${shipped.minMeanConfidence}, not by what the rule chose (${chosen.name} at ${chosen.bar}): see shared/routing/policy.ts`,
     );
@@ -112,7 +112,7 @@ try {
   const results: TaskResult[] = [];
   for (const phase of phases) {
     const own = calibrate([phase.calibrationPinned]).threshold;
-    const thresholds = [...new Set([...SWEEP, recommended, own])].filter((t) => t !== NAMED_JUDGE_BAR).sort((a, b) => a - b);
+    const thresholds = [...new Set([...SWEEP, recommended, own])].filter((t) => t !== MEAN_BAR).sort((a, b) => a - b);
     const t0 = performance.now();
     const result = await autoPhase(session, phase, [undefined, ...thresholds], recommended);
     results.push(result);
@@ -159,7 +159,7 @@ try {
         basePolicy: policyFor(),
         split: "problems ordered by FNV-1a of the prompt, dealt alternately: even positions calibration, odd test",
         target: TARGET,
-        recommended: { threshold: recommended, rule: calibration.rule, meanDefaultBar: NAMED_JUDGE_BAR },
+        recommended: { threshold: recommended, rule: calibration.rule, meanDefaultBar: MEAN_BAR },
         judges: {
           rule: judges.rule,
           chosen: { name: chosen.name, judge: chosen.judge, bar: chosen.bar },

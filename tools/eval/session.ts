@@ -25,8 +25,8 @@ const adminKey = "eval-admin";
  * started on sort-m). `shippedWeights` keeps the shipped weights (only pre-routing off); its row
  * runs last, when every model has a measured speed, so it shows the steady state.
  * The judge is named (the mean, unless another is studied), so the main grid measures the mean
- * whatever the shipped judge is; without a threshold, a named judge is held to the policy's
- * NAMED_JUDGE_BAR. Everything else is the default.
+ * whatever the shipped judge is; without a threshold, the judge is held to its default bar
+ * (`defaultBar`). Everything else is the default.
  */
 export const policyFor = (threshold?: number, shippedWeights = false, judge: Judge = MEAN_JUDGE) => ({
   preRouting: { enabled: false },

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { judgeConfidence } from "../../routing/escalation.ts";
-import { answerFeatures, judgeLabel, judgeScore, logit, needsTokenSignals } from "../../routing/judge.ts";
-import { NAMED_JUDGE_BAR, parsePolicy, SHIPPED_BAR, SHIPPED_JUDGE } from "../../routing/policy.ts";
+import {
+  answerFeatures,
+  judgeLabel,
+  judgeScore,
+  logit,
+  MEAN_BAR,
+  needsTokenSignals,
+  SHIPPED_BAR,
+  SHIPPED_JUDGE,
+} from "../../routing/judge.ts";
+import { parsePolicy } from "../../routing/policy.ts";
 
 describe("answerFeatures", () => {
   it("reads the chosen tokens' probabilities: mean, geometric mean, minimum, low quantiles", () => {
@@ -91,7 +100,7 @@ describe("the policy's judge", () => {
 
   it("defaults to the shipped logistic rule at its own bar, and takes a feature or another rule", () => {
     expect(escalationOf({})).toMatchObject({ judge: SHIPPED_JUDGE, minMeanConfidence: SHIPPED_BAR });
-    expect(escalationOf({ escalation: { windowTokens: 8 } })).toMatchObject({ judge: SHIPPED_JUDGE, minMeanConfidence: SHIPPED_BAR });
+    expect(escalationOf({ escalation: { minMeanConfidence: 0.5 } })).toMatchObject({ judge: SHIPPED_JUDGE, minMeanConfidence: 0.5 });
     const logistic = { logistic: { bias: 1.5, weights: { q10: 0.4, marginMin: 0.2 } } };
     expect(escalationOf({ escalation: { judge: logistic, minMeanConfidence: 0.6 } })).toMatchObject({
       judge: logistic,
@@ -99,21 +108,17 @@ describe("the policy's judge", () => {
     });
   });
 
-  it("keeps the mean for a policy that sets a bar but names no judge: its bar was written for the mean", () => {
-    const mean = { feature: "mean" };
-    expect(escalationOf({ escalation: { minMeanConfidence: 0.9 } })).toMatchObject({ judge: mean, minMeanConfidence: 0.9 });
-    expect(escalationOf({ escalation: { bars: { "small-1b": 0.9 } } })).toMatchObject({ judge: mean, minMeanConfidence: NAMED_JUDGE_BAR });
-    expect(escalationOf({ profiles: { quality: { minMeanConfidence: 0.99 } } })).toMatchObject({
-      judge: mean,
-      minMeanConfidence: NAMED_JUDGE_BAR,
-    });
+  it("holds a judge named without a bar to its own default bar: the shipped rule's, written in any order, else the mean's", () => {
+    expect(escalationOf({ escalation: { judge: { feature: "mean" } } })).toMatchObject({ minMeanConfidence: MEAN_BAR });
+    expect(escalationOf({ escalation: { judge: { feature: "q10" } } })).toMatchObject({ minMeanConfidence: MEAN_BAR });
+    const { bias, weights } = (SHIPPED_JUDGE as { logistic: { bias: number; weights: Record<string, number> } }).logistic;
+    const reordered = { logistic: { weights: Object.fromEntries(Object.entries(weights).reverse()), bias } };
+    expect(escalationOf({ escalation: { judge: reordered } })).toMatchObject({ minMeanConfidence: SHIPPED_BAR });
+    const nudged = { logistic: { bias: bias + 0.1, weights } };
+    expect(escalationOf({ escalation: { judge: nudged } })).toMatchObject({ minMeanConfidence: MEAN_BAR });
   });
 
-  it("holds a judge named without a bar to the mean's bar, and a parsed policy parses to itself", () => {
-    expect(escalationOf({ escalation: { judge: { feature: "q10" } } })).toMatchObject({
-      judge: { feature: "q10" },
-      minMeanConfidence: NAMED_JUDGE_BAR,
-    });
+  it("parses a parsed policy to itself", () => {
     for (const input of [{}, { escalation: { minMeanConfidence: 0.9 } }, { escalation: { judge: { feature: "min" } } }]) {
       const once = escalationOf(input);
       expect(escalationOf({ escalation: once })).toEqual(once);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SHIPPED_BAR } from "../../routing/judge.ts";
 import { JSON_ONLY, large, medium, model, node, ok, order, plan, policy, small } from "./plan-ladder-fixtures.ts";
 
 // Which rungs the ladder has, in what order, and where a request starts on it (profile, pre-routing, maxRung).
@@ -78,7 +79,7 @@ describe("planLadder: profiles and start", () => {
   it("carries the effective escalation settings of the profile and the request", () => {
     const p = policy({ profiles: { quality: { minMeanConfidence: 0.8 } } });
     expect(ok(plan(nodes, { model: "auto:quality" }, p)).escalation).toMatchObject({ enabled: true, minMeanConfidence: 0.8 });
-    expect(ok(plan(nodes, {}, p)).escalation.minMeanConfidence).toBe(0.98);
+    expect(ok(plan(nodes, {}, p)).escalation.minMeanConfidence).toBe(SHIPPED_BAR);
     expect(ok(plan(nodes, { override: { minConfidence: 0.3 } }, p)).escalation.minMeanConfidence).toBe(0.3);
     expect(ok(plan(nodes, { override: { escalate: false } }, p)).escalation.enabled).toBe(false);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { donateConfig, donateConfigSchema } from "../../protocol/donate-config.ts";
-import { DEFAULT_POLICY, parsePolicy, parsePolicyJson, policySchema, SHIPPED_BAR, SHIPPED_JUDGE } from "../../routing/policy.ts";
+import { SHIPPED_BAR, SHIPPED_JUDGE } from "../../routing/judge.ts";
+import { DEFAULT_POLICY, parsePolicy, parsePolicyJson, policySchema } from "../../routing/policy.ts";
 import { DEFAULT_PROFILE_WEIGHTS } from "../../routing/profile-weights.ts";
 
 function message(input: unknown): string {
@@ -51,7 +52,7 @@ describe("policySchema defaults", () => {
 
   it("fills the rest of a partly given object from that object's own defaults", () => {
     const result = parsePolicy({ escalation: { maxClimbs: 1 }, profiles: { speed: { quality: 0, minMeanConfidence: 0.3 } } });
-    expect(result.ok && result.policy.escalation).toMatchObject({ maxClimbs: 1, minMeanConfidence: 0.98, windowTokens: 16 });
+    expect(result.ok && result.policy.escalation).toMatchObject({ maxClimbs: 1, minMeanConfidence: SHIPPED_BAR, windowTokens: 16 });
     expect(result.ok && result.policy.profiles.speed).toEqual({ ...DEFAULT_PROFILE_WEIGHTS.speed, quality: 0, minMeanConfidence: 0.3 });
     expect(result.ok && result.policy.profiles.balanced).toEqual(DEFAULT_PROFILE_WEIGHTS.balanced);
   });
