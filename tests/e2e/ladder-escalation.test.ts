@@ -55,7 +55,10 @@ describe("an unsure small model climbs to the larger one", () => {
 
   beforeAll(async () => {
     pool = await startFabric({
-      vars: policyOf({ escalation: { judge: { feature: "mean" }, minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
+      vars: policyOf({
+        escalation: { judge: { feature: "mean" }, minMeanConfidence: THRESHOLD, windowTokens: 8 },
+        preRouting: { enabled: false },
+      }),
       agents: [
         { name: "agent-tiny", models: [tiny] },
         { name: "agent-small", models: [small] },
@@ -183,7 +186,10 @@ describe("a sure small model does not climb", () => {
   let pool: LocalFabric;
   beforeAll(async () => {
     pool = await startFabric({
-      vars: policyOf({ escalation: { judge: { feature: "mean" }, minMeanConfidence: THRESHOLD, windowTokens: 8 }, preRouting: { enabled: false } }),
+      vars: policyOf({
+        escalation: { judge: { feature: "mean" }, minMeanConfidence: THRESHOLD, windowTokens: 8 },
+        preRouting: { enabled: false },
+      }),
       agents: [{ name: "agent-sure", models: [sure, small] }],
     });
   });

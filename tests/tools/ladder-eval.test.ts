@@ -10,11 +10,11 @@
  * differences between CPUs flipping a borderline confidence; each margin leaves room for
  * several such flips (one problem is 1/PROBLEMS of accuracy, about 2 points).
  *
- * Measured with the final fixtures (threshold 0.98, the first 48 test problems of add): pinned
- * s/m/l 68.8% / 100% / 100%; auto 100% (19 answered by s, 26 by m, 3 by l) at 72.7% of the
- * largest rung's compute; random routing at that share 87.5%. So the ladder beats random by 12.5
- * points (asserted: 10, one flip of room; at 0.97 it was 15) and matches the largest rung
- * (asserted: within 5 points, two flips of room).
+ * Measured with the final fixtures (the shipped logistic judge at 0.92, the first 48 test problems
+ * of add): pinned s/m/l 68.8% / 100% / 100%; auto 100% (25 answered by s, 22 by m, 1 by l) at
+ * 61.0% of the largest rung's compute; random routing at that share 83.7%. So the ladder beats
+ * random by 16.3 points (asserted: 10, three flips of room; the mean at 0.98 beat it by 12.5) and
+ * matches the largest rung (asserted: within 5 points, two flips of room).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -33,8 +33,8 @@ const slowFirstTokenMs = 1500;
 const adminKey = "bench-admin";
 const [small, , largest] = rungSpecs;
 
-/** The policy under test: defaults, with the threshold calibrated below. */
-const basePolicy = { escalation: { windowTokens: 16, commitMs: 500, maxClimbs: 2 } };
+/** The policy under test: defaults, judged by the mean, whose bar is calibrated below from the small rung's mean confidences. */
+const basePolicy = { escalation: { judge: { feature: "mean" }, windowTokens: 16, commitMs: 500, maxClimbs: 2 } };
 const windowTokens = basePolicy.escalation.windowTokens;
 
 // ---- requests -----------------------------------------------------------------
