@@ -75,7 +75,9 @@ export async function hostileActor(
       // Sometimes the same frame again: a duplicate forgery, or one more bad frame.
       const frame = oversized ? frames.oversized() : last && rng.chance(0.08) ? last : choose(persona, frames, rng, expected);
       last = frame;
-      // Frames are answered in order, but a hello changes what the next frames mean: let the edge catch up first.
+      // A hello changes what the frames around it mean, and local workerd has handed the object a socket's frames
+      // out of order (five sent at once: the last, a hello, answered first, and the first, a frame that needs a
+      // hello before it, then taken as coming after it): let the edge answer every frame before a hello is sent.
       if (frame.kind === "hello" || frame.kind === "refused-hello") await settled(node, expected, describeNode);
       send(node, frame, expected, jobs, tally, oversized);
       if (frame.kind === "hello") await settled(node, expected, describeNode);
@@ -166,9 +168,11 @@ async function settled(node: TestNode, expected: Expected, describeNode: () => s
       { timeout: 10_000, interval: 2 },
     )
     .catch(() => {
+      const answers = node.received.map((m) => (m.type === "error" ? `error (${m.error.message.slice(0, 80)})` : m.type));
       throw new Error(
         `the edge answered ${errorsOf(node).length} of ${expected.errors} bad frames and ${welcomesOf(node).length} of ` +
-          `${expected.welcomes} hellos within 10 s: ${describeNode()}`,
+          `${expected.welcomes} hellos within 10 s${node.closed ? ", and closed the socket" : ""}: ${describeNode()}; ` +
+          `it answered ${answers.join(", ") || "nothing"}`,
       );
     });
 }
@@ -179,7 +183,8 @@ async function settled(node: TestNode, expected: Expected, describeNode: () => s
  */
 async function finish(node: TestNode, expected: Expected, tally: Tally, describeNode: () => string): Promise<void> {
   if (!expected.closed) {
-    // A last hello: its welcome comes after the answers to every frame before it.
+    // A last hello, once every frame before it was answered (see the hello in hostileActor).
+    await settled(node, expected, describeNode);
     node.send(helloOf("sentinel", [model(`hostile-sentinel-${tally.nodes}`, 1_000)]));
     expected.welcomes += 1;
     expected.joined = true;
